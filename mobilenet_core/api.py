@@ -1,0 +1,58 @@
+"""The public entry points: list_models, resolve_model, count, build."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .count import CountReport, count_resolved
+from .errors import ConfigError
+from .modules import MobileNet, build_module
+from .specs import GENERATIONS, Generation
+from .specs.width import Config, ResolvedNet, resolve, resolve_config
+
+
+def list_models() -> list[str]:
+    """The nine model names, oldest generation first."""
+    return list(GENERATIONS)
+
+
+def get_generation(model: str) -> Generation:
+    try:
+        return GENERATIONS[model]
+    except (KeyError, TypeError):
+        raise ConfigError(f"unknown model {model!r}; choose one of: {', '.join(GENERATIONS)}") from None
+
+
+def resolve_model(
+    model: str, alpha: float = 1.0, resolution: int | None = None, rho: float | None = None
+) -> tuple[ResolvedNet, Config]:
+    """Validate the configuration and resolve every width once."""
+    generation = get_generation(model)
+    config = resolve_config(generation, alpha, resolution, rho)
+    return _resolve_cached(model, config.alpha), config
+
+
+@lru_cache(maxsize=256)
+def _resolve_cached(model: str, alpha: float) -> ResolvedNet:
+    return resolve(GENERATIONS[model], alpha)
+
+
+def count(
+    model: str, alpha: float = 1.0, resolution: int | None = None, rho: float | None = None
+) -> CountReport:
+    """Parameters, MACs and per-block / per-layer rows, computed from the specs alone."""
+    net, config = resolve_model(model, alpha, resolution, rho)
+    return _count_cached(model, config.alpha, config.resolution, net)
+
+
+@lru_cache(maxsize=512)
+def _count_cached(model: str, alpha: float, resolution: int, net: ResolvedNet) -> CountReport:
+    return count_resolved(net, resolution)
+
+
+def build(
+    model: str, alpha: float = 1.0, resolution: int | None = None, rho: float | None = None
+) -> MobileNet:
+    """A freshly initialised torch.nn.Module for the configuration, in eval mode."""
+    net, config = resolve_model(model, alpha, resolution, rho)
+    return build_module(net, config.resolution)

@@ -1,0 +1,199 @@
+"""Safe checkpoint loading in timm's and torchvision's key layouts.
+
+timm's layout is our modules' own, so its keys load as they are. torchvision's (V2, V3) is
+matched tensor by tensor in forward order: both layouts list a block's tensors in the order
+the forward pass uses them, so sorting torchvision's keys structurally (features.2 before
+features.10, weight before bias) lines them up with ours; every pair must agree in shape.
+Pickles are read with weights_only=True only; safetensors files need no unpickling at all.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .errors import CheckpointError
+
+MAX_CHECKPOINT_BYTES = 1 << 30  # 1 GiB: the widest model here (Hybrid-L at alpha 2) is ~600 MB
+TORCHVISION_MODELS = {"v2", "v3_large", "v3_small"}
+# torchvision's V3 uses BN eps 1e-3 (TF's default); its V2 and every timm model use 1e-5.
+LAYOUT_BN_EPS = {("torchvision", "v3_large"): 1e-3, ("torchvision", "v3_small"): 1e-3}
+DEFAULT_BN_EPS = 1e-5
+_LEAF_ORDER = {"weight": 0, "bias": 1, "running_mean": 2, "running_var": 3, "num_batches_tracked": 4}
+_TOP_ORDER = {"features": 0, "classifier": 1}
+_SHOWN = 5
+
+
+def read_state_dict(
+    path: str | os.PathLike, max_bytes: int = MAX_CHECKPOINT_BYTES
+) -> dict[str, torch.Tensor]:
+    """Read a .pth / .pt / .bin (torch.save, weights_only) or .safetensors file into a flat
+    state_dict of tensors. Refuses files over `max_bytes` before reading them."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
+    if size > max_bytes:
+        raise CheckpointError(
+            f"checkpoint {path.name} is {size / 2**20:.0f} MiB, over the {max_bytes / 2**20:.0f} MiB limit"
+        )
+    if size == 0:
+        raise CheckpointError(f"checkpoint {path.name} is empty")
+    with open(path, "rb") as f:
+        magic = f.read(8)
+    if magic[:2] == b"PK" or magic[:1] == b"\x80":
+        state = _read_torch(path)
+    else:
+        state = _read_safetensors(path)
+    return _unwrap(state, path.name)
+
+
+def _read_torch(path: Path) -> Mapping:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsupported content"
+        raise CheckpointError(
+            f"refused {path.name}: it holds more than tensors and would run code to load "
+            f"(only weights_only files are read). Details: {first}"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise CheckpointError(f"{path.name} is not a readable PyTorch checkpoint: {exc}") from None
+
+
+def _read_safetensors(path: Path) -> Mapping:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(
+            f"{path.name} is neither a PyTorch checkpoint nor a safetensors file ({exc})"
+        ) from None
+
+
+def _unwrap(state, name: str) -> dict[str, torch.Tensor]:
+    # Training scripts often save {"state_dict": ...}, {"model": ...} or EMA copies.
+    for wrapper in ("state_dict_ema", "state_dict", "model_ema", "model"):
+        if isinstance(state, Mapping) and isinstance(state.get(wrapper), Mapping):
+            state = state[wrapper]
+            break
+    if not isinstance(state, Mapping) or not state:
+        raise CheckpointError(f"{name} holds no state_dict (a mapping of names to tensors)")
+    out = {}
+    for key, value in state.items():
+        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+            raise CheckpointError(f"{name}: entry {key!r} is not a named tensor")
+        out[key.removeprefix("module.")] = value
+    return out
+
+
+def detect_layout(state: Mapping[str, torch.Tensor]) -> str:
+    """'torchvision' (features.* / classifier.*) or 'timm' (conv_stem / blocks.*)."""
+    keys = list(state)
+    if any(k.startswith("conv_stem.") for k in keys):
+        return "timm"
+    if any(k.startswith("features.") for k in keys):
+        return "torchvision"
+    raise CheckpointError(
+        "unknown key layout: expected timm's (conv_stem.*, blocks.*) or torchvision's "
+        f"(features.*, classifier.*); the file starts with {keys[:3]}"
+    )
+
+
+def _structural_key(key: str):
+    *path, leaf = key.split(".")
+    parts = [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in path]
+    return (_TOP_ORDER.get(path[0] if path else leaf, 9), parts, _LEAF_ORDER.get(leaf, 9), leaf)
+
+
+def convert_state_dict(
+    module: nn.Module, state: Mapping[str, torch.Tensor], layout: str, model_name: str
+) -> dict[str, torch.Tensor]:
+    """Rename a checkpoint's keys into the module's own, checking every shape."""
+    ours = module.state_dict()
+    where = f"{model_name} (alpha {getattr(module, 'alpha', '?')}) from a {layout}-layout checkpoint"
+    if layout == "timm":
+        missing = [k for k in ours if k not in state]
+        unexpected = [k for k in state if k not in ours]
+        wrong = [
+            f"{k}: file {tuple(state[k].shape)} vs model {tuple(ours[k].shape)}"
+            for k in ours
+            if k in state and state[k].shape != ours[k].shape
+        ]
+        if missing or unexpected or wrong:
+            parts = []
+            if wrong:
+                parts.append(f"{len(wrong)} shape mismatches, first: " + "; ".join(wrong[:_SHOWN]))
+            if missing:
+                parts.append(f"{len(missing)} missing keys, first: {missing[:_SHOWN]}")
+            if unexpected:
+                parts.append(f"{len(unexpected)} unexpected keys, first: {unexpected[:_SHOWN]}")
+            raise CheckpointError(f"checkpoint does not fit {where}: " + " | ".join(parts))
+        return dict(state)
+    if model_name not in TORCHVISION_MODELS:
+        raise CheckpointError(
+            f"checkpoint does not fit {where}: torchvision publishes only "
+            f"{sorted(TORCHVISION_MODELS)} in that layout"
+        )
+    theirs = sorted(state, key=_structural_key)
+    mapped: dict[str, torch.Tensor] = {}
+    for index, (our_key, their_key) in enumerate(zip(ours, theirs)):
+        tensor = state[their_key]
+        target = ours[our_key].shape
+        if tensor.shape != target:
+            # torchvision's V3 head is a Linear where timm (and we) use a 1x1 conv
+            if (
+                tensor.dim() == 2
+                and len(target) == 4
+                and tuple(target[2:]) == (1, 1)
+                and tuple(tensor.shape) == tuple(target[:2])
+            ):
+                tensor = tensor.reshape(target)
+            else:
+                raise CheckpointError(
+                    f"checkpoint does not fit {where}: tensor #{index} {their_key} "
+                    f"{tuple(state[their_key].shape)} should match {our_key} {tuple(target)}"
+                )
+        mapped[our_key] = tensor
+    if len(theirs) != len(ours):
+        extra = theirs[len(ours) :] if len(theirs) > len(ours) else []
+        short = list(ours)[len(theirs) :] if len(ours) > len(theirs) else []
+        raise CheckpointError(
+            f"checkpoint does not fit {where}: it has {len(theirs)} tensors, the model "
+            f"{len(ours)}"
+            + (f"; extra: {extra[:_SHOWN]}" if extra else "")
+            + (f"; not in the file: {short[:_SHOWN]}" if short else "")
+        )
+    return mapped
+
+
+def load_state_dict(module: nn.Module, state: Mapping[str, torch.Tensor]) -> nn.Module:
+    """Load a state_dict of either layout, strictly; sets the BN eps that layout was trained with."""
+    model_name = getattr(module, "model_name", type(module).__name__)
+    layout = detect_layout(state)
+    mapped = convert_state_dict(module, state, layout, model_name)
+    module.load_state_dict(mapped, strict=True)
+    eps = LAYOUT_BN_EPS.get((layout, model_name), DEFAULT_BN_EPS)
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.eps = eps
+    module.layout = layout
+    return module.eval()
+
+
+def load_checkpoint(
+    module: nn.Module, path: str | os.PathLike, max_bytes: int = MAX_CHECKPOINT_BYTES
+) -> nn.Module:
+    """Load a .pth / .safetensors checkpoint (timm or torchvision layout, detected) into
+    `module`, strictly. Raises CheckpointError naming the model, the layout and the first
+    mismatching keys or shapes; the module is left untouched when the file does not fit."""
+    return load_state_dict(module, read_state_dict(path, max_bytes))

@@ -1,0 +1,80 @@
+"""The reference data copied from ../shared/reference into tests/fixtures/reference."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import zlib
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+REFERENCE = Path(__file__).parent / "fixtures" / "reference"
+
+# reference model name -> (our model, alpha)
+REFERENCE_MODELS = {
+    "tv_mobilenet_v2": ("v2", 1.0),
+    "tv_mobilenet_v3_large": ("v3_large", 1.0),
+    "tv_mobilenet_v3_small": ("v3_small", 1.0),
+    "timm_mobilenetv1_100": ("v1", 1.0),
+    "timm_mobilenetv1_125": ("v1", 1.25),
+    "timm_mobilenetv2_035": ("v2", 0.35),
+    "timm_mobilenetv2_050": ("v2", 0.5),
+    "timm_mobilenetv2_075": ("v2", 0.75),
+    "timm_mobilenetv2_100": ("v2", 1.0),
+    "timm_mobilenetv2_140": ("v2", 1.4),
+    "timm_mobilenetv3_large_075": ("v3_large", 0.75),
+    "timm_mobilenetv3_large_100": ("v3_large", 1.0),
+    "timm_mobilenetv3_small_050": ("v3_small", 0.5),
+    "timm_mobilenetv3_small_075": ("v3_small", 0.75),
+    "timm_mobilenetv3_small_100": ("v3_small", 1.0),
+    "timm_mobilenetv4_conv_small_035": ("v4_conv_small", 0.35),
+    "timm_mobilenetv4_conv_small_050": ("v4_conv_small", 0.5),
+    "timm_mobilenetv4_conv_small": ("v4_conv_small", 1.0),
+    "timm_mobilenetv4_conv_medium": ("v4_conv_medium", 1.0),
+    "timm_mobilenetv4_conv_large": ("v4_conv_large", 1.0),
+    "timm_mobilenetv4_hybrid_medium": ("v4_hybrid_medium", 1.0),
+    "timm_mobilenetv4_hybrid_large": ("v4_hybrid_large", 1.0),
+}
+
+
+@lru_cache
+def reference_counts() -> dict:
+    return json.loads((REFERENCE / "reference_counts.json").read_text())
+
+
+@lru_cache
+def manifest(name: str) -> dict:
+    return json.loads((REFERENCE / "checkpoints" / f"{name}.json").read_text())
+
+
+def published_rows() -> list[dict]:
+    with open(REFERENCE / "published.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def deterministic_state_dict(keys: dict[str, list[int]]) -> dict[str, torch.Tensor]:
+    """The fill rule of the reference README, per key and shape."""
+    state = {}
+    for key, shape in keys.items():
+        g = torch.Generator().manual_seed(zlib.crc32(key.encode()))
+        if key.endswith("num_batches_tracked"):
+            t = torch.zeros(shape, dtype=torch.int64)
+        elif key.endswith("running_var"):
+            t = 0.5 + torch.rand(shape, generator=g)
+        elif key.endswith("running_mean"):
+            t = 0.1 * torch.randn(shape, generator=g)
+        elif len(shape) >= 2:
+            t = torch.randn(shape, generator=g) / math.sqrt(math.prod(shape[1:]))
+        elif key.endswith("bias"):
+            t = 0.1 * torch.randn(shape, generator=g)
+        else:
+            t = 1 + 0.1 * torch.randn(shape, generator=g)
+        state[key] = t
+    return state
+
+
+def probe_input(resolution: int) -> torch.Tensor:
+    return torch.randn(1, 3, resolution, resolution, generator=torch.Generator().manual_seed(0))
