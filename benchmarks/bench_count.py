@@ -36,8 +36,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     torch.set_num_threads(2)
-    print(f"{'model':<18} {'res':>4} {'params':>12} {'ours MACs':>15} {'torchinfo MACs':>15} "
-          f"{'ours ms':>9} {'torchinfo ms':>13} {'speed-up':>9}")
+    print(
+        f"{'model':<18} {'res':>4} {'params':>12} {'ours MACs':>15} {'torchinfo MACs':>15} "
+        f"{'ours ms':>9} {'torchinfo ms':>13} {'speed-up':>9}"
+    )
     ratios = []
     for name, generation in GENERATIONS.items():
         res = generation.base_resolution
@@ -54,10 +56,14 @@ def main() -> None:
         t_ours = median_time(ours, args.repeats * 20)
         t_theirs = median_time(theirs, args.repeats)
         ratios.append(t_theirs / t_ours)
-        print(f"{name:<18} {res:>4} {report.params:>12,} {report.macs:>15,} {stats.total_mult_adds:>15,} "
-              f"{t_ours * 1e3:>9.2f} {t_theirs * 1e3:>13.1f} {t_theirs / t_ours:>8.0f}x")
-    print(f"geometric-mean speed-up {statistics.geometric_mean(ratios):.0f}x, "
-          f"slowest {min(ratios):.0f}x (target: at least 20x)")
+        print(
+            f"{name:<18} {res:>4} {report.params:>12,} {report.macs:>15,} {stats.total_mult_adds:>15,} "
+            f"{t_ours * 1e3:>9.2f} {t_theirs * 1e3:>13.1f} {t_theirs / t_ours:>8.0f}x"
+        )
+    print(
+        f"geometric-mean speed-up {statistics.geometric_mean(ratios):.0f}x, "
+        f"slowest {min(ratios):.0f}x (target: at least 20x)"
+    )
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ class LayerRow:
     macs: int
     activations: int  # elements of this layer's output, batch 1
     norm_params: int = 0  # of `params`, the BN gamma and beta (folded away for deployment)
+    bias_params: int = 0  # of `params`, conv / linear biases
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,33 @@ class CountReport:
         """Batch-norm gamma and beta: gone once BN is folded into the convs (TF-slim's V2
         tables count parameters that way: 3.47 M for the 3,504,872 of V2 1.0)."""
         return sum(layer.norm_params for layer in self.layers)
+
+    def stage_totals(self) -> list[tuple[str, int, int]]:
+        """(label, params, MACs) per stage: "stem", "stage 0", ..., "head"."""
+        totals: dict[str, list[int]] = {}
+        for b in self.blocks:
+            label = b.name if b.name in ("stem", "head") else f"stage {b.stage}"
+            entry = totals.setdefault(label, [0, 0])
+            entry[0] += b.params
+            entry[1] += b.macs
+        return [(label, p, m) for label, (p, m) in totals.items()]
+
+    @property
+    def attention_macs(self) -> int:
+        return sum(layer.macs for layer in self.layers if layer.kind == "attention")
+
+    @property
+    def torchinfo_mult_adds(self) -> int:
+        """What torchinfo.summary reports as total mult-adds for this model: its hooks see
+        modules only, so the attention products (functional matmuls) are missing, and it adds
+        one per BN and bias parameter. (Held against torchinfo itself in the tests.)"""
+        biases = sum(layer.bias_params for layer in self.layers)
+        return self.macs - self.attention_macs + self.norm_params + biases
+
+    @property
+    def norm_output_elements(self) -> int:
+        """Elements batch norm normalises (what fvcore adds as one op each)."""
+        return sum(layer.activations for layer in self.layers if layer.norm_params)
 
     @property
     def flops(self) -> int:
@@ -137,52 +165,54 @@ class _Walker:
         h, w = at if at is not None else (self.h, self.w)
         oh, ow = conv_output_size(h, kernel, stride), conv_output_size(w, kernel, stride)
         weights = kernel * kernel * (in_ch // groups) * out_ch
-        params = weights + (out_ch if bias else 0) + (2 * out_ch if norm else 0)
+        bias_params = out_ch if bias else 0
+        norm_params = 2 * out_ch if norm else 0
         kind = "dwconv" if groups > 1 and groups == in_ch else ("pwconv" if kernel == 1 else "conv")
         row = LayerRow(
-            self.prefix + name,
-            self.block,
-            kind,
-            in_ch,
-            out_ch,
-            kernel,
-            stride,
-            oh,
-            ow,
-            params,
-            weights * oh * ow,
-            out_ch * oh * ow,
-            2 * out_ch if norm else 0,
-        )
+            name=self.prefix + name, block=self.block, kind=kind, in_channels=in_ch,
+            out_channels=out_ch, kernel=kernel, stride=stride, out_height=oh, out_width=ow,
+            params=weights + bias_params + norm_params, macs=weights * oh * ow,
+            activations=out_ch * oh * ow, norm_params=norm_params, bias_params=bias_params,
+        )  # fmt: skip
         self.rows.append(row)
         if at is None:
             self.h, self.w = oh, ow
         return row
 
-    def extra(self, name, kind, in_ch, out_ch, params, macs, height, width, kernel=1, stride=1):
-        norm_params = params if kind == "norm" else 0
+    def extra(self, name, kind, in_ch, out_ch, params, macs, height, width, kernel=1, stride=1, bias=0):
         self.rows.append(
             LayerRow(
-                self.prefix + name,
-                self.block,
-                kind,
-                in_ch,
-                out_ch,
-                kernel,
-                stride,
-                height,
-                width,
-                params,
-                macs,
-                out_ch * height * width,
-                norm_params,
-            )
+                name=self.prefix + name,
+                block=self.block,
+                kind=kind,
+                in_channels=in_ch,
+                out_channels=out_ch,
+                kernel=kernel,
+                stride=stride,
+                out_height=height,
+                out_width=width,
+                params=params,
+                macs=macs,
+                activations=out_ch * height * width,
+                norm_params=params if kind == "norm" else 0,
+                bias_params=bias,
+            )  # fmt: skip
         )
 
     def se(self, name, channels, squeeze):
         # Two 1x1 convs with biases on the pooled 1 x 1 vector.
         params = 2 * channels * squeeze + squeeze + channels
-        self.extra(name, "se", channels, channels, params, 2 * channels * squeeze, self.h, self.w)
+        self.extra(
+            name,
+            "se",
+            channels,
+            channels,
+            params,
+            2 * channels * squeeze,
+            self.h,
+            self.w,
+            bias=squeeze + channels,
+        )
 
 
 def _variant(b: ResolvedBlock) -> tuple[str, str]:
@@ -308,6 +338,7 @@ def _count_head(net: ResolvedNet, height: int, width: int) -> BlockRow:
         fc_in * head.num_classes,
         1,
         1,
+        bias=head.num_classes,
     )
     params = sum(r.params for r in walk.rows)
     macs = sum(r.macs for r in walk.rows)

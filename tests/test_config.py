@@ -36,8 +36,15 @@ def test_unknown_model_lists_the_choices():
 
 @pytest.mark.parametrize(
     "model, rho, resolution",
-    [("v2", 1.0, 224), ("v2", 0.5, 128), ("v2", 0.43, 96), ("v2", 0.571, 128), ("v4_conv_large", 0.5, 192),
-     ("v4_hybrid_medium", 2.0, 512), ("v1", 32 / 224, 32)],
+    [
+        ("v2", 1.0, 224),
+        ("v2", 0.5, 128),
+        ("v2", 0.43, 96),
+        ("v2", 0.571, 128),
+        ("v4_conv_large", 0.5, 192),
+        ("v4_hybrid_medium", 2.0, 512),
+        ("v1", 32 / 224, 32),
+    ],
 )
 def test_rho_rounds_to_multiples_of_32(model, rho, resolution):
     assert mc.count(model, rho=rho).resolution == resolution
@@ -45,8 +52,15 @@ def test_rho_rounds_to_multiples_of_32(model, rho, resolution):
 
 def test_default_resolution_is_the_base():
     assert {m: mc.count(m).resolution for m in mc.list_models()} == {
-        "v1": 224, "v2": 224, "v3_large": 224, "v3_small": 224, "v4_conv_small": 224,
-        "v4_conv_medium": 256, "v4_conv_large": 384, "v4_hybrid_medium": 256, "v4_hybrid_large": 384,
+        "v1": 224,
+        "v2": 224,
+        "v3_large": 224,
+        "v3_small": 224,
+        "v4_conv_small": 224,
+        "v4_conv_medium": 256,
+        "v4_conv_large": 384,
+        "v4_hybrid_medium": 256,
+        "v4_hybrid_large": 384,
     }
 
 

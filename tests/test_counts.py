@@ -218,3 +218,16 @@ def test_width_conventions_per_generation():
     assert widths("v4_conv_small", 0.5) == (32, 1280)
     assert widths("v4_conv_small", 1.5) == (48, 1280)
     assert widths("v1", 0.5) == (16, 512)  # no head conv: the classifier sees the last block
+
+
+def test_torchinfo_figure_predicted_exactly():
+    """The app states what torchinfo would report; hold that statement against torchinfo."""
+    import torchinfo
+
+    for model in MODELS:
+        for alpha, resolution in ((1.0, None), (0.5, 96)):
+            report = mc.count(model, alpha, resolution)
+            module = mc.build(model, alpha, resolution)
+            size = (1, 3, report.resolution, report.resolution)
+            stats = torchinfo.summary(module, input_size=size, verbose=0)
+            assert stats.total_mult_adds == report.torchinfo_mult_adds

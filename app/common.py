@@ -1,0 +1,126 @@
+"""Presentation helpers shared by the pages: tables, number formats, cached renders."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import streamlit as st
+
+import mobilenet_core as mc
+from app.i18n import t
+from app.state import Selection
+from mobilenet_core.count import CountReport
+
+
+def report_for(sel: Selection) -> CountReport:
+    # mc.count is cached in-process (frozen results, shared read-only by every session)
+    return mc.count(sel.model, sel.alpha, sel.resolution)
+
+
+def exact(n: int) -> str:
+    return f"{n:,}"
+
+
+def short(n: float) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{n:g}"
+
+
+def delta(value: int, reference: int) -> str | None:
+    if value == reference:
+        return None
+    change = value - reference
+    return f"{change:+,} ({change / reference:+.1%})"
+
+
+def kib(elements: int) -> str:
+    return f"{elements * 4 / 1024:,.0f} KiB" if elements * 4 < 2**20 else f"{elements * 4 / 2**20:,.1f} MiB"
+
+
+def title_line(sel: Selection) -> str:
+    g = sel.generation
+    size = f"{sel.resolution}×{sel.resolution} px (ρ = {sel.rho:.3g})"
+    return f"{g.title} · α = {sel.alpha:g} · {size} · {g.paper}"
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def block_table(model: str, alpha: float, resolution: int, lang: str) -> pd.DataFrame:
+    report = mc.count(model, alpha, resolution)
+    rows = []
+    for b in report.blocks:
+        rows.append(
+            {
+                t("col_block"): b.name,
+                t("col_type"): b.variant,
+                t("col_in"): b.in_channels,
+                t("col_exp"): b.expanded_channels,
+                t("col_out"): b.out_channels,
+                t("col_kernel"): b.kernel,
+                t("col_stride"): b.stride,
+                t("col_output"): f"{b.out_channels}×{b.out_height}×{b.out_width}"
+                if b.kind != "head"
+                else str(b.out_channels),
+                t("col_params"): b.params,
+                t("col_macs"): b.macs,
+                t("col_act"): b.activation,
+                t("col_residual"): "⊕" if b.residual else "",
+                t("col_se"): b.se_channels or "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def layer_table(model: str, alpha: float, resolution: int) -> pd.DataFrame:
+    report = mc.count(model, alpha, resolution)
+    return pd.DataFrame([r.__dict__ for r in report.layers])
+
+
+def number_column_config(columns) -> dict:
+    """Exact integers with thousands separators in st.dataframe."""
+    return {c: st.column_config.NumberColumn(c, format="localized") for c in columns}
+
+
+def has_dot() -> bool:
+    return shutil.which("dot") is not None
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def render_dot(dot: str, fmt: str) -> bytes:
+    import graphviz
+
+    return graphviz.Source(dot).pipe(format=fmt)
+
+
+def graph_downloads(dot: str, stem: str, key: str) -> None:
+    """PNG / SVG / DOT download buttons for a Graphviz graph."""
+    cols = st.columns(3)
+    if has_dot():
+        cols[0].download_button(
+            t("download_png"),
+            render_dot(dot, "png"),
+            f"{stem}.png",
+            "image/png",
+            key=f"{key}_png",
+            on_click="ignore",
+        )
+        cols[1].download_button(
+            t("download_svg"),
+            render_dot(dot, "svg"),
+            f"{stem}.svg",
+            "image/svg+xml",
+            key=f"{key}_svg",
+            on_click="ignore",
+        )
+    else:
+        cols[0].caption(t("no_dot"))
+    cols[2].download_button(
+        t("download_dot"), dot, f"{stem}.dot", "text/vnd.graphviz", key=f"{key}_dot", on_click="ignore"
+    )
+
+
+def file_stem(sel: Selection, what: str) -> str:
+    return f"{sel.model}_a{sel.alpha:g}_r{sel.resolution}_{what}"

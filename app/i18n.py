@@ -1,0 +1,223 @@
+"""Every label, explanation and message of the app, in English and Chinese."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+LANGUAGES = {"en": "English", "zh": "中文"}
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # navigation and selection
+    "app_title": ("MobileNet Explorer", "MobileNet 探索器"),
+    "page_overview": ("Overview", "总览"),
+    "page_graph": ("Layer graph", "层级结构图"),
+    "page_charts": ("Charts", "图表"),
+    "page_anatomy": ("Block anatomy", "模块剖析"),
+    "page_compare": ("Compare", "对比"),
+    "language": ("Language", "语言"),
+    "model": ("Model", "模型"),
+    "alpha": ("Width multiplier α", "宽度乘子 α"),
+    "paper_alphas": ("Paper values of α", "论文中的 α 取值"),
+    "resolution": ("Input resolution (px)", "输入分辨率（像素）"),
+    "rho_caption": (
+        "ρ = {res} / {base} = {rho:.3f} (base {base} px)",
+        "ρ = {res} / {base} = {rho:.3f}（基准 {base} 像素）",
+    ),
+    "invalid_query": (
+        "Ignored an invalid value in the link: {name}={value!r}. Using the default instead.",
+        "链接中的参数无效：{name}={value!r}，已改用默认值。",
+    ),
+    "clamped_resolution": (
+        "{res} px is outside {model}'s range; using {new} px.",
+        "{res} 像素超出 {model} 的范围，已改为 {new} 像素。",
+    ),
+    # overview
+    "params": ("Parameters", "参数量"),
+    "macs": ("MACs", "乘加运算量（MACs）"),
+    "flops": ("FLOPs (= 2 × MACs)", "FLOPs（= 2 × MACs）"),
+    "activations": ("Activation memory (float32)", "激活内存（float32）"),
+    "activations_help": (
+        "Sum of every layer's output at batch 1 (upper bound); peak of one block's input + output "
+        "(lower bound): {peak}.",
+        "批大小为 1 时所有层输出之和（上界）；单个模块输入加输出的峰值（下界）：{peak}。",
+    ),
+    "output_shape": ("Last feature map", "最后特征图"),
+    "delta_caption": (
+        "Deltas against {model} at α = 1 and {base} px.",
+        "增量相对于 {model}（α = 1，{base} 像素）。",
+    ),
+    "published_top1": ("Published ImageNet top-1", "已发表的 ImageNet top-1"),
+    "published_none": (
+        "No published figure for exactly this configuration. Published configurations of this "
+        "model: {configs}.",
+        "此配置没有已发表的数据。此模型已发表的配置：{configs}。",
+    ),
+    "published_row": (
+        "Top-1 {top1}% · paper figures: {macs} M MACs, {params} M params · source: {source}",
+        "Top-1 {top1}% · 论文数据：{macs} M MACs，{params} M 参数 · 来源：{source}",
+    ),
+    "mac_convention_title": (
+        "How MACs are counted here (and what other tools report)",
+        "本工具如何统计 MACs（以及其他工具的结果）",
+    ),
+    "mac_convention": (
+        "**Convention:** MACs are the multiply-accumulates of convolutions, linear layers and the attention "
+        "products (q·kᵀ and attn·v). Batch norm, activations, pooling, residual additions and the SE gate's "
+        "multiply are not counted. FLOPs = 2 × MACs. Parameters include BN γ and β. This is the MobileNet "
+        "papers' \"Mult-Adds\" and equals PyTorch's FlopCounterMode ÷ 2.",
+        "**约定：** MACs 统计卷积、全连接层以及注意力矩阵乘（q·kᵀ 与 attn·v）的乘加次数；不计批归一化、激活函数、池化、"
+        "残差相加以及 SE 门控的逐通道乘法。FLOPs = 2 × MACs。参数量包含 BN 的 γ 和 β。这与 MobileNet 论文中的 "
+        "“Mult-Adds” 一致，也等于 PyTorch FlopCounterMode 结果的一半。",
+    ),
+    "other_tools": ("What other counters would report for this model", "其他统计工具对此模型的结果"),
+    "tool": ("Tool", "工具"),
+    "reports": ("Reports", "结果"),
+    "why": ("Why it differs", "差异原因"),
+    "tool_ours": ("analytic, from the specs", "由结构规格解析计算"),
+    "tool_torchinfo": (
+        "exact: adds one per BN and bias parameter and misses the {attn} attention MACs (functional "
+        "matmuls are not modules, so its hooks never see them)",
+        "精确值：每个 BN 与偏置参数各加 1；漏掉 {attn} 次注意力乘加（函数式矩阵乘不是模块，钩子看不到）",
+    ),
+    "tool_fvcore": (
+        "also counts batch norm (about one op per BN output element: +{bn}); fused attention unsupported "
+        "(estimate from our rows, not run)",
+        "另外统计批归一化（每个 BN 输出元素约 1 次：+{bn}）；不支持融合注意力"
+        "（根据本工具的逐层数据估算，未实际运行）",
+    ),
+    "tool_thop": (
+        "thop and ptflops add ops for activations, batch norm, pooling and additions (one or more per "
+        "element, by their own rules) and, being hook-based, miss the {attn} attention MACs (not run here)",
+        "thop 与 ptflops 还按各自规则为激活、批归一化、池化与加法逐元素计数；基于钩子，因而漏掉 {attn} 次注意力乘加"
+        "（此处未实际运行）",
+    ),
+    "blocks_table": ("Blocks", "模块列表"),
+    "download_csv": ("Download table (CSV)", "下载表格（CSV）"),
+    "download_layers_csv": ("Download layer table (CSV)", "下载逐层表格（CSV）"),
+    "col_block": ("block", "模块"),
+    "col_type": ("type", "类型"),
+    "col_in": ("in", "输入通道"),
+    "col_exp": ("expanded", "扩展通道"),
+    "col_out": ("out", "输出通道"),
+    "col_kernel": ("kernel", "卷积核"),
+    "col_stride": ("stride", "步长"),
+    "col_output": ("output C×H×W", "输出 C×H×W"),
+    "col_params": ("params", "参数量"),
+    "col_macs": ("MACs", "MACs"),
+    "col_act": ("activation", "激活函数"),
+    "col_residual": ("residual", "残差"),
+    "col_se": ("SE width", "SE 宽度"),
+    # graph
+    "graph_level": ("Detail", "细节"),
+    "level_blocks": ("Blocks", "模块级"),
+    "level_layers": ("All layers", "全部层"),
+    "level_one": ("Expand one block", "展开单个模块"),
+    "expand_which": ("Block to expand", "要展开的模块"),
+    "fold": ("Fold repeated identical blocks (× n)", "折叠重复的相同模块（× n）"),
+    "graph_help": (
+        "One column per stage, left to right; colors by block type (legend on the right); ⊕ marks a "
+        "residual connection.",
+        "每个阶段一列，从左到右；颜色表示模块类型（右侧图例）；⊕ 表示残差连接。",
+    ),
+    "download_png": ("PNG", "PNG"),
+    "download_svg": ("SVG", "SVG"),
+    "download_dot": ("DOT source", "DOT 源文件"),
+    "no_dot": (
+        "Graphviz's `dot` is not installed here, so PNG/SVG downloads are off (the DOT source works).",
+        "本机未安装 Graphviz 的 `dot`，因此无法下载 PNG/SVG（DOT 源文件仍可下载）。",
+    ),
+    # charts
+    "chart_params": ("Parameters per block", "每个模块的参数量"),
+    "chart_macs": ("MACs per block", "每个模块的 MACs"),
+    "chart_cumulative": ("Cumulative share of params and MACs", "参数量与 MACs 的累计占比"),
+    "chart_profile": ("Resolution and channels through the network", "网络中分辨率与通道数的变化"),
+    "chart_memory": (
+        "Output activation memory per block (float32, batch 1)",
+        "每个模块输出的激活内存（float32，批大小 1）",
+    ),
+    "image_format": ("Camera button saves charts as", "图表相机按钮保存格式"),
+    "cumulative_params": ("params", "参数量"),
+    "cumulative_macs": ("MACs", "MACs"),
+    "channels": ("output channels", "输出通道数"),
+    "spatial": ("output side (px)", "输出边长（像素）"),
+    "memory_kib": ("KiB", "KiB"),
+    "share": ("share of total (%)", "占总量的百分比（%）"),
+    # anatomy
+    "pick_block": ("Block", "模块"),
+    "this_block": ("This block, with its real shapes", "此模块（真实形状）"),
+    "counterpart": ("What it replaces", "它所替代的结构"),
+    "counterpart_ds": (
+        "A standard convolution with the same input, output and kernel.",
+        "具有相同输入、输出和卷积核的标准卷积。",
+    ),
+    "counterpart_ir": (
+        "ResNet's bottleneck residual keeps the wide tensors at the ends and squeezes in the middle; "
+        "the inverted residual expands in the middle, keeps the ends narrow and leaves the projection "
+        "linear (no activation), since ReLU destroys information in low dimensions.",
+        "ResNet 瓶颈残差在两端保持宽张量、中间压缩；倒残差则在中间扩展、两端保持窄，并让投影层保持线性"
+        "（无激活），因为 ReLU 在低维空间会破坏信息。",
+    ),
+    "uib_variants": ("UIB variants with this block's widths", "以此模块宽度绘制的 UIB 变体"),
+    "formulas": ("Cost formulas with this block's numbers", "代入此模块数值的计算量公式"),
+    "scaling": (
+        "Width and resolution multipliers: the rule of thumb against the exact counts",
+        "宽度与分辨率乘子：经验公式与精确计数的对比",
+    ),
+    "scaling_note": (
+        "α² ρ² holds for the layers alpha scales; rounding to multiples of 8 and widths that do not "
+        "scale (V2's 1280 head below α = 1, V3/V4 heads) make the exact ratio differ.",
+        "α² ρ² 只对受 α 缩放的层成立；通道数取整为 8 的倍数以及不缩放的层（α < 1 时 V2 的 1280 头部、V3/V4 的头部）"
+        "会使精确比值与之不同。",
+    ),
+    "mqa_note": (
+        "Mobile MQA: all query heads share one key and one value head; keys and values can be "
+        "downsampled by a stride-2 depthwise conv, which cuts the attention cost by 4.",
+        "Mobile MQA：所有查询头共享同一个键头和值头；键和值可用步长为 2 的深度卷积下采样，使注意力计算量降为四分之一。",
+    ),
+    "no_formula": (
+        "The papers give no closed form for this block type; the diagram lists each op's exact cost.",
+        "论文没有给出此类模块的闭式公式；图中列出了每个操作的精确计算量。",
+    ),
+    "cost_standard": ("Standard convolution", "标准卷积"),
+    "cost_depthwise": ("Depthwise convolution", "深度卷积"),
+    "cost_pointwise": ("Pointwise (1×1) convolution", "逐点（1×1）卷积"),
+    "cost_separable": ("Depthwise separable = depthwise + pointwise", "深度可分离 = 深度卷积 + 逐点卷积"),
+    "cost_ratio": ("Ratio separable / standard", "深度可分离与标准卷积之比"),
+    "cost_expand": ("1×1 expansion", "1×1 扩展"),
+    "cost_project": ("1×1 linear projection", "1×1 线性投影"),
+    "cost_se": ("Squeeze-and-excitation", "压缩-激励（SE）"),
+    "cost_total": ("Block total", "模块总计"),
+    "cost_predicted": ("Predicted MAC ratio against α = 1, ρ = 1", "相对 α = 1、ρ = 1 的预测 MACs 比"),
+    "cost_exact": ("Exact MAC ratio", "精确 MACs 比"),
+    "cost_predicted_params": ("Predicted parameter ratio", "预测参数量比"),
+    "cost_exact_params": ("Exact parameter ratio", "精确参数量比"),
+    # compare
+    "compare_intro": (
+        "Compare two to four configurations. The first one is the baseline for the deltas.",
+        "对比二到四个配置，第一个作为增量的基准。",
+    ),
+    "configurations": ("Number of configurations", "配置数量"),
+    "config_n": ("Configuration {n}", "配置 {n}"),
+    "delta_vs_first": ("Δ vs first", "相对第一个的差值"),
+    "stacked_macs": ("MACs per stage", "每个阶段的 MACs"),
+    "stacked_params": ("Parameters per stage", "每个阶段的参数量"),
+    "scatter_title": (
+        "Published configurations: MACs vs top-1 (marker size: params)",
+        "已发表配置：MACs 与 top-1（标记大小：参数量）",
+    ),
+    "current": ("current selection", "当前选择"),
+    "top1": ("ImageNet top-1 (%)", "ImageNet top-1（%）"),
+    "stage": ("stage", "阶段"),
+    "configuration": ("configuration", "配置"),
+}
+
+
+def current_language() -> str:
+    lang = st.session_state.get("lang", "en")
+    return lang if lang in LANGUAGES else "en"
+
+
+def t(key: str, **kwargs) -> str:
+    en, zh = STRINGS[key]
+    text = zh if current_language() == "zh" else en
+    return text.format(**kwargs) if kwargs else text

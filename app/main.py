@@ -1,0 +1,33 @@
+"""MobileNet Explorer: `streamlit run app/main.py`.
+
+The router and the shared selection; each view lives in app/pages/. The app does no network
+arithmetic: every number comes from mobilenet_core.
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from app.i18n import t  # noqa: E402
+from app.state import language_picker, sidebar_selection  # noqa: E402
+
+st.set_page_config(page_title="MobileNet Explorer", page_icon="📱", layout="wide")
+
+PAGES = Path(__file__).parent / "pages"
+
+language_picker()
+pages = [
+    st.Page(PAGES / "overview.py", title=t("page_overview"), icon=":material/dashboard:", default=True),
+    st.Page(PAGES / "graph.py", title=t("page_graph"), icon=":material/account_tree:", url_path="graph"),
+    st.Page(PAGES / "charts.py", title=t("page_charts"), icon=":material/bar_chart:", url_path="charts"),
+    st.Page(PAGES / "anatomy.py", title=t("page_anatomy"), icon=":material/schema:", url_path="anatomy"),
+    st.Page(PAGES / "compare.py", title=t("page_compare"), icon=":material/compare:", url_path="compare"),
+]
+navigation = st.navigation(pages, position="sidebar")
+st.session_state["selection"] = sidebar_selection()
+navigation.run()

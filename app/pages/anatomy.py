@@ -1,0 +1,108 @@
+"""Block anatomy: a block of the current model drawn with its real shapes, next to what it
+replaces, and the papers' cost formulas computed with its numbers."""
+
+import streamlit as st
+
+import mobilenet_core as mc
+from app.common import exact, file_stem, graph_downloads, report_for, title_line
+from app.i18n import t
+from app.state import current_selection
+from mobilenet_core.anatomy import (
+    depthwise_separable_costs,
+    inverted_residual_costs,
+    scaling_terms,
+    uib_variants,
+)
+from mobilenet_core.graph import block_diagram, bottleneck_diagram, standard_conv_diagram
+
+sel = current_selection()
+report = report_for(sel)
+st.subheader(f"{t('page_anatomy')} · {title_line(sel)}")
+
+candidates = [b for b in report.blocks if b.name.startswith("blocks.")]
+by_name = {b.name: b for b in candidates}
+default = next(
+    (b.name for b in candidates if b.kind in ("ds", "ir", "uib", "mqa") and b.residual),
+    next((b.name for b in candidates if b.kind != "conv"), candidates[0].name),
+)
+if st.session_state.get("anatomy_block") not in by_name:
+    st.session_state["anatomy_block"] = default
+name = st.selectbox(
+    t("pick_block"),
+    list(by_name),
+    key="anatomy_block",
+    format_func=lambda n: (
+        f"{n} · {by_name[n].variant} · {by_name[n].in_channels}→"
+        f"{by_name[n].out_channels} · {by_name[n].out_height}×{by_name[n].out_width}"
+    ),
+)
+block = by_name[name]
+
+left, right = st.columns(2)
+with left:
+    st.markdown(f"**{t('this_block')}**")
+    dot = block_diagram(block, title=f"{block.name} · {block.variant}")
+    st.graphviz_chart(dot, width="stretch")
+    graph_downloads(dot, file_stem(sel, block.name.replace(".", "_")), key="anatomy_block_dl")
+with right:
+    if block.kind == "ds":
+        st.markdown(f"**{t('counterpart')}** — {t('counterpart_ds')}")
+        other = standard_conv_diagram(block)
+        st.graphviz_chart(other, width="stretch")
+        graph_downloads(other, file_stem(sel, "standard_conv"), key="anatomy_other_dl")
+    elif block.kind in ("ir", "fused_ib"):
+        st.markdown(f"**{t('counterpart')}**")
+        st.caption(t("counterpart_ir"))
+        other = bottleneck_diagram(block)
+        st.graphviz_chart(other, width="stretch")
+        graph_downloads(other, file_stem(sel, "bottleneck"), key="anatomy_other_dl")
+    elif block.kind == "uib":
+        st.markdown(f"**{t('uib_variants')}**")
+        rows = uib_variants(sel.model, sel.alpha, sel.resolution, block.name)
+        st.table(
+            {
+                "variant": [r.variant + (" ◀" if r.variant == block.variant else "") for r in rows],
+                "kernel (start/mid)": [r.kernel for r in rows],
+                t("col_params"): [exact(r.params) for r in rows],
+                t("col_macs"): [exact(r.macs) for r in rows],
+            }
+        )
+        picked = st.radio(
+            "variant",
+            [r.variant for r in rows],
+            horizontal=True,
+            key="uib_variant",
+            label_visibility="collapsed",
+        )
+        variant_row = next(r for r in rows if r.variant == picked)
+        st.graphviz_chart(
+            block_diagram(
+                variant_row, title=f"{picked} · {variant_row.in_channels}→{variant_row.out_channels}"
+            ),
+            width="stretch",
+        )
+    elif block.kind == "mqa":
+        st.info(t("mqa_note"))
+
+st.markdown(f"### {t('formulas')}")
+if block.kind == "ds":
+    terms = depthwise_separable_costs(block)
+elif block.kind == "ir":
+    terms = inverted_residual_costs(block)
+else:
+    terms = []
+    st.caption(t("no_formula"))
+for term in terms:
+    value = f"{term.value:.4f}" if term.key == "ratio" else exact(int(term.value))
+    st.markdown(f"**{t('cost_' + term.key)}**")
+    st.latex(f"{term.formula} = {term.substituted} = {value}")
+if block.kind == "ds":
+    ratio = terms[3].value / terms[0].value
+    st.caption(f"{terms[3].value:,.0f} / {terms[0].value:,.0f} = {ratio:.4f}")
+
+st.markdown(f"### {t('scaling')}")
+reference = mc.count(sel.model, 1.0, sel.base)
+for term in scaling_terms(report, reference):
+    st.markdown(f"**{t('cost_' + term.key)}**")
+    st.latex(f"{term.formula} = {term.substituted} = {term.value:.4f}")
+st.caption(t("scaling_note"))

@@ -1,0 +1,149 @@
+"""Per-block charts: params, MACs, cumulative shares, resolution/channel profile, memory."""
+
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from app.common import file_stem, report_for, title_line
+from app.i18n import t
+from app.state import current_selection
+
+sel = current_selection()
+report = report_for(sel)
+blocks = report.blocks
+names = [b.name for b in blocks]
+colors = {
+    "conv": "#7f7f7f",
+    "ds": "#1f77b4",
+    "ir": "#2ca02c",
+    "fused_ib": "#ff7f0e",
+    "uib": "#d62728",
+    "mqa": "#e7a33e",
+    "head": "#555555",
+}
+
+st.subheader(f"{t('page_charts')} · {title_line(sel)}")
+image_format = st.radio(t("image_format"), ["png", "svg"], horizontal=True, key="chart_format")
+
+
+def show(fig: go.Figure, what: str) -> None:
+    fig.update_layout(
+        template="plotly_white",
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        font=dict(color="#111111", size=13),
+        margin=dict(l=10, r=10, t=50, b=10),
+        height=420,
+    )
+    st.plotly_chart(
+        fig,
+        width="stretch",
+        key=f"chart_{what}",
+        config={
+            "displaylogo": False,
+            "toImageButtonOptions": {"format": image_format, "filename": file_stem(sel, what), "scale": 2},
+        },
+    )
+
+
+def bars(values: list[int], title: str, what: str, unit: str) -> None:
+    custom = [
+        [b.variant, f"{v:,}", f"{b.out_channels}×{b.out_height}×{b.out_width}"]
+        for b, v in zip(blocks, values)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=names,
+            y=values,
+            marker_color=[colors.get(b.kind, "#999999") for b in blocks],
+            customdata=custom,
+            hovertemplate="<b>%{x}</b> · %{customdata[0]}<br>"
+            + unit
+            + ": %{customdata[1]}<br>out %{customdata[2]}"
+            "<extra></extra>",
+        )
+    )
+    fig.update_layout(title=title, xaxis_tickangle=-60)
+    show(fig, what)
+
+
+left, right = st.columns(2)
+with left:
+    bars([b.params for b in blocks], t("chart_params"), "params", t("params"))
+with right:
+    bars([b.macs for b in blocks], t("chart_macs"), "macs", "MACs")
+
+left, right = st.columns(2)
+with left:
+    fig = go.Figure()
+    for label, values, total in (
+        (t("cumulative_params"), [b.params for b in blocks], report.params),
+        (t("cumulative_macs"), [b.macs for b in blocks], report.macs),
+    ):
+        running, ys, exact = 0, [], []
+        for v in values:
+            running += v
+            ys.append(100 * running / total)
+            exact.append(f"{running:,}")
+        fig.add_trace(
+            go.Scatter(
+                x=names,
+                y=ys,
+                mode="lines+markers",
+                name=label,
+                customdata=exact,
+                hovertemplate="<b>%{x}</b><br>%{y:.1f}% · %{customdata}<extra>" + label + "</extra>",
+            )
+        )
+    fig.update_layout(
+        title=t("chart_cumulative"),
+        yaxis_title=t("share"),
+        xaxis_tickangle=-60,
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"),
+    )
+    show(fig, "cumulative")
+with right:
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(
+        go.Scatter(
+            x=names,
+            y=[b.out_channels for b in blocks],
+            name=t("channels"),
+            mode="lines+markers",
+            line_shape="hv",
+        ),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=names,
+            y=[b.out_height for b in blocks],
+            name=t("spatial"),
+            mode="lines+markers",
+            line_shape="hv",
+        ),
+        secondary_y=True,
+    )
+    fig.update_yaxes(title_text=t("channels"), secondary_y=False)
+    fig.update_yaxes(title_text=t("spatial"), secondary_y=True)
+    fig.update_layout(
+        title=t("chart_profile"),
+        xaxis_tickangle=-60,
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"),
+    )
+    show(fig, "profile")
+
+memory = [b.activations * 4 / 1024 for b in blocks]
+custom = [[f"{b.activations:,}", f"{b.out_channels}×{b.out_height}×{b.out_width}"] for b in blocks]
+fig = go.Figure(
+    go.Bar(
+        x=names,
+        y=memory,
+        marker_color=[colors.get(b.kind, "#999999") for b in blocks],
+        customdata=custom,
+        hovertemplate="<b>%{x}</b><br>%{y:,.1f} KiB · %{customdata[0]} values<br>out %{customdata[1]}"
+        "<extra></extra>",
+    )
+)
+fig.update_layout(title=t("chart_memory"), yaxis_title=t("memory_kib"), xaxis_tickangle=-60)
+show(fig, "memory")

@@ -1,0 +1,115 @@
+"""Overview: exact totals, deltas, the MAC convention, published figures, the block table."""
+
+import streamlit as st
+
+import mobilenet_core as mc
+from app.common import (
+    block_table,
+    delta,
+    exact,
+    file_stem,
+    kib,
+    number_column_config,
+    report_for,
+    short,
+    title_line,
+)
+from app.i18n import current_language, t
+from app.state import current_selection
+from mobilenet_core.published import find_published, published_figures
+
+sel = current_selection()
+report = report_for(sel)
+reference = mc.count(sel.model, 1.0, sel.base)
+
+st.title(t("app_title"))
+st.subheader(title_line(sel))
+
+cols = st.columns(4)
+cols[0].metric(
+    t("params"),
+    exact(report.params),
+    delta(report.params, reference.params),
+    delta_color="off",
+    help=short(report.params),
+)
+cols[1].metric(
+    t("macs"),
+    exact(report.macs),
+    delta(report.macs, reference.macs),
+    delta_color="off",
+    help=short(report.macs),
+)
+cols[2].metric(
+    t("flops"),
+    exact(report.flops),
+    delta(report.flops, reference.flops),
+    delta_color="off",
+    help=short(report.flops),
+)
+cols[3].metric(
+    t("activations"),
+    kib(report.activation_elements),
+    help=t("activations_help", peak=kib(report.peak_activation_elements)),
+)
+last = report.blocks[-2]
+st.caption(
+    t("delta_caption", model=sel.generation.title, base=sel.base)
+    + f" · {t('output_shape')}: {last.out_channels}×{last.out_height}×{last.out_width} → 1000"
+)
+
+published = find_published(sel.model, sel.alpha, sel.resolution)
+st.markdown(f"**{t('published_top1')}**")
+if published:
+    st.success(
+        t(
+            "published_row",
+            top1=published.top1,
+            macs=published.macs_millions,
+            params=published.params_millions,
+            source=published.source,
+        )
+    )
+else:
+    configs = ", ".join(
+        f"α {f.alpha:g} @ {f.resolution}" for f in published_figures() if f.model == sel.model
+    )
+    st.info(t("published_none", configs=configs or "—"))
+
+with st.expander(t("mac_convention_title"), expanded=False):
+    st.markdown(t("mac_convention"))
+    st.markdown(f"**{t('other_tools')}**")
+    attention = report.attention_macs
+    st.table(
+        {
+            t("tool"): ["MobileNet Explorer", "torchinfo", "fvcore", "thop / ptflops"],
+            t("reports"): [
+                exact(report.macs),
+                exact(report.torchinfo_mult_adds),
+                "≈ " + exact(report.macs - attention + report.norm_output_elements),
+                "> " + exact(report.macs - attention),
+            ],
+            t("why"): [
+                t("tool_ours"),
+                t("tool_torchinfo", attn=exact(attention)),
+                t("tool_fvcore", bn=exact(report.norm_output_elements)),
+                t("tool_thop", attn=exact(attention)),
+            ],
+        }
+    )
+
+st.markdown(f"### {t('blocks_table')}")
+table = block_table(sel.model, sel.alpha, sel.resolution, current_language())
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config=number_column_config([t("col_params"), t("col_macs")]),
+)
+st.download_button(
+    t("download_csv"),
+    table.to_csv(index=False).encode(),
+    f"{file_stem(sel, 'blocks')}.csv",
+    "text/csv",
+    on_click="ignore",
+)

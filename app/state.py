@@ -1,0 +1,160 @@
+"""The selection shared by every view: model, alpha, resolution (and the language), kept in
+the URL through Streamlit's widget-to-query binding so that a link or a reload reproduces it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import streamlit as st
+
+import mobilenet_core as mc
+from app.i18n import LANGUAGES, t
+
+PAPER_ALPHAS = (0.25, 0.35, 0.5, 0.75, 1.0, 1.4)
+ALPHA_STEP = 0.05
+RESOLUTION_STEP = 32
+
+
+@dataclass(frozen=True)
+class Selection:
+    model: str
+    alpha: float
+    resolution: int
+
+    @property
+    def generation(self):
+        return mc.get_generation(self.model)
+
+    @property
+    def base(self) -> int:
+        return self.generation.base_resolution
+
+    @property
+    def rho(self) -> float:
+        return self.resolution / self.base
+
+
+def _base(model: str) -> int:
+    return mc.get_generation(model).base_resolution
+
+
+def _check_query(raw: dict[str, str]) -> list[str]:
+    """Messages for link values the widgets will drop (they fall back to the defaults)."""
+    notices = []
+    model = raw.get("model", "v2")
+    if "model" in raw and model not in mc.list_models():
+        notices.append(t("invalid_query", name="model", value=model))
+        model = "v2"
+    if "alpha" in raw:
+        try:
+            value = float(raw["alpha"])
+            ok = math.isfinite(value) and mc.specs.width.ALPHA_MIN <= value <= mc.specs.width.ALPHA_MAX
+        except ValueError:
+            ok = False
+        if not ok:
+            notices.append(t("invalid_query", name="alpha", value=raw["alpha"]))
+    if "resolution" in raw:
+        try:
+            value = float(raw["resolution"])
+            ok = value.is_integer() and 32 <= value <= 2 * _base(model)
+        except ValueError:
+            ok = False
+        if not ok:
+            notices.append(t("invalid_query", name="resolution", value=raw["resolution"]))
+    if "lang" in raw and raw["lang"] not in LANGUAGES.values():
+        notices.append(t("invalid_query", name="lang", value=raw["lang"]))
+    return notices
+
+
+def _on_model_change() -> None:
+    previous = st.session_state.get("_previous_model", "v2")
+    model = st.session_state["model"]
+    res = st.session_state.get("resolution", _base(previous))
+    if res == _base(previous):
+        st.session_state["resolution"] = _base(model)  # an untouched resolution follows the base
+    else:
+        st.session_state["resolution"] = min(max(res, 32), 2 * _base(model))
+    st.session_state.pop("notices", None)
+
+
+def _on_alpha_pick() -> None:
+    picked = st.session_state.get("alpha_pick")
+    if picked is not None:
+        st.session_state["alpha"] = float(picked)
+    st.session_state["alpha_pick"] = None
+    st.session_state.pop("notices", None)
+
+
+def _clear_notices() -> None:
+    st.session_state.pop("notices", None)
+
+
+def language_picker() -> None:
+    st.sidebar.radio(
+        "Language / 语言",
+        list(LANGUAGES),
+        format_func=LANGUAGES.get,
+        key="lang",
+        bind="query-params",
+        horizontal=True,
+    )
+
+
+def sidebar_selection() -> Selection:
+    """Draw the selection widgets in the sidebar and return the validated selection."""
+    if "notices" not in st.session_state:
+        st.session_state["notices"] = _check_query(dict(st.query_params))
+    models = mc.list_models()
+    sidebar = st.sidebar
+    model = sidebar.selectbox(
+        t("model"),
+        models,
+        index=models.index("v2"),
+        key="model",
+        bind="query-params",
+        on_change=_on_model_change,
+    )  # the ids themselves are the labels: the bound URL carries the label (?model=v3_small)
+    sidebar.caption(f"{mc.get_generation(model).title} · {mc.get_generation(model).paper}")
+    base = _base(model)
+    alpha = sidebar.slider(
+        t("alpha"),
+        0.25,
+        2.0,
+        1.0,
+        ALPHA_STEP,
+        key="alpha",
+        bind="query-params",
+        format="%.2f",
+        on_change=_clear_notices,
+    )
+    sidebar.pills(
+        t("paper_alphas"),
+        PAPER_ALPHAS,
+        key="alpha_pick",
+        on_change=_on_alpha_pick,
+        format_func=lambda a: f"{a:g}",
+    )
+    if "resolution" in st.session_state and not 32 <= st.session_state["resolution"] <= 2 * base:
+        st.session_state["resolution"] = min(max(st.session_state["resolution"], 32), 2 * base)
+    resolution = sidebar.slider(
+        t("resolution"),
+        32,
+        2 * base,
+        base,
+        RESOLUTION_STEP,
+        key="resolution",
+        bind="query-params",
+        on_change=_clear_notices,
+    )
+    sidebar.caption(t("rho_caption", res=resolution, base=base, rho=resolution / base))
+    for notice in st.session_state.get("notices", []):
+        sidebar.warning(notice)
+    st.session_state["_previous_model"] = model
+    # the slider's float steps can carry binary noise (0.35000000000000003)
+    return Selection(model, round(float(alpha), 2), int(resolution))
+
+
+def current_selection() -> Selection:
+    """For pages: the selection the sidebar drew in this run."""
+    return st.session_state["selection"]

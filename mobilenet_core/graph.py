@@ -1,0 +1,381 @@
+"""Graphviz DOT for the layer graph and the block anatomy diagrams.
+
+Everything is drawn from a CountReport (the counter's rows), so the pictures and the numbers
+can never disagree. Colors are explicit (white card, dark text) so that a graph reads the same
+in a light and a dark theme, on a projector and in a screenshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html import escape
+
+from .count import BlockRow, CountReport, LayerRow
+
+# Fill colors per block variant (pastel, with dark text), and their legend names.
+BLOCK_COLORS = {
+    "Conv": "#d9d9d9",
+    "DS": "#aec7e8",
+    "DS+SE": "#9edae5",
+    "IR": "#98df8a",
+    "IR+SE": "#c5e88a",
+    "FusedIB": "#ffbb78",
+    "ExtraDW": "#ff9896",
+    "IB": "#f7b6d2",
+    "ConvNeXt": "#c5b0d5",
+    "FFN": "#dbdb8d",
+    "Mobile MQA": "#fdd0a2",
+    "Head": "#e0e0e0",
+}
+LAYER_COLORS = {
+    "conv": "#d9d9d9",
+    "dwconv": "#aec7e8",
+    "pwconv": "#98df8a",
+    "se": "#9edae5",
+    "attention": "#fdd0a2",
+    "norm": "#eeeeee",
+    "layer_scale": "#eeeeee",
+    "pool": "#e0e0e0",
+    "linear": "#c7c7c7",
+}
+TEXT = "#111111"
+EDGE = "#555555"
+
+
+def human(n: float) -> str:
+    """3.5M, 216.6M, 1.27G, 928: short numbers for node labels (exact ones sit in the tables)."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.3g}{unit}" if n / size < 100 else f"{n / size:.0f}{unit}"
+    return str(int(n))
+
+
+@dataclass(frozen=True)
+class FoldedBlock:
+    """One or more consecutive identical blocks drawn as one node."""
+
+    first: BlockRow
+    count: int
+    params: int
+    macs: int
+    names: tuple[str, ...]
+
+
+def _signature(b: BlockRow) -> tuple:
+    return (
+        b.stage,
+        b.variant,
+        b.in_channels,
+        b.expanded_channels,
+        b.out_channels,
+        b.kernel,
+        b.stride,
+        b.se_channels,
+        b.residual,
+        b.out_height,
+    )
+
+
+def fold_blocks(blocks: Iterable[BlockRow], fold: bool = True) -> list[FoldedBlock]:
+    """Group runs of identical consecutive blocks (same type, widths, kernel, stride, stage)."""
+    groups: list[list[BlockRow]] = []
+    for b in blocks:
+        if fold and groups and _signature(groups[-1][-1]) == _signature(b):
+            groups[-1].append(b)
+        else:
+            groups.append([b])
+    return [
+        FoldedBlock(g[0], len(g), sum(b.params for b in g), sum(b.macs for b in g), tuple(b.name for b in g))
+        for g in groups
+    ]
+
+
+def _node_id(name: str) -> str:
+    return "n_" + name.replace(".", "_")
+
+
+def _block_label(f: FoldedBlock) -> str:
+    b = f.first
+    title = f"{escape(b.variant)}" + (f" × {f.count}" if f.count > 1 else "")
+    name = f.names[0] if f.count == 1 else f"{f.names[0]} … {f.names[-1].split('.')[-1]}"
+    if b.kind == "head":
+        shape = f"{b.in_channels} → {b.expanded_channels} → {b.out_channels}"
+    else:
+        shape = f"{b.out_channels}×{b.out_height}×{b.out_width}"
+    details = f"{b.in_channels}→{b.out_channels}"
+    if b.kind not in ("head", "mqa"):
+        details += f"  k{escape(b.kernel)}  s{b.stride}"
+    if b.kind in ("ir", "uib", "fused_ib"):
+        details += f"  exp {b.expanded_channels}"
+    if b.se_channels:
+        details += "  SE"
+    if b.residual:
+        details += "  ⊕"
+    return (
+        f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+        f"<tr><td><b>{title}</b></td></tr>"
+        f'<tr><td><font point-size="9">{escape(name)}</font></td></tr>'
+        f'<tr><td><font point-size="10">{details}</font></td></tr>'
+        f'<tr><td><font point-size="10">out {shape}</font></td></tr>'
+        f'<tr><td><font point-size="10">{human(f.params)} params · {human(f.macs)} MACs</font></td></tr>'
+        f"</table>>"
+    )
+
+
+def _layer_label(r: LayerRow) -> str:
+    op = _short_name(r)
+    if r.kind in ("attention",):
+        shape = f"{r.out_height * r.out_width} tokens"
+    else:
+        shape = f"{r.out_channels}×{r.out_height}×{r.out_width}"
+    kernel = f" k{r.kernel} s{r.stride}" if r.kind in ("conv", "dwconv", "pwconv") else ""
+    return (
+        f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="0">'
+        f"<tr><td><b>{escape(op)}</b>{kernel}</td></tr>"
+        f'<tr><td><font point-size="9">{escape(r.kind)} · {shape}</font></td></tr>'
+        f'<tr><td><font point-size="9">{human(r.params)} p · {human(r.macs)} MACs</font></td></tr>'
+        f"</table>>"
+    )
+
+
+def _short_name(r: LayerRow) -> str:
+    """The layer's name inside its block: conv_pw, attn.key.proj, ..."""
+    return r.name[len(r.block) + 1 :] if r.name.startswith(r.block + ".") else r.name
+
+
+def _header(title: str, rankdir: str = "TB") -> list[str]:
+    return [
+        "digraph G {",
+        f'  graph [rankdir={rankdir}, bgcolor="white", fontname="Helvetica", fontcolor="{TEXT}", '
+        f'label="{escape(title)}", labelloc=t, fontsize=16, nodesep=0.25, ranksep=0.3, newrank=true];',
+        f'  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, '
+        f'fontcolor="{TEXT}", color="#444444", margin="0.08,0.04"];',
+        f'  edge [color="{EDGE}", arrowsize=0.6, fontname="Helvetica", fontcolor="{TEXT}"];',
+    ]
+
+
+def layer_graph(
+    report: CountReport,
+    title: str = "",
+    fold: bool = True,
+    expand: Iterable[str] | str = (),
+    legend: bool = True,
+) -> str:
+    """The network as DOT: one column per stage (left to right), one node per block.
+
+    fold: runs of identical blocks become one "× n" node.
+    expand: "all", or names of blocks drawn at layer level (a cluster of their layers).
+    """
+    expand_all = expand == "all"
+    expanded = set() if expand_all else set(expand)
+    lines = _header(title)
+    stages: dict[int, list[FoldedBlock]] = {}
+    for f in fold_blocks(report.blocks, fold and not expand_all):
+        if f.count > 1 and expanded.intersection(f.names):
+            # a block asked for at layer level is never folded away
+            for b in (b for b in report.blocks if b.name in f.names):
+                stages.setdefault(b.stage, []).append(FoldedBlock(b, 1, b.params, b.macs, (b.name,)))
+        else:
+            stages.setdefault(f.first.stage, []).append(f)
+    previous_exit = "input"
+    column_heads = []
+    used_variants = []
+    for stage, folded in sorted(stages.items()):
+        first = folded[0].first
+        if stage < 0:
+            label = "stem"
+        elif first.kind == "head":
+            label = "head"
+        else:
+            label = f"stage {stage} · {first.out_height}×{first.out_width}"
+        lines.append(f"  subgraph cluster_stage_{stage + 1} {{")
+        lines.append(f'    label="{label}"; style="rounded"; color="#999999"; fontsize=12;')
+        stage_entry = None
+        stage_nodes: set[str] = set()
+        if stage < 0:
+            lines.append(
+                f'    input [label="input\\n3×{report.resolution}×{report.resolution}", fillcolor="#ffffff"];'
+            )
+            stage_entry = "input"
+            stage_nodes.add("input")
+        for f in folded:
+            b = f.first
+            if b.variant not in used_variants:
+                used_variants.append(b.variant)
+            if expand_all or b.name in expanded:
+                entry, exit_ = _emit_expanded_block(lines, b)
+            else:
+                node = _node_id(b.name)
+                lines.append(
+                    f"    {node} [label={_block_label(f)}, "
+                    f'fillcolor="{BLOCK_COLORS.get(b.variant, "#dddddd")}"];'
+                )
+                entry = exit_ = node
+            stage_entry = stage_entry or entry
+            # an edge into a new column goes back up to its top: it must not pull the
+            # layout into one long chain
+            constraint = "true" if previous_exit in stage_nodes else "false"
+            lines.append(f"    {previous_exit} -> {entry} [constraint={constraint}];")
+            stage_nodes.update((entry, exit_))
+            previous_exit = exit_
+        lines.append("  }")
+        column_heads.append(stage_entry)
+    lines.append(f"  {{rank=same; {'; '.join(column_heads)};}}")
+    # invisible edges keep the columns in order, left to right
+    for a, b in zip(column_heads, column_heads[1:]):
+        lines.append(f"  {a} -> {b} [style=invis, weight=0];")
+    if legend:
+        lines.extend(_legend(used_variants))
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _emit_expanded_block(lines: list[str], b: BlockRow) -> tuple[str, str]:
+    cluster = "cluster_" + b.name.replace(".", "_")
+    lines.append(f"    subgraph {cluster} {{")
+    lines.append(
+        f'      label="{escape(b.name)} · {escape(b.variant)}"; style="rounded,filled"; '
+        f'fillcolor="{BLOCK_COLORS.get(b.variant, "#eeeeee")}"; color="#666666"; fontsize=11;'
+    )
+    ids = []
+    for r in b.layers:
+        node = "l_" + r.name.replace(".", "_").replace("-", "_")
+        lines.append(
+            f'      {node} [label={_layer_label(r)}, fillcolor="{LAYER_COLORS.get(r.kind, "#ffffff")}"];'
+        )
+        ids.append(node)
+    for a, c in zip(ids, ids[1:]):
+        lines.append(f"      {a} -> {c};")
+    if b.residual and len(ids) > 1:
+        lines.append(
+            f'      {ids[0]} -> {ids[-1]} [style=dashed, label="  skip ⊕", fontsize=9, constraint=false];'
+        )
+    lines.append("    }")
+    return ids[0], ids[-1]
+
+
+def _legend(variants: list[str]) -> list[str]:
+    lines = [
+        "  subgraph cluster_legend {",
+        '    label="legend"; style="rounded"; color="#bbbbbb"; fontsize=11;',
+    ]
+    ids = []
+    for i, v in enumerate(variants):
+        ids.append(f"legend_{i}")
+        lines.append(
+            f'    legend_{i} [label="{escape(v)}", fillcolor="{BLOCK_COLORS.get(v, "#dddddd")}", '
+            f"fontsize=10];"
+        )
+    for a, b in zip(ids, ids[1:]):
+        lines.append(f"    {a} -> {b} [style=invis];")
+    lines.append("  }")
+    return lines
+
+
+# --- block anatomy -----------------------------------------------------------------------
+
+
+def _op(node: str, text: str, color: str) -> str:
+    return f'  {node} [label="{escape(text)}", fillcolor="{color}"];'
+
+
+def block_diagram(block: BlockRow, title: str = "") -> str:
+    """A block drawn op by op with its real channels and shapes (from the counter's rows)."""
+    lines = _header(title or f"{block.name} · {block.variant}")
+    h_in, w_in = block.in_height, block.in_width
+    lines.append(_op("x", f"input {block.in_channels}×{h_in}×{w_in}", "#ffffff"))
+    previous = "x"
+    act = block.activation
+    for i, r in enumerate(block.layers):
+        node = f"op{i}"
+        op = _short_name(r)
+        if r.kind in ("conv", "dwconv", "pwconv"):
+            what = {"dwconv": "depthwise", "pwconv": "1×1 conv", "conv": f"{r.kernel}×{r.kernel} conv"}[
+                r.kind
+            ]
+            if r.kind == "dwconv":
+                what = f"{r.kernel}×{r.kernel} depthwise"
+            text = f"{op}: {what}" + (f", stride {r.stride}" if r.stride > 1 else "")
+            text += f"\n{r.in_channels} → {r.out_channels}, out {r.out_channels}×{r.out_height}×{r.out_width}"
+            text += f"\n{r.params:,} params · {r.macs:,} MACs"
+        elif r.kind == "se":
+            text = (
+                f"squeeze-excite: pool → 1×1 {r.in_channels}→{_se_width(block)} ReLU → "
+                f"1×1 → {r.out_channels} h-sigmoid → ×\n{r.params:,} params · {r.macs:,} MACs"
+            )
+        elif r.kind == "attention":
+            text = f"{'q·kᵀ' if op.endswith('qk') else 'softmax · v'}: {r.macs:,} MACs"
+        else:
+            text = f"{op} ({r.kind})" + (f"\n{r.params:,} params" if r.params else "")
+        lines.append(_op(node, text, LAYER_COLORS.get(r.kind, "#ffffff")))
+        lines.append(f"  {previous} -> {node};")
+        previous = node
+    lines.append(
+        _op(
+            "y",
+            f"output {block.out_channels}×{block.out_height}×{block.out_width}"
+            + ("  (linear: no activation)" if block.kind in ("ir", "uib", "fused_ib") else ""),
+            "#ffffff",
+        )
+    )
+    if block.residual:
+        lines.append('  add [label="⊕", shape=circle, fillcolor="#ffffff", fontsize=14];')
+        lines.append(f"  {previous} -> add;")
+        lines.append('  x -> add [style=dashed, label=" skip", fontsize=9];')
+        lines.append("  add -> y;")
+    else:
+        lines.append(f"  {previous} -> y;")
+    lines.append(
+        f'  note [shape=note, fillcolor="#fffbe6", label="activation: {escape(act)}\\n'
+        f'params {block.params:,} · MACs {block.macs:,}"];'
+    )
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _se_width(block: BlockRow) -> int:
+    return block.se_channels
+
+
+def standard_conv_diagram(block: BlockRow) -> str:
+    """What a depthwise separable block replaces: one k×k conv from M to N channels."""
+    k = int(block.kernel) if block.kernel.isdigit() else 3
+    m, n = block.in_channels, block.out_channels
+    params = k * k * m * n
+    macs = params * block.out_height * block.out_width
+    lines = _header(f"standard {k}×{k} conv, same shapes")
+    lines.append(_op("x", f"input {m}×{block.in_height}×{block.in_width}", "#ffffff"))
+    lines.append(
+        _op(
+            "c",
+            f"{k}×{k} conv, stride {block.stride}\n{m} → {n}\n{params:,} params · {macs:,} MACs",
+            LAYER_COLORS["conv"],
+        )
+    )
+    lines.append(_op("y", f"output {n}×{block.out_height}×{block.out_width}", "#ffffff"))
+    lines += ["  x -> c;", "  c -> y;", "}"]
+    return "\n".join(lines)
+
+
+def bottleneck_diagram(block: BlockRow) -> str:
+    """ResNet's bottleneck residual with the same outer width: wide → narrow → wide."""
+    c, inner = block.in_channels, max(8, block.in_channels // 4)
+    k = int(block.kernel) if block.kernel.isdigit() else 3
+    lines = _header("ResNet bottleneck residual (wide → narrow → wide)")
+    lines.append(_op("x", f"input {c}×{block.in_height}×{block.in_width} (wide)", "#ffffff"))
+    lines.append(_op("a", f"1×1 conv reduce {c} → {inner}, ReLU", LAYER_COLORS["pwconv"]))
+    lines.append(_op("b", f"{k}×{k} conv {inner} → {inner}, ReLU", LAYER_COLORS["conv"]))
+    lines.append(_op("c", f"1×1 conv expand {inner} → {c}", LAYER_COLORS["pwconv"]))
+    lines.append('  add [label="⊕ then ReLU", shape=box, fillcolor="#ffffff"];')
+    lines.append(_op("y", f"output {c} (wide)", "#ffffff"))
+    lines += [
+        "  x -> a;",
+        "  a -> b;",
+        "  b -> c;",
+        "  c -> add;",
+        '  x -> add [style=dashed, label=" skip", fontsize=9];',
+        "  add -> y;",
+        "}",
+    ]
+    return "\n".join(lines)
