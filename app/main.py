@@ -18,7 +18,7 @@ from app.state import language_picker, sidebar_selection  # noqa: E402
 
 st.set_page_config(page_title="MobileNet Explorer", page_icon="📱", layout="wide")
 
-PAGES = Path(__file__).parent / "pages"
+PAGES = Path(__file__).parent / "views"
 
 language_picker()
 pages = [

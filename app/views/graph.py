@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app.common import file_stem, graph_downloads, report_for, title_line
-from app.i18n import t
+from app.i18n import current_language, t
 from app.state import current_selection
 from mobilenet_core.graph import layer_graph
 
@@ -12,12 +12,14 @@ report = report_for(sel)
 
 st.subheader(f"{t('page_graph')} · {title_line(sel)}")
 cols = st.columns([2, 2, 3])
+# labels fixed now: a format_func must not read the language later, outside the run
+level_labels = {v: t(f"level_{v}") for v in ("blocks", "layers", "one")}
 level = cols[0].radio(
     t("graph_level"),
     ["blocks", "layers", "one"],
     horizontal=True,
-    key="graph_level",
-    format_func=lambda v: t({"blocks": "level_blocks", "layers": "level_layers", "one": "level_one"}[v]),
+    key=f"graph_level_{current_language()}",
+    format_func=level_labels.get,
 )
 fold = cols[1].toggle(t("fold"), value=True, key="graph_fold", disabled=level == "layers")
 expand: list[str] | str = []

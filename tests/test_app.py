@@ -1,0 +1,145 @@
+"""Every page through streamlit.testing's AppTest: renders for all nine models, shows the
+counter's numbers, reads the selection from the URL, switches language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import mobilenet_core as mc
+
+MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
+PAGES = ["views/graph.py", "views/charts.py", "views/anatomy.py", "views/compare.py"]
+
+
+def run_app(**query) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = str(value)
+    at.run()
+    return at
+
+
+def assert_clean(at: AppTest, where: str) -> None:
+    assert not at.exception, f"{where}: {[e.value for e in at.exception]}"
+    assert not at.error, f"{where}: {[e.value for e in at.error]}"
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+CONFIGS = [
+    (model, alpha, resolution)
+    for model in mc.list_models()
+    for alpha in (0.35, 1.0, 1.4)
+    for resolution in (mc.get_generation(model).base_resolution, 160)
+]
+
+
+@pytest.mark.parametrize("model, alpha, resolution", CONFIGS)
+def test_every_page_renders_and_shows_the_counter_numbers(model, alpha, resolution):
+    at = run_app(model=model, alpha=alpha, resolution=resolution)
+    where = f"{model} {alpha} {resolution} overview"
+    assert_clean(at, where)
+    report = mc.count(model, alpha, resolution)
+    assert metric(at, "Parameters") == f"{report.params:,}"
+    assert metric(at, "MACs") == f"{report.macs:,}"
+    assert metric(at, "FLOPs (= 2 × MACs)") == f"{2 * report.macs:,}"
+    table = at.dataframe[0].value
+    assert list(table["block"]) == [b.name for b in report.blocks]
+    assert list(table["params"]) == [b.params for b in report.blocks]
+    assert list(table["MACs"]) == [b.macs for b in report.blocks]
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert_clean(at, f"{model} {alpha} {resolution} {page}")
+
+
+def test_query_parameters_set_the_selection():
+    at = run_app(model="v3_small", alpha="0.75", resolution="192")
+    assert at.selectbox(key="model").value == "v3_small"
+    assert at.slider(key="alpha").value == pytest.approx(0.75)
+    assert at.slider(key="resolution").value == 192
+    assert at.session_state["selection"] == type(at.session_state["selection"])("v3_small", 0.75, 192)
+    assert metric(at, "Parameters") == "2,041,872"
+
+
+def test_widgets_drive_the_selection_and_the_numbers():
+    at = run_app()
+    assert metric(at, "MACs") == f"{mc.count('v2').macs:,}"
+    at.selectbox(key="model").set_value("v4_conv_medium").run()
+    assert at.slider(key="resolution").value == 256  # an untouched resolution follows the new base
+    at.slider(key="alpha").set_value(0.5).run()
+    assert metric(at, "MACs") == f"{mc.count('v4_conv_medium', 0.5, 256).macs:,}"
+    at.slider(key="resolution").set_value(512).run()
+    at.selectbox(key="model").set_value("v2").run()  # 512 is over V2's 448: clamped
+    assert at.slider(key="resolution").value == 448
+    assert_clean(at, "after switching")
+
+
+def test_paper_alpha_buttons_set_alpha():
+    at = run_app(model="v2")
+    at.pills(key="alpha_pick").set_value(1.4).run()
+    assert at.slider(key="alpha").value == pytest.approx(1.4)
+    assert metric(at, "Parameters") == f"{mc.count('v2', 1.4).params:,}"
+    assert "Top-1 75.0%" in at.success[0].value
+
+
+@pytest.mark.parametrize(
+    "query, name",
+    [({"model": "resnet"}, "model"), ({"alpha": "9"}, "alpha"), ({"alpha": "abc"}, "alpha"),
+     ({"resolution": "5000"}, "resolution"), ({"model": "v1", "resolution": "12"}, "resolution")],
+)
+def test_invalid_query_values_fall_back_with_a_notice(query, name):
+    at = run_app(**query)
+    assert_clean(at, str(query))
+    assert any(f"{name}=" in w.value for w in at.sidebar.warning), [w.value for w in at.sidebar.warning]
+    selection = at.session_state["selection"]
+    assert 0.25 <= selection.alpha <= 2.0 and selection.model in mc.list_models()
+
+
+def test_language_switch_changes_the_text():
+    at = run_app(model="v2")
+    assert at.title[0].value == "MobileNet Explorer"
+    at.radio(key="lang").set_value("zh").run()
+    assert_clean(at, "zh")
+    assert at.title[0].value == "MobileNet 探索器"
+    assert any(m.label == "参数量" for m in at.metric)
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert_clean(at, f"zh {page}")
+    at.switch_page("views/anatomy.py").run()
+    assert any("此模块" in md.value for md in at.markdown)
+
+
+def test_graph_page_levels():
+    at = run_app(model="v4_hybrid_large")
+    at.switch_page("views/graph.py").run()
+    chart = at.get("graphviz_chart")[0]
+    assert "× 3" in chart.proto.spec  # folded ExtraDW run of stage 2
+    at.radio(key="graph_level_en").set_value("one").run()
+    at.selectbox(key="graph_block").set_value("blocks.2.7").run()
+    spec = at.get("graphviz_chart")[0].proto.spec
+    assert "attn.qk" in spec.replace("l_blocks_2_7_attn_qk", "attn.qk")
+    at.radio(key="graph_level_en").set_value("layers").run()
+    assert_clean(at, "layers")
+    assert "cluster_blocks_3_17" in at.get("graphviz_chart")[0].proto.spec
+
+
+def test_anatomy_formulas_use_the_block_numbers():
+    at = run_app(model="v1")
+    at.switch_page("views/anatomy.py").run()
+    block = next(b for b in mc.count("v1").blocks if b.name == at.selectbox(key="anatomy_block").value)
+    latex = " ".join(x.value for x in at.latex)
+    assert f"{block.macs:,}" in latex  # the separable cost equals the counter's block MACs
+    assert f"{block.in_channels}" in latex
+
+
+def test_compare_page_rejects_an_absurd_configuration():
+    at = run_app()
+    at.switch_page("views/compare.py").run()
+    at.number_input(key="cmp_res_1").set_value(768).run()  # V2 stops at 448
+    assert any("resolution must be between 32 and 448" in e.value for e in at.error)
+    assert not at.exception
