@@ -104,6 +104,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_output": ("output C×H×W", "输出 C×H×W"),
     "col_params": ("params", "参数量"),
     "col_macs": ("MACs", "MACs"),
+    "col_variant": ("variant", "变体"),
+    "col_kernel_uib": ("kernel (start/mid)", "卷积核（起始/中间）"),
     "col_act": ("activation", "激活函数"),
     "col_residual": ("residual", "残差"),
     "col_se": ("SE width", "SE 宽度"),

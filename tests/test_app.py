@@ -89,8 +89,13 @@ def test_paper_alpha_buttons_set_alpha():
 
 @pytest.mark.parametrize(
     "query, name",
-    [({"model": "resnet"}, "model"), ({"alpha": "9"}, "alpha"), ({"alpha": "abc"}, "alpha"),
-     ({"resolution": "5000"}, "resolution"), ({"model": "v1", "resolution": "12"}, "resolution")],
+    [
+        ({"model": "resnet"}, "model"),
+        ({"alpha": "9"}, "alpha"),
+        ({"alpha": "abc"}, "alpha"),
+        ({"resolution": "5000"}, "resolution"),
+        ({"model": "v1", "resolution": "12"}, "resolution"),
+    ],
 )
 def test_invalid_query_values_fall_back_with_a_notice(query, name):
     at = run_app(**query)
@@ -117,15 +122,13 @@ def test_language_switch_changes_the_text():
 def test_graph_page_levels():
     at = run_app(model="v4_hybrid_large")
     at.switch_page("views/graph.py").run()
-    chart = at.get("graphviz_chart")[0]
-    assert "× 3" in chart.proto.spec  # folded ExtraDW run of stage 2
+    assert len(at.get("image")) == 1  # the server-rendered SVG
     at.radio(key="graph_level_en").set_value("one").run()
     at.selectbox(key="graph_block").set_value("blocks.2.7").run()
-    spec = at.get("graphviz_chart")[0].proto.spec
-    assert "attn.qk" in spec.replace("l_blocks_2_7_attn_qk", "attn.qk")
+    assert_clean(at, "one block")
     at.radio(key="graph_level_en").set_value("layers").run()
     assert_clean(at, "layers")
-    assert "cluster_blocks_3_17" in at.get("graphviz_chart")[0].proto.spec
+    assert len(at.get("image")) == 1
 
 
 def test_anatomy_formulas_use_the_block_numbers():

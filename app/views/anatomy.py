@@ -4,7 +4,7 @@ replaces, and the papers' cost formulas computed with its numbers."""
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import exact, file_stem, graph_downloads, report_for, title_line
+from app.common import exact, file_stem, graph_downloads, report_for, show_graph, title_line
 from app.i18n import t
 from app.state import current_selection
 from mobilenet_core.anatomy import (
@@ -42,27 +42,27 @@ left, right = st.columns(2)
 with left:
     st.markdown(f"**{t('this_block')}**")
     dot = block_diagram(block, title=f"{block.name} · {block.variant}")
-    st.graphviz_chart(dot, width="stretch")
+    show_graph(dot)
     graph_downloads(dot, file_stem(sel, block.name.replace(".", "_")), key="anatomy_block_dl")
 with right:
     if block.kind == "ds":
         st.markdown(f"**{t('counterpart')}** — {t('counterpart_ds')}")
         other = standard_conv_diagram(block)
-        st.graphviz_chart(other, width="stretch")
+        show_graph(other)
         graph_downloads(other, file_stem(sel, "standard_conv"), key="anatomy_other_dl")
     elif block.kind in ("ir", "fused_ib"):
         st.markdown(f"**{t('counterpart')}**")
         st.caption(t("counterpart_ir"))
         other = bottleneck_diagram(block)
-        st.graphviz_chart(other, width="stretch")
+        show_graph(other)
         graph_downloads(other, file_stem(sel, "bottleneck"), key="anatomy_other_dl")
     elif block.kind == "uib":
         st.markdown(f"**{t('uib_variants')}**")
         rows = uib_variants(sel.model, sel.alpha, sel.resolution, block.name)
         st.table(
             {
-                "variant": [r.variant + (" ◀" if r.variant == block.variant else "") for r in rows],
-                "kernel (start/mid)": [r.kernel for r in rows],
+                t("col_variant"): [r.variant + (" ◀" if r.variant == block.variant else "") for r in rows],
+                t("col_kernel_uib"): [r.kernel for r in rows],
                 t("col_params"): [exact(r.params) for r in rows],
                 t("col_macs"): [exact(r.macs) for r in rows],
             }
@@ -75,11 +75,10 @@ with right:
             label_visibility="collapsed",
         )
         variant_row = next(r for r in rows if r.variant == picked)
-        st.graphviz_chart(
+        show_graph(
             block_diagram(
                 variant_row, title=f"{picked} · {variant_row.in_channels}→{variant_row.out_channels}"
-            ),
-            width="stretch",
+            )
         )
     elif block.kind == "mqa":
         st.info(t("mqa_note"))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.common import file_stem, graph_downloads, report_for, title_line
+from app.common import file_stem, graph_downloads, report_for, show_graph, title_line
 from app.i18n import current_language, t
 from app.state import current_selection
 from mobilenet_core.graph import layer_graph
@@ -35,5 +35,5 @@ elif level == "one":
 
 dot = layer_graph(report, title=title_line(sel), fold=fold, expand=expand)
 st.caption(t("graph_help"))
-st.graphviz_chart(dot, width="stretch")
+show_graph(dot)
 graph_downloads(dot, file_stem(sel, "graph"), key="graph")

@@ -102,6 +102,7 @@ st.markdown(f"### {t('blocks_table')}")
 table = block_table(sel.model, sel.alpha, sel.resolution, current_language())
 st.dataframe(
     table,
+    height="content",
     hide_index=True,
     width="stretch",
     column_config=number_column_config([t("col_params"), t("col_macs")]),
