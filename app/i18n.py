@@ -223,3 +223,33 @@ def t(key: str, **kwargs) -> str:
     en, zh = STRINGS[key]
     text = zh if current_language() == "zh" else en
     return text.format(**kwargs) if kwargs else text
+
+
+# The words drawn inside the graphs and diagrams (keys of mobilenet_core.graph.WORDS).
+GRAPH_WORDS_ZH = {
+    "input": "输入",
+    "output": "输出",
+    "params": "参数",
+    "skip": "跳连",
+    "legend": "图例",
+    "stem": "主干入口",
+    "head": "分类头",
+    "stage": "阶段",
+    "activation": "激活函数",
+    "linear": "线性：无激活",
+    "tokens": "个词元",
+    "depthwise": "深度卷积",
+    "conv": "卷积",
+    "stride": "步长",
+    "se": "压缩-激励",
+    "standard": "标准 {k}×{k} 卷积（形状相同）",
+    "bottleneck": "ResNet 瓶颈残差（宽 → 窄 → 宽）",
+    "wide": "宽",
+    "reduce": "压缩",
+    "expand": "扩展",
+    "then_relu": "后接 ReLU",
+}
+
+
+def graph_words() -> dict | None:
+    return GRAPH_WORDS_ZH if current_language() == "zh" else None

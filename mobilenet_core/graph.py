@@ -39,6 +39,30 @@ LAYER_COLORS = {
     "pool": "#e0e0e0",
     "linear": "#c7c7c7",
 }
+# The words inside the pictures; the app passes translations (same keys).
+WORDS = {
+    "input": "input",
+    "output": "output",
+    "params": "params",
+    "skip": "skip",
+    "legend": "legend",
+    "stem": "stem",
+    "head": "head",
+    "stage": "stage",
+    "activation": "activation",
+    "linear": "linear: no activation",
+    "tokens": "tokens",
+    "depthwise": "depthwise",
+    "conv": "conv",
+    "stride": "stride",
+    "se": "squeeze-excite",
+    "standard": "standard {k}×{k} conv, same shapes",
+    "bottleneck": "ResNet bottleneck residual (wide → narrow → wide)",
+    "wide": "wide",
+    "reduce": "reduce",
+    "expand": "expand",
+    "then_relu": "then ReLU",
+}
 TEXT = "#111111"
 EDGE = "#555555"
 
@@ -95,7 +119,7 @@ def _node_id(name: str) -> str:
     return "n_" + name.replace(".", "_")
 
 
-def _block_label(f: FoldedBlock) -> str:
+def _block_label(f: FoldedBlock, w: dict) -> str:
     b = f.first
     title = f"{escape(b.variant)}" + (f" × {f.count}" if f.count > 1 else "")
     name = f.names[0] if f.count == 1 else f"{f.names[0]} … {f.names[-1].split('.')[-1]}"
@@ -117,16 +141,17 @@ def _block_label(f: FoldedBlock) -> str:
         f"<tr><td><b>{title}</b></td></tr>"
         f'<tr><td><font point-size="9">{escape(name)}</font></td></tr>'
         f'<tr><td><font point-size="10">{details}</font></td></tr>'
-        f'<tr><td><font point-size="10">out {shape}</font></td></tr>'
-        f'<tr><td><font point-size="10">{human(f.params)} params · {human(f.macs)} MACs</font></td></tr>'
+        f'<tr><td><font point-size="10">{w["output"]} {shape}</font></td></tr>'
+        f'<tr><td><font point-size="10">{human(f.params)} {w["params"]} · '
+        f"{human(f.macs)} MACs</font></td></tr>"
         f"</table>>"
     )
 
 
-def _layer_label(r: LayerRow) -> str:
+def _layer_label(r: LayerRow, w: dict) -> str:
     op = _short_name(r)
     if r.kind in ("attention",):
-        shape = f"{r.out_height * r.out_width} tokens"
+        shape = f"{r.out_height * r.out_width} {w['tokens']}"
     else:
         shape = f"{r.out_channels}×{r.out_height}×{r.out_width}"
     kernel = f" k{r.kernel} s{r.stride}" if r.kind in ("conv", "dwconv", "pwconv") else ""
@@ -161,12 +186,14 @@ def layer_graph(
     fold: bool = True,
     expand: Iterable[str] | str = (),
     legend: bool = True,
+    words: dict | None = None,
 ) -> str:
     """The network as DOT: one column per stage (left to right), one node per block.
 
     fold: runs of identical blocks become one "× n" node.
     expand: "all", or names of blocks drawn at layer level (a cluster of their layers).
     """
+    w = {**WORDS, **(words or {})}
     expand_all = expand == "all"
     expanded = set() if expand_all else set(expand)
     lines = _header(title)
@@ -184,18 +211,19 @@ def layer_graph(
     for stage, folded in sorted(stages.items()):
         first = folded[0].first
         if stage < 0:
-            label = "stem"
+            label = w["stem"]
         elif first.kind == "head":
-            label = "head"
+            label = w["head"]
         else:
-            label = f"stage {stage} · {first.out_height}×{first.out_width}"
+            label = f"{w['stage']} {stage} · {first.out_height}×{first.out_width}"
         lines.append(f"  subgraph cluster_stage_{stage + 1} {{")
         lines.append(f'    label="{label}"; style="rounded"; color="#999999"; fontsize=12;')
         stage_entry = None
         stage_nodes: set[str] = set()
         if stage < 0:
             lines.append(
-                f'    input [label="input\\n3×{report.resolution}×{report.resolution}", fillcolor="#ffffff"];'
+                f'    input [label="{w["input"]}\\n3×{report.resolution}×{report.resolution}", '
+                'fillcolor="#ffffff"];'
             )
             stage_entry = "input"
             stage_nodes.add("input")
@@ -204,11 +232,11 @@ def layer_graph(
             if b.variant not in used_variants:
                 used_variants.append(b.variant)
             if expand_all or b.name in expanded:
-                entry, exit_ = _emit_expanded_block(lines, b)
+                entry, exit_ = _emit_expanded_block(lines, b, w)
             else:
                 node = _node_id(b.name)
                 lines.append(
-                    f"    {node} [label={_block_label(f)}, "
+                    f"    {node} [label={_block_label(f, w)}, "
                     f'fillcolor="{BLOCK_COLORS.get(b.variant, "#dddddd")}"];'
                 )
                 entry = exit_ = node
@@ -226,12 +254,12 @@ def layer_graph(
     for a, b in zip(column_heads, column_heads[1:]):
         lines.append(f"  {a} -> {b} [style=invis, weight=0];")
     if legend:
-        lines.extend(_legend(used_variants))
+        lines.extend(_legend(used_variants, w))
     lines.append("}")
     return "\n".join(lines)
 
 
-def _emit_expanded_block(lines: list[str], b: BlockRow) -> tuple[str, str]:
+def _emit_expanded_block(lines: list[str], b: BlockRow, w: dict) -> tuple[str, str]:
     cluster = "cluster_" + b.name.replace(".", "_")
     lines.append(f"    subgraph {cluster} {{")
     lines.append(
@@ -242,23 +270,24 @@ def _emit_expanded_block(lines: list[str], b: BlockRow) -> tuple[str, str]:
     for r in b.layers:
         node = "l_" + r.name.replace(".", "_").replace("-", "_")
         lines.append(
-            f'      {node} [label={_layer_label(r)}, fillcolor="{LAYER_COLORS.get(r.kind, "#ffffff")}"];'
+            f'      {node} [label={_layer_label(r, w)}, fillcolor="{LAYER_COLORS.get(r.kind, "#ffffff")}"];'
         )
         ids.append(node)
     for a, c in zip(ids, ids[1:]):
         lines.append(f"      {a} -> {c};")
     if b.residual and len(ids) > 1:
         lines.append(
-            f'      {ids[0]} -> {ids[-1]} [style=dashed, label="  skip ⊕", fontsize=9, constraint=false];'
+            f'      {ids[0]} -> {ids[-1]} [style=dashed, label="  {w["skip"]} ⊕", fontsize=9, '
+            "constraint=false];"
         )
     lines.append("    }")
     return ids[0], ids[-1]
 
 
-def _legend(variants: list[str]) -> list[str]:
+def _legend(variants: list[str], w: dict) -> list[str]:
     lines = [
         "  subgraph cluster_legend {",
-        '    label="legend"; style="rounded"; color="#bbbbbb"; fontsize=11;',
+        f'    label="{w["legend"]}"; style="rounded"; color="#bbbbbb"; fontsize=11;',
     ]
     ids = []
     for i, v in enumerate(variants):
@@ -280,29 +309,32 @@ def _op(node: str, text: str, color: str) -> str:
     return f'  {node} [label="{escape(text)}", fillcolor="{color}"];'
 
 
-def block_diagram(block: BlockRow, title: str = "") -> str:
+def block_diagram(block: BlockRow, title: str = "", words: dict | None = None) -> str:
     """A block drawn op by op with its real channels and shapes (from the counter's rows)."""
+    w = {**WORDS, **(words or {})}
     lines = _header(title or f"{block.name} · {block.variant}")
     h_in, w_in = block.in_height, block.in_width
-    lines.append(_op("x", f"input {block.in_channels}×{h_in}×{w_in}", "#ffffff"))
+    lines.append(_op("x", f"{w['input']} {block.in_channels}×{h_in}×{w_in}", "#ffffff"))
     previous = "x"
     act = block.activation
     for i, r in enumerate(block.layers):
         node = f"op{i}"
         op = _short_name(r)
         if r.kind in ("conv", "dwconv", "pwconv"):
-            what = {"dwconv": "depthwise", "pwconv": "1×1 conv", "conv": f"{r.kernel}×{r.kernel} conv"}[
-                r.kind
-            ]
+            what = {
+                "dwconv": w["depthwise"],
+                "pwconv": f"1×1 {w['conv']}",
+                "conv": f"{r.kernel}×{r.kernel} {w['conv']}",
+            }[r.kind]
             if r.kind == "dwconv":
-                what = f"{r.kernel}×{r.kernel} depthwise"
+                what = f"{r.kernel}×{r.kernel} {w['depthwise']}"
             text = f"{op}: {what}" + (f", stride {r.stride}" if r.stride > 1 else "")
             text += f"\n{r.in_channels} → {r.out_channels}, out {r.out_channels}×{r.out_height}×{r.out_width}"
-            text += f"\n{r.params:,} params · {r.macs:,} MACs"
+            text += f"\n{r.params:,} {w['params']} · {r.macs:,} MACs"
         elif r.kind == "se":
             text = (
-                f"squeeze-excite: pool → 1×1 {r.in_channels}→{_se_width(block)} ReLU → "
-                f"1×1 → {r.out_channels} h-sigmoid → ×\n{r.params:,} params · {r.macs:,} MACs"
+                f"{w['se']}: pool → 1×1 {r.in_channels}→{block.se_channels} ReLU → "
+                f"1×1 → {r.out_channels} h-sigmoid → ×\n{r.params:,} {w['params']} · {r.macs:,} MACs"
             )
         elif r.kind == "attention":
             text = f"{'q·kᵀ' if op.endswith('qk') else 'softmax · v'}: {r.macs:,} MACs"
@@ -314,67 +346,66 @@ def block_diagram(block: BlockRow, title: str = "") -> str:
     lines.append(
         _op(
             "y",
-            f"output {block.out_channels}×{block.out_height}×{block.out_width}"
-            + ("  (linear: no activation)" if block.kind in ("ir", "uib", "fused_ib") else ""),
+            f"{w['output']} {block.out_channels}×{block.out_height}×{block.out_width}"
+            + (f"  ({w['linear']})" if block.kind in ("ir", "uib", "fused_ib") else ""),
             "#ffffff",
         )
     )
     if block.residual:
         lines.append('  add [label="⊕", shape=circle, fillcolor="#ffffff", fontsize=14];')
         lines.append(f"  {previous} -> add;")
-        lines.append('  x -> add [style=dashed, label=" skip", fontsize=9];')
+        lines.append(f'  x -> add [style=dashed, label=" {w["skip"]}", fontsize=9];')
         lines.append("  add -> y;")
     else:
         lines.append(f"  {previous} -> y;")
     lines.append(
-        f'  note [shape=note, fillcolor="#fffbe6", label="activation: {escape(act)}\\n'
+        f'  note [shape=note, fillcolor="#fffbe6", label="{w["activation"]}: {escape(act)}\\n'
         f'params {block.params:,} · MACs {block.macs:,}"];'
     )
     lines.append("}")
     return "\n".join(lines)
 
 
-def _se_width(block: BlockRow) -> int:
-    return block.se_channels
-
-
-def standard_conv_diagram(block: BlockRow) -> str:
+def standard_conv_diagram(block: BlockRow, words: dict | None = None) -> str:
     """What a depthwise separable block replaces: one k×k conv from M to N channels."""
     k = int(block.kernel) if block.kernel.isdigit() else 3
     m, n = block.in_channels, block.out_channels
     params = k * k * m * n
     macs = params * block.out_height * block.out_width
-    lines = _header(f"standard {k}×{k} conv, same shapes")
-    lines.append(_op("x", f"input {m}×{block.in_height}×{block.in_width}", "#ffffff"))
+    w = {**WORDS, **(words or {})}
+    lines = _header(w["standard"].format(k=k))
+    lines.append(_op("x", f"{w['input']} {m}×{block.in_height}×{block.in_width}", "#ffffff"))
     lines.append(
         _op(
             "c",
-            f"{k}×{k} conv, stride {block.stride}\n{m} → {n}\n{params:,} params · {macs:,} MACs",
+            f"{k}×{k} {w['conv']}, {w['stride']} {block.stride}\n{m} → {n}\n"
+            f"{params:,} {w['params']} · {macs:,} MACs",
             LAYER_COLORS["conv"],
         )
     )
-    lines.append(_op("y", f"output {n}×{block.out_height}×{block.out_width}", "#ffffff"))
+    lines.append(_op("y", f"{w['output']} {n}×{block.out_height}×{block.out_width}", "#ffffff"))
     lines += ["  x -> c;", "  c -> y;", "}"]
     return "\n".join(lines)
 
 
-def bottleneck_diagram(block: BlockRow) -> str:
+def bottleneck_diagram(block: BlockRow, words: dict | None = None) -> str:
     """ResNet's bottleneck residual with the same outer width: wide → narrow → wide."""
     c, inner = block.in_channels, max(8, block.in_channels // 4)
     k = int(block.kernel) if block.kernel.isdigit() else 3
-    lines = _header("ResNet bottleneck residual (wide → narrow → wide)")
-    lines.append(_op("x", f"input {c}×{block.in_height}×{block.in_width} (wide)", "#ffffff"))
-    lines.append(_op("a", f"1×1 conv reduce {c} → {inner}, ReLU", LAYER_COLORS["pwconv"]))
-    lines.append(_op("b", f"{k}×{k} conv {inner} → {inner}, ReLU", LAYER_COLORS["conv"]))
-    lines.append(_op("c", f"1×1 conv expand {inner} → {c}", LAYER_COLORS["pwconv"]))
-    lines.append('  add [label="⊕ then ReLU", shape=box, fillcolor="#ffffff"];')
-    lines.append(_op("y", f"output {c} (wide)", "#ffffff"))
+    w = {**WORDS, **(words or {})}
+    lines = _header(w["bottleneck"])
+    lines.append(_op("x", f"{w['input']} {c}×{block.in_height}×{block.in_width} ({w['wide']})", "#ffffff"))
+    lines.append(_op("a", f"1×1 {w['conv']} {w['reduce']} {c} → {inner}, ReLU", LAYER_COLORS["pwconv"]))
+    lines.append(_op("b", f"{k}×{k} {w['conv']} {inner} → {inner}, ReLU", LAYER_COLORS["conv"]))
+    lines.append(_op("c", f"1×1 {w['conv']} {w['expand']} {inner} → {c}", LAYER_COLORS["pwconv"]))
+    lines.append(f'  add [label="⊕ {w["then_relu"]}", shape=box, fillcolor="#ffffff"];')
+    lines.append(_op("y", f"{w['output']} {c} ({w['wide']})", "#ffffff"))
     lines += [
         "  x -> a;",
         "  a -> b;",
         "  b -> c;",
         "  c -> add;",
-        '  x -> add [style=dashed, label=" skip", fontsize=9];',
+        f'  x -> add [style=dashed, label=" {w["skip"]}", fontsize=9];',
         "  add -> y;",
         "}",
     ]

@@ -5,7 +5,7 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app.common import exact, file_stem, graph_downloads, report_for, show_graph, title_line
-from app.i18n import t
+from app.i18n import graph_words, t
 from app.state import current_selection
 from mobilenet_core.anatomy import (
     depthwise_separable_costs,
@@ -41,19 +41,19 @@ block = by_name[name]
 left, right = st.columns(2)
 with left:
     st.markdown(f"**{t('this_block')}**")
-    dot = block_diagram(block, title=f"{block.name} · {block.variant}")
+    dot = block_diagram(block, title=f"{block.name} · {block.variant}", words=graph_words())
     show_graph(dot)
     graph_downloads(dot, file_stem(sel, block.name.replace(".", "_")), key="anatomy_block_dl")
 with right:
     if block.kind == "ds":
         st.markdown(f"**{t('counterpart')}** — {t('counterpart_ds')}")
-        other = standard_conv_diagram(block)
+        other = standard_conv_diagram(block, words=graph_words())
         show_graph(other)
         graph_downloads(other, file_stem(sel, "standard_conv"), key="anatomy_other_dl")
     elif block.kind in ("ir", "fused_ib"):
         st.markdown(f"**{t('counterpart')}**")
         st.caption(t("counterpart_ir"))
-        other = bottleneck_diagram(block)
+        other = bottleneck_diagram(block, words=graph_words())
         show_graph(other)
         graph_downloads(other, file_stem(sel, "bottleneck"), key="anatomy_other_dl")
     elif block.kind == "uib":
@@ -77,7 +77,9 @@ with right:
         variant_row = next(r for r in rows if r.variant == picked)
         show_graph(
             block_diagram(
-                variant_row, title=f"{picked} · {variant_row.in_channels}→{variant_row.out_channels}"
+                variant_row,
+                title=f"{picked} · {variant_row.in_channels}→{variant_row.out_channels}",
+                words=graph_words(),
             )
         )
     elif block.kind == "mqa":

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app.common import file_stem, graph_downloads, report_for, show_graph, title_line
-from app.i18n import current_language, t
+from app.i18n import current_language, graph_words, t
 from app.state import current_selection
 from mobilenet_core.graph import layer_graph
 
@@ -33,7 +33,7 @@ elif level == "one":
     )
     expand = [choice]
 
-dot = layer_graph(report, title=title_line(sel), fold=fold, expand=expand)
+dot = layer_graph(report, title=title_line(sel), fold=fold, expand=expand, words=graph_words())
 st.caption(t("graph_help"))
 show_graph(dot)
 graph_downloads(dot, file_stem(sel, "graph"), key="graph")
