@@ -42,7 +42,123 @@ def format_table(report: CountReport) -> str:
     return "\n".join(lines)
 
 
+def _progress_bar(label: str):
+    """A one-line progress bar on stderr for downloads."""
+    state = {"last": -1}
+
+    def show(done: int, total: int | None) -> None:
+        if total:
+            percent = int(100 * done / total)
+            if percent != state["last"]:
+                state["last"] = percent
+                bar = "#" * (percent // 4)
+                print(f"\r{label} [{bar:<25}] {percent:3d}% {done / 2**20:.1f} MiB", end="", file=sys.stderr)
+        else:
+            print(f"\r{label} {done / 2**20:.1f} MiB", end="", file=sys.stderr)
+        if total and done >= total:
+            print(file=sys.stderr)
+
+    return show
+
+
+def _model_for_prediction(args):
+    """(module, preprocessing recipe, description) for `predict`."""
+    from .api import build, resolve_model
+    from .registry import default_preprocess, get_weights, weights_for
+    from .weights import load_checkpoint, load_pretrained
+
+    if args.weights:
+        entry = get_weights(args.weights)
+        return load_pretrained(entry, _progress_bar(entry.name)), entry.preprocess, entry.name
+    _, config = resolve_model(args.model, args.alpha, args.resolution)
+    if args.checkpoint:
+        module = load_checkpoint(build(args.model, config.alpha, config.resolution), args.checkpoint)
+        return module, default_preprocess(config.resolution), f"checkpoint {args.checkpoint}"
+    if args.untrained:
+        module = build(args.model, config.alpha, config.resolution)
+        return module, default_preprocess(config.resolution), "UNTRAINED (random weights)"
+    entries = weights_for(args.model, config.alpha, config.resolution)
+    if not entries:
+        from .registry import nearest_weights
+
+        near = nearest_weights(args.model, config.alpha, config.resolution)
+        raise MobileNetError(
+            f"no published checkpoint for {args.model} at alpha {config.alpha:g}, {config.resolution} px "
+            f"(nearest: {near.model} alpha {near.alpha:g} at {near.resolution} px, --weights {near.name}); "
+            "use --checkpoint FILE or --untrained"
+        )
+    entry = entries[0]
+    return load_pretrained(entry, _progress_bar(entry.name)), entry.preprocess, entry.name
+
+
+def _predict(args) -> int:
+    from .fast import FastModel
+    from .predict import ImageError, classify, load_image
+
+    module, recipe, description = _model_for_prediction(args)
+    runner = FastModel(module, recipe.crop)
+    results, failed = [], 0
+    for path in args.images:
+        try:
+            prediction = classify(runner, load_image(path), recipe, name=path, k=args.top)
+        except ImageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        results.append(prediction)
+        if not args.json:
+            print(f"{path}  ({description}, {prediction.latency_ms:.1f} ms)")
+            for c in prediction.top:
+                print(f"  {c.probability:7.2%}  {c.index:4d}  {c.label} / {c.label_zh}")
+    if args.json:
+        print(json.dumps([p.to_dict() for p in results], ensure_ascii=False, indent=1))
+    return 1 if failed else 0
+
+
+def _export(args) -> int:
+    from .api import build
+    from .export import export_onnx
+
+    module = build(args.model, args.alpha, args.resolution, args.rho)
+    if args.checkpoint:
+        from .weights import load_checkpoint
+
+        load_checkpoint(module, args.checkpoint)
+    export_onnx(module, args.onnx)
+    print(f"wrote {args.onnx} ({module.model_name}, alpha {module.alpha:g}, {module.resolution} px)")
+    return 0
+
+
+def _weights(args) -> int:
+    from .registry import WEIGHTS, get_weights
+    from .weights import cached_file, ensure_weights, import_weights
+
+    if args.weights_command == "list":
+        for e in WEIGHTS:
+            state = "cached" if cached_file(e).exists() else "-"
+            top1 = f"{e.top1:.2f}" if e.top1 is not None else "see card"
+            print(f"{e.name:<58} {e.model:<17} a{e.alpha:<5g} {e.resolution:>4}px top-1 {top1:<8} {state}")
+        return 0
+    if args.weights_command == "download":
+        entry = get_weights(args.name)
+        print(ensure_weights(entry, _progress_bar(entry.name)))
+        return 0
+    entry, path = import_weights(args.file, args.name)
+    print(f"imported {args.file} as {entry.name} -> {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .errors import MobileNetError as _Error
+
+    try:
+        return _main(argv)
+    except _Error as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mobilenet_core", description="Explore the MobileNet family from the command line."
     )
@@ -56,7 +172,40 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--rho", type=float, help="resolution multiplier (rounded to 32 px)")
     summary.add_argument("--json", action="store_true", help="print JSON instead of a table")
     summary.add_argument("--layers", action="store_true", help="with --json: include layer rows")
+    predict = sub.add_parser("predict", help="classify images")
+    predict.add_argument("images", nargs="+")
+    predict.add_argument("--model", default="v2", help="one of: " + ", ".join(list_models()))
+    predict.add_argument("--alpha", type=float, default=1.0)
+    predict.add_argument("--resolution", type=int)
+    source = predict.add_mutually_exclusive_group()
+    source.add_argument("--checkpoint", help="a .pth / .safetensors file (timm or torchvision layout)")
+    source.add_argument("--weights", help="a published checkpoint by name (see `weights list`)")
+    source.add_argument("--untrained", action="store_true", help="random weights, clearly labelled")
+    predict.add_argument("--top", type=int, default=5)
+    predict.add_argument("--json", action="store_true")
+    export = sub.add_parser("export", help="export a built model to ONNX")
+    export.add_argument("model")
+    export.add_argument("--alpha", type=float, default=1.0)
+    export_size = export.add_mutually_exclusive_group()
+    export_size.add_argument("--resolution", type=int)
+    export_size.add_argument("--rho", type=float)
+    export.add_argument("--checkpoint")
+    export.add_argument("--onnx", required=True, help="output file")
+    weights = sub.add_parser("weights", help="published checkpoints: list, download, import")
+    weights_sub = weights.add_subparsers(dest="weights_command", required=True)
+    weights_sub.add_parser("list")
+    download = weights_sub.add_parser("download")
+    download.add_argument("name")
+    imported = weights_sub.add_parser("import", help="put a checkpoint file you have into the cache")
+    imported.add_argument("file")
+    imported.add_argument("--name", help="registry name; found automatically when omitted")
     args = parser.parse_args(argv)
+    if args.command == "predict":
+        return _predict(args)
+    if args.command == "export":
+        return _export(args)
+    if args.command == "weights":
+        return _weights(args)
 
     try:
         if args.command == "list":

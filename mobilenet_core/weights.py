@@ -197,3 +197,167 @@ def load_checkpoint(
     `module`, strictly. Raises CheckpointError naming the model, the layout and the first
     mismatching keys or shapes; the module is left untouched when the file does not fit."""
     return load_state_dict(module, read_state_dict(path, max_bytes))
+
+
+# --- the download cache ---------------------------------------------------------------------
+
+
+_CHUNK = 1 << 16
+
+
+def cache_dir() -> Path:
+    """torch.hub's checkpoint cache: $TORCH_HOME/hub/checkpoints (default ~/.cache/torch/...)."""
+    import torch.hub
+
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def cached_file(entry) -> Path:
+    return cache_dir() / entry.filename
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _pinned_digest(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def verify_file(entry, path: Path) -> str:
+    """Check a file against the entry's digest (full, torchvision prefix, or the digest pinned
+    at first download). Returns the file's SHA-256; raises CheckpointError on a mismatch."""
+    digest = _sha256(path)
+    expected = entry.sha256
+    pinned = _pinned_digest(cached_file(entry))
+    if expected is None and entry.sha256_prefix is None and pinned.exists() and path != cached_file(entry):
+        expected = pinned.read_text().strip()
+    if expected is not None and digest != expected:
+        raise CheckpointError(
+            f"{path.name}: SHA-256 {digest[:12]}… does not match {entry.name} ({expected[:12]}…)"
+        )
+    if entry.sha256_prefix is not None and not digest.startswith(entry.sha256_prefix):
+        raise CheckpointError(
+            f"{path.name}: SHA-256 starts {digest[:8]}, {entry.name} needs {entry.sha256_prefix}: "
+            "the download is corrupt or not this checkpoint"
+        )
+    return digest
+
+
+def download(entry, progress=None, timeout: float = 30.0) -> Path:
+    """Fetch a registry entry into the cache. Resumes a partial download (HTTP Range), checks
+    the hash before the file is put in place, and never leaves a half file under the final
+    name. Raises CheckpointError (offline, HTTP error, hash mismatch) with what to do instead."""
+    import urllib.error
+    import urllib.request
+
+    final = cached_file(entry)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    part = final.with_name(final.name + ".part")
+    have = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(entry.url, headers={"User-Agent": "mobilenet-explorer"})
+    if have:
+        request.add_header("Range", f"bytes={have}-")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            if have and response.status != 206:  # the server ignored the range: start over
+                have = 0
+            length = response.headers.get("Content-Length")
+            total = have + int(length) if length is not None else None
+            if total is not None and total > MAX_CHECKPOINT_BYTES:
+                raise CheckpointError(f"{entry.name}: the server offers {total} bytes, over the limit")
+            with open(part, "ab" if have else "wb") as out:
+                done = have
+                if progress:
+                    progress(done, total)
+                while chunk := response.read(_CHUNK):
+                    out.write(chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(done, total)
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+        if isinstance(exc, CheckpointError):
+            raise
+        reason = getattr(exc, "reason", exc)
+        raise CheckpointError(
+            f"cannot download {entry.name} from {entry.url} ({reason}). Offline? Put the file in "
+            f"{final.parent} with `python -m mobilenet_core weights import FILE`, upload it in the app, "
+            "or run with --checkpoint FILE / --untrained"
+        ) from None
+    try:
+        digest = verify_file(entry, part)
+    except CheckpointError:
+        part.unlink(missing_ok=True)
+        raise
+    os.replace(part, final)
+    if entry.sha256 is None and entry.sha256_prefix is None:
+        _pinned_digest(final).write_text(digest + "\n")
+    return final
+
+
+def ensure_weights(entry, progress=None, allow_download: bool = True) -> Path:
+    """The cached file of an entry, downloading it first if needed (and allowed)."""
+    final = cached_file(entry)
+    if final.exists():
+        pinned = _pinned_digest(final)
+        if entry.sha256_prefix is not None or entry.sha256 is not None:
+            verify_file(entry, final)
+        elif pinned.exists() and _sha256(final) != pinned.read_text().strip():
+            raise CheckpointError(f"{final} changed since it was downloaded; delete it to fetch it again")
+        return final
+    if not allow_download:
+        raise CheckpointError(f"{entry.name} is not in the cache ({final})")
+    return download(entry, progress)
+
+
+def load_pretrained(entry, progress=None, allow_download: bool = True) -> nn.Module:
+    from .api import build
+
+    module = build(entry.model, entry.alpha, entry.resolution)
+    return load_checkpoint(module, ensure_weights(entry, progress, allow_download))
+
+
+def import_weights(path: str | os.PathLike, name: str | None = None) -> tuple[object, Path]:
+    """Put a checkpoint file into the cache under its registry entry, after checking that it
+    loads strictly into that entry's model. Without `name`, the entry is found by trying the
+    ones whose layout and tensor count fit. Returns (entry, cached path)."""
+    import shutil
+
+    from .api import build
+    from .registry import WEIGHTS, get_weights
+
+    state = read_state_dict(path)
+    layout = detect_layout(state)
+    candidates = [get_weights(name)] if name else [e for e in WEIGHTS if e.layout == layout]
+    errors = []
+    for entry in candidates:
+        module = build(entry.model, entry.alpha, entry.resolution)
+        if len(module.state_dict()) != len(state):
+            continue
+        try:
+            load_state_dict(module, state)
+        except CheckpointError as exc:
+            errors.append(str(exc))
+            continue
+        final = cached_file(entry)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        digest = _sha256(Path(path))
+        if entry.sha256_prefix is not None and not digest.startswith(entry.sha256_prefix):
+            # a fine-tuned or re-saved file fits the model but is not the published one
+            final = final.with_name(f"imported_{digest[:8]}_{final.name}")
+        tmp = final.with_name(final.name + ".part")
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, final)
+        if entry.sha256 is None and entry.sha256_prefix is None:
+            _pinned_digest(final).write_text(digest + "\n")
+        return entry, final
+    detail = f" First mismatch: {errors[0]}" if errors else ""
+    raise CheckpointError(
+        f"{Path(path).name} fits no published {layout} checkpoint of the nine models.{detail}"
+    )

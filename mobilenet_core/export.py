@@ -1,0 +1,34 @@
+"""ONNX export of a built model, for Netron or deployment."""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+
+import torch
+from torch import nn
+
+OPSET = 17
+
+
+def export_onnx(
+    module: nn.Module, path: str | os.PathLike | None = None, resolution: int | None = None
+) -> bytes:
+    """Serialise `module` to ONNX (input "image" N x 3 x R x R, output "logits" N x 1000, dynamic
+    batch). Writes `path` when given; returns the bytes either way. Needs the `onnx` package."""
+    resolution = resolution or getattr(module, "resolution", 224)
+    example = torch.randn(1, 3, resolution, resolution)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript-based exporter announces its deprecation
+        torch.onnx.export(
+            module.eval(), example, buffer, dynamo=False, opset_version=OPSET,
+            input_names=["image"], output_names=["logits"],
+            dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+        )  # fmt: skip
+    data = buffer.getvalue()
+    if path is not None:
+        with open(path, "wb") as f:
+            f.write(data)
+    return data

@@ -1,0 +1,83 @@
+"""A faster CPU inference path: batch norm folded into the convolution before it, weights in
+channels-last layout, no autograd. Logits equal the eager model's within float rounding."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from . import modules as m
+
+# (conv, norm) attribute pairs per block class, in the order the forward pass uses them.
+_PAIRS: dict[type, tuple[tuple[str, str], ...]] = {
+    m.MobileNet: (("conv_stem", "bn1"), ("conv_head", "bn2"), ("conv_head", "norm_head")),
+    m.ConvBnActBlock: (("conv", "bn1"),),
+    m.DepthwiseSeparableBlock: (("conv_dw", "bn1"), ("conv_pw", "bn2")),
+    m.InvertedResidualBlock: (("conv_pw", "bn1"), ("conv_dw", "bn2"), ("conv_pwl", "bn3")),
+    m.FusedIBBlock: (("conv_exp", "bn1"), ("conv_pwl", "bn2")),
+    m.ConvNormAct: (("conv", "bn"),),
+}
+
+
+def fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
+    """One conv equal to conv then bn (eval statistics): w' = w g / s, b' = (b - mu) g / s + beta."""
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                      conv.dilation, conv.groups, bias=True)  # fmt: skip
+    with torch.no_grad():
+        fused.weight.copy_(conv.weight * scale.view(-1, 1, 1, 1))
+        bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+        fused.bias.copy_((bias - bn.running_mean) * scale + bn.bias)
+    return fused
+
+
+def fold_batchnorm(module: nn.Module) -> nn.Module:
+    """A copy of `module` with every conv + BN pair merged into one conv (BN becomes Identity)."""
+    folded = copy.deepcopy(module).eval()
+    for sub in list(folded.modules()):
+        for conv_name, bn_name in _PAIRS.get(type(sub), ()):
+            conv, bn = getattr(sub, conv_name, None), getattr(sub, bn_name, None)
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                setattr(sub, conv_name, fold_conv_bn(conv, bn))
+                setattr(sub, bn_name, nn.Identity())
+        if isinstance(sub, m.MultiQueryAttention2d):
+            for branch in (sub.key, sub.value):
+                if hasattr(branch, "down_conv"):
+                    branch.down_conv = fold_conv_bn(branch.down_conv, branch.norm)
+                    branch.norm = nn.Identity()
+    return folded
+
+
+class FastModel(nn.Module):
+    """The folded network, traced for its input size, frozen and optimised by TorchScript for
+    inference (oneDNN convolutions, fused activations); falls back to the folded eager module in
+    channels-last layout where tracing is not possible. Call it like the eager module."""
+
+    def __init__(self, module: nn.Module, resolution: int | None = None):
+        super().__init__()
+        import warnings
+
+        self.model_name = getattr(module, "model_name", None)
+        self.resolution = resolution or getattr(module, "resolution", 224)
+        folded = fold_batchnorm(module)
+        for p in folded.parameters():
+            p.requires_grad_(False)
+        example = torch.randn(1, 3, self.resolution, self.resolution)
+        try:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                traced = torch.jit.trace(folded, example, check_trace=False)
+                self.net = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
+                self.net(example)  # the first call compiles; keep it out of the user's latency
+            self.backend = "torchscript"
+        except Exception:  # noqa: BLE001 - any tracing failure: the eager fallback is exact too
+            self.net = folded.to(memory_format=torch.channels_last)
+            self.backend = "eager-folded"
+
+    @torch.inference_mode()
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.backend == "eager-folded":
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.net(x)

@@ -1,0 +1,222 @@
+"""Image loading, preprocessing, top-k classification and explanations (Grad-CAM, feature maps).
+
+Every failure to read an image is an ImageError with a one-line message; nothing here lets a
+PIL or torch exception reach the user.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import MobileNetError
+from .registry import Preprocess
+
+MAX_PIXELS = 40_000_000  # ~ 6300 x 6300: a bigger image is refused as a decompression bomb
+MAX_IMAGE_BYTES = 50 * 2**20
+SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO")
+
+
+class ImageError(MobileNetError, ValueError):
+    """An upload that is not an image we can classify."""
+
+
+@lru_cache(maxsize=1)
+def _classes() -> dict:
+    return json.loads(resources.files("mobilenet_core").joinpath("data/imagenet_classes.json").read_text())
+
+
+def class_names(language: str = "en") -> list[str]:
+    """The 1000 ImageNet-1k class names, English ("en") or Chinese ("zh")."""
+    return _classes()["zh" if language == "zh" else "en"]
+
+
+def load_image(source: bytes | str | os.PathLike, name: str | None = None) -> Image.Image:
+    """Decode an image to 8-bit RGB: EXIF orientation applied, transparency flattened on white,
+    palette / grayscale / CMYK / 16-bit converted, the first frame of an animation."""
+    label = name or (Path(source).name if not isinstance(source, bytes) else "image")
+    if isinstance(source, bytes):
+        data = source
+    else:
+        try:
+            size = os.path.getsize(source)
+            if size > MAX_IMAGE_BYTES:
+                raise ImageError(
+                    f"{label}: {size / 2**20:.0f} MiB is over the {MAX_IMAGE_BYTES >> 20} MiB limit"
+                )
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise ImageError(f"{label}: cannot read the file ({exc.strerror or exc})") from None
+    if not data:
+        raise ImageError(f"{label}: the file is empty")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ImageError(
+            f"{label}: {len(data) / 2**20:.0f} MiB is over the {MAX_IMAGE_BYTES >> 20} MiB limit"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in SUPPORTED_FORMATS:
+                raise ImageError(
+                    f"{label}: {image.format} images are not supported (use JPEG, PNG, WebP, BMP, GIF, TIFF)"
+                )
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ImageError(
+                    f"{label}: {width}×{height} pixels is over the {MAX_PIXELS // 1_000_000} megapixel limit"
+                )
+            if width < 2 or height < 2:
+                raise ImageError(f"{label}: {width}×{height} pixels is too small to classify")
+            image.seek(0)
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            return _to_rgb(image)
+    except ImageError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        kind = (
+            "is too large (decompression bomb)"
+            if "bomb" in str(exc).lower()
+            else "is not an image we can read"
+        )
+        raise ImageError(f"{label} {kind}") from None
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, MemoryError) as exc:
+        raise ImageError(f"{label}: the image is damaged or truncated ({type(exc).__name__})") from None
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        top = array.max() if array.size and array.max() > 0 else 1.0
+        image = Image.fromarray(np.clip(array / top * 255.0, 0, 255).astype(np.uint8), "L")
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def preprocess_image(image: Image.Image, recipe: Preprocess) -> tuple[torch.Tensor, Image.Image]:
+    """(normalised 1x3xHxW tensor, the RGB crop the network sees)."""
+    resample = Image.Resampling.BICUBIC if recipe.interpolation == "bicubic" else Image.Resampling.BILINEAR
+    width, height = image.size
+    scale = recipe.resize / min(width, height)
+    resized = image.resize(
+        (max(recipe.crop, round(width * scale)), max(recipe.crop, round(height * scale))), resample
+    )
+    left = (resized.width - recipe.crop) // 2
+    top = (resized.height - recipe.crop) // 2
+    crop = resized.crop((left, top, left + recipe.crop, top + recipe.crop))
+    array = np.asarray(crop, dtype=np.float32) / 255.0
+    array = (array - np.array(recipe.mean, dtype=np.float32)) / np.array(recipe.std, dtype=np.float32)
+    return torch.from_numpy(array.transpose(2, 0, 1).copy()).unsqueeze(0), crop
+
+
+@dataclass(frozen=True)
+class TopClass:
+    index: int
+    label: str
+    label_zh: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    image: str
+    top: tuple[TopClass, ...]
+    latency_ms: float
+    crop: Image.Image | None = None
+    logits: torch.Tensor | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "image": self.image,
+            "top": [{"index": c.index, "label": c.label, "probability": c.probability} for c in self.top],
+            "latency_ms": round(self.latency_ms, 3),
+        }
+
+
+def top_k(logits: torch.Tensor, k: int = 5) -> tuple[TopClass, ...]:
+    probabilities = logits.float().softmax(-1)
+    values, indices = probabilities.topk(min(k, probabilities.numel()))
+    en, zh = class_names("en"), class_names("zh")
+    return tuple(TopClass(int(i), en[i], zh[i], float(p)) for p, i in zip(values.tolist(), indices.tolist()))
+
+
+def classify(module: torch.nn.Module, image: Image.Image, recipe: Preprocess, name: str = "image",
+             k: int = 5) -> Prediction:  # fmt: skip
+    """Top-k of one image through `module` (eval mode, no autograd), timed."""
+    tensor, crop = preprocess_image(image, recipe)
+    with torch.inference_mode():
+        start = time.perf_counter()
+        logits = module(tensor)[0]
+        latency = (time.perf_counter() - start) * 1e3
+    return Prediction(name, top_k(logits, k), latency, crop, logits)
+
+
+def grad_cam(module: torch.nn.Module, tensor: torch.Tensor, class_index: int) -> np.ndarray:
+    """Grad-CAM (Selvaraju et al., arXiv:1610.02391) from the last convolutional stage: the
+    feature map weighted by the spatially averaged gradient of the class logit, ReLU, scaled to
+    [0, 1] and upsampled to the input size. Does not touch the module's parameters' .grad."""
+    captured = {}
+
+    def keep(_module, _inputs, output):
+        captured["features"] = output
+
+    handle = module.blocks[-1].register_forward_hook(keep)
+    try:
+        with torch.enable_grad():
+            x = tensor.detach().clone().requires_grad_(True)
+            logits = module(x)
+            features = captured["features"]
+            (gradient,) = torch.autograd.grad(logits[0, class_index], features)
+    finally:
+        handle.remove()
+    weights = gradient.mean(dim=(2, 3), keepdim=True)
+    cam = F.relu((weights * features).sum(dim=1, keepdim=True))
+    cam = F.interpolate(cam, size=tensor.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
+    cam = cam.detach()
+    top = cam.max()
+    return (cam / top if top > 0 else cam).numpy()
+
+
+def overlay_heatmap(crop: Image.Image, cam: np.ndarray, alpha: float = 0.45) -> Image.Image:
+    """The heatmap (blue → red) blended over the crop the network saw."""
+    cam = np.clip(cam, 0, 1)
+    red = np.clip(1.5 - np.abs(4 * cam - 3), 0, 1)
+    green = np.clip(1.5 - np.abs(4 * cam - 2), 0, 1)
+    blue = np.clip(1.5 - np.abs(4 * cam - 1), 0, 1)
+    colors = (np.stack([red, green, blue], -1) * 255).astype(np.uint8)
+    heat = Image.fromarray(colors).resize(crop.size)
+    return Image.blend(crop.convert("RGB"), heat, alpha)
+
+
+def feature_maps(module: torch.nn.Module, tensor: torch.Tensor, block: str, count: int = 16) -> np.ndarray:
+    """The first `count` channels of a block's output, each scaled to [0, 1]: (count, H, W)."""
+    target = module.get_submodule(block)
+    captured = {}
+    handle = target.register_forward_hook(lambda _m, _i, out: captured.setdefault("out", out))
+    try:
+        with torch.inference_mode():
+            module(tensor)
+    finally:
+        handle.remove()
+    maps = captured["out"][0, :count].float()
+    low = maps.amin(dim=(1, 2), keepdim=True)
+    high = maps.amax(dim=(1, 2), keepdim=True)
+    return ((maps - low) / (high - low).clamp_min(1e-12)).numpy()

@@ -1,0 +1,143 @@
+"""Published ImageNet-1k checkpoints for our nine models: where they live, which configuration
+they belong to, how their images were preprocessed, and their published top-1.
+
+Facts from torchvision 0.29.1 and timm 1.0.31 (../shared/reference/README.md) and the timm model
+cards. torchvision files carry the first 8 hex digits of their SHA-256 in the name (torch.hub's
+convention) and are checked against them; timm's Hugging Face files are pinned on first download
+(the digest is stored beside the file and checked on every later load).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import ConfigError
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+INCEPTION_MEAN = (0.5, 0.5, 0.5)
+INCEPTION_STD = (0.5, 0.5, 0.5)
+
+Interpolation = Literal["bilinear", "bicubic"]
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """Eval preprocessing: resize the shorter side, center-crop a square, normalise."""
+
+    resize: int
+    crop: int
+    interpolation: Interpolation = "bilinear"
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+
+    @property
+    def crop_pct(self) -> float:
+        return self.crop / self.resize
+
+    def at(self, resolution: int) -> Preprocess:
+        """The same recipe for another input size (same crop fraction)."""
+        if resolution == self.crop:
+            return self
+        return Preprocess(
+            int(resolution / self.crop_pct), resolution, self.interpolation, self.mean, self.std
+        )
+
+
+def default_preprocess(resolution: int) -> Preprocess:
+    """For a checkpoint without a known recipe: resize 256 (bilinear), crop to the resolution."""
+    return Preprocess(max(256, resolution), resolution, "bilinear")
+
+
+@dataclass(frozen=True)
+class WeightsEntry:
+    name: str  # e.g. "tv_mobilenet_v2.IMAGENET1K_V2", "timm/mobilenetv4_conv_small.e2400_r224_in1k"
+    model: str
+    alpha: float
+    resolution: int
+    layout: Literal["torchvision", "timm"]
+    url: str
+    filename: str
+    preprocess: Preprocess
+    top1: float | None  # ImageNet-1k top-1 at `resolution`, None where not recorded here
+    sha256: str | None = None  # full digest, where known
+    sha256_prefix: str | None = None  # torchvision's 8-hex prefix in the file name
+
+    @property
+    def label(self) -> str:
+        top1 = f", top-1 {self.top1:.1f}%" if self.top1 is not None else ""
+        return f"{self.name} ({self.layout}{top1})"
+
+
+def _tv(model: str, file: str, tag: str, top1: float, resize: int) -> WeightsEntry:
+    return WeightsEntry(
+        name=f"tv_mobilenet_{model}.{tag}", model=model, alpha=1.0, resolution=224, layout="torchvision",
+        url=f"https://download.pytorch.org/models/{file}", filename=file,
+        preprocess=Preprocess(resize, 224, "bilinear"), top1=top1, sha256_prefix=file.rsplit("-", 1)[1][:8],
+    )  # fmt: skip
+
+
+def _timm(
+    timm_name: str, tag: str, model: str, alpha: float, resolution: int, crop_pct: float,
+    inception: bool = False, top1: float | None = None,
+) -> WeightsEntry:  # fmt: skip
+    full = f"{timm_name}.{tag}"
+    mean, std = (INCEPTION_MEAN, INCEPTION_STD) if inception else (IMAGENET_MEAN, IMAGENET_STD)
+    return WeightsEntry(
+        name=f"timm/{full}", model=model, alpha=alpha, resolution=resolution, layout="timm",
+        url=f"https://huggingface.co/timm/{full}/resolve/main/model.safetensors",
+        filename=f"timm_{full}.safetensors",
+        preprocess=Preprocess(int(resolution / crop_pct), resolution, "bicubic", mean, std), top1=top1,
+    )  # fmt: skip
+
+
+WEIGHTS: tuple[WeightsEntry, ...] = (
+    _tv("v2", "mobilenet_v2-7ebf99e0.pth", "IMAGENET1K_V2", 72.154, 232),
+    _tv("v2", "mobilenet_v2-b0353104.pth", "IMAGENET1K_V1", 71.878, 256),
+    _tv("v3_large", "mobilenet_v3_large-5c1a4163.pth", "IMAGENET1K_V2", 75.274, 232),
+    _tv("v3_large", "mobilenet_v3_large-8738ca79.pth", "IMAGENET1K_V1", 74.042, 256),
+    _tv("v3_small", "mobilenet_v3_small-047dcff4.pth", "IMAGENET1K_V1", 67.668, 256),
+    _timm("mobilenetv1_100", "ra4_e3600_r224_in1k", "v1", 1.0, 224, 0.95, inception=True),
+    _timm("mobilenetv1_125", "ra4_e3600_r224_in1k", "v1", 1.25, 224, 0.95, inception=True),
+    _timm("mobilenetv2_050", "lamb_in1k", "v2", 0.5, 224, 0.875),
+    _timm("mobilenetv2_100", "ra_in1k", "v2", 1.0, 224, 0.875),
+    _timm("mobilenetv2_140", "ra_in1k", "v2", 1.4, 224, 0.875),
+    _timm("mobilenetv3_large_100", "ra_in1k", "v3_large", 1.0, 224, 0.875),
+    _timm("mobilenetv3_large_100", "ra4_e3600_r224_in1k", "v3_large", 1.0, 224, 0.95, inception=True),
+    _timm("mobilenetv3_small_050", "lamb_in1k", "v3_small", 0.5, 224, 0.875),
+    _timm("mobilenetv3_small_075", "lamb_in1k", "v3_small", 0.75, 224, 0.875),
+    _timm("mobilenetv3_small_100", "lamb_in1k", "v3_small", 1.0, 224, 0.875),
+    _timm("mobilenetv4_conv_small", "e2400_r224_in1k", "v4_conv_small", 1.0, 224, 0.875),
+    _timm("mobilenetv4_conv_small_050", "e3000_r224_in1k", "v4_conv_small", 0.5, 224, 0.875),
+    _timm("mobilenetv4_conv_medium", "e500_r256_in1k", "v4_conv_medium", 1.0, 256, 0.95),
+    _timm("mobilenetv4_conv_large", "e600_r384_in1k", "v4_conv_large", 1.0, 384, 0.95, top1=82.952),
+    _timm("mobilenetv4_hybrid_medium", "ix_e550_r256_in1k", "v4_hybrid_medium", 1.0, 256, 0.95),
+    _timm("mobilenetv4_hybrid_large", "ix_e600_r384_in1k", "v4_hybrid_large", 1.0, 384, 0.95),
+)
+
+
+def get_weights(name: str) -> WeightsEntry:
+    for entry in WEIGHTS:
+        if entry.name == name or entry.name.removeprefix("timm/") == name:
+            return entry
+    raise ConfigError(f"unknown weights {name!r}; see `python -m mobilenet_core weights list`")
+
+
+def weights_for(model: str, alpha: float, resolution: int) -> list[WeightsEntry]:
+    """Published checkpoints of exactly this configuration, best top-1 first (unknown last)."""
+    found = [
+        e for e in WEIGHTS if e.model == model and abs(e.alpha - alpha) < 1e-9 and e.resolution == resolution
+    ]
+    return sorted(found, key=lambda e: -(e.top1 if e.top1 is not None else -1))
+
+
+def nearest_weights(model: str, alpha: float, resolution: int) -> WeightsEntry:
+    """The published configuration closest to this one: same model when it has any, then the
+    smallest change of alpha, then of resolution."""
+    same_model = [e for e in WEIGHTS if e.model == model]
+    candidates = same_model or list(WEIGHTS)
+    return min(
+        candidates,
+        key=lambda e: (abs(e.alpha - alpha), abs(e.resolution - resolution), -(e.top1 or 0), e.name),
+    )

@@ -1,0 +1,403 @@
+"""Classification: registry, download cache (local HTTP server only), image decoding, CLI,
+fast path, ONNX export, explanations. No test touches the network beyond 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import json
+import struct
+import subprocess
+import sys
+import threading
+import zlib
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import save_file
+
+import mobilenet_core as mc
+from mobilenet_core import CheckpointError
+from mobilenet_core.export import export_onnx
+from mobilenet_core.fast import FastModel
+from mobilenet_core.predict import (
+    ImageError,
+    class_names,
+    classify,
+    feature_maps,
+    grad_cam,
+    load_image,
+    preprocess_image,
+)
+from mobilenet_core.registry import WEIGHTS, default_preprocess, get_weights, nearest_weights, weights_for
+from mobilenet_core.weights import cached_file, download, ensure_weights, import_weights, load_pretrained
+from reference import deterministic_state_dict, manifest
+
+DATA = Path(__file__).parent / "data"
+PHOTOS = sorted(p for p in DATA.iterdir() if p.suffix in (".png", ".jpg"))
+
+
+def reference_name(entry) -> str:
+    if entry.layout == "torchvision":
+        return entry.name.split(".")[0]
+    return "timm_" + entry.name.removeprefix("timm/").split(".")[0]
+
+
+@pytest.fixture
+def torch_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    return tmp_path / "torch_home"
+
+
+# --- registry ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", WEIGHTS, ids=lambda e: e.name)
+def test_every_registry_entry_matches_its_reference_manifest(entry):
+    m = manifest(reference_name(entry))
+    assert (m["layout"], m["resolution"]) == (entry.layout, entry.resolution)
+    module = mc.build(entry.model, entry.alpha, entry.resolution)
+    mc.weights.load_state_dict(module, deterministic_state_dict(m["keys"]))
+    assert entry.preprocess.crop == entry.resolution
+
+
+def test_registry_lookups():
+    assert [e.name for e in weights_for("v2", 1.0, 224)][:2] == [
+        "tv_mobilenet_v2.IMAGENET1K_V2",
+        "tv_mobilenet_v2.IMAGENET1K_V1",
+    ]
+    assert weights_for("v2", 0.6, 224) == []
+    near = nearest_weights("v2", 0.6, 192)
+    assert (near.model, near.alpha, near.resolution) == ("v2", 0.5, 224)
+    assert nearest_weights("v4_conv_large", 1.0, 256).resolution == 384
+    assert get_weights("mobilenetv4_conv_small.e2400_r224_in1k").model == "v4_conv_small"
+    with pytest.raises(mc.ConfigError, match="unknown weights"):
+        get_weights("resnet50")
+
+
+def test_class_names_in_both_languages():
+    en, zh = class_names("en"), class_names("zh")
+    assert len(en) == len(zh) == 1000
+    assert (en[281], zh[281]) == ("tabby", "虎斑猫")
+    assert (en[517], zh[517]) == ("crane", "起重机") and zh[134] == "鹤"
+    assert (en[504], zh[504]) == ("coffee mug", "咖啡杯")
+
+
+# --- download cache ------------------------------------------------------------------------------
+
+
+class _RangeHandler(http.server.BaseHTTPRequestHandler):
+    files: dict[str, bytes] = {}
+    requests: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        self.requests.append(self.headers.get("Range") or "")
+        data = self.files.get(self.path)
+        if data is None:
+            self.send_error(404)
+            return
+        start = 0
+        if (rng := self.headers.get("Range")) and rng.startswith("bytes="):
+            start = int(rng[6:].split("-")[0])
+            self.send_response(206)
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RangeHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    _RangeHandler.files, _RangeHandler.requests = {}, []
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def checkpoint_bytes(reference: str, fmt: str = ".pth") -> bytes:
+    state = deterministic_state_dict(manifest(reference)["keys"])
+    if fmt == ".safetensors":
+        from safetensors.torch import save
+
+        return save({k: v.contiguous() for k, v in state.items()})
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def test_download_lands_in_the_cache_with_its_hash_checked(server, torch_home):
+    data = checkpoint_bytes("tv_mobilenet_v3_small")
+    digest = hashlib.sha256(data).hexdigest()
+    entry = replace(
+        get_weights("tv_mobilenet_v3_small.IMAGENET1K_V1"),
+        url=f"{server}/m.pth",
+        filename=f"mobilenet_v3_small-{digest[:8]}.pth",
+        sha256_prefix=digest[:8],
+    )
+    _RangeHandler.files["/m.pth"] = data
+    seen = []
+    path = download(entry, progress=lambda done, total: seen.append((done, total)))
+    assert path == torch_home / "hub" / "checkpoints" / entry.filename and path.read_bytes() == data
+    assert seen[-1] == (len(data), len(data))
+    module = load_pretrained(entry, allow_download=False)
+    assert module.layout == "torchvision" and module.model_name == "v3_small"
+
+
+def test_corrupted_download_is_rejected_and_leaves_no_file(server, torch_home):
+    data = checkpoint_bytes("tv_mobilenet_v3_small")
+    entry = replace(get_weights("tv_mobilenet_v3_small.IMAGENET1K_V1"), url=f"{server}/bad.pth")
+    _RangeHandler.files["/bad.pth"] = data[:-10] + b"0123456789"  # same size, wrong bytes
+    with pytest.raises(CheckpointError, match="corrupt"):
+        download(entry)
+    assert list((torch_home / "hub" / "checkpoints").iterdir()) == []
+
+
+def test_interrupted_download_resumes_with_a_range_request(server, torch_home):
+    data = checkpoint_bytes("timm_mobilenetv3_small_050", ".safetensors")
+    entry = replace(
+        get_weights("mobilenetv3_small_050.lamb_in1k"),
+        url=f"{server}/s.safetensors",
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    part = cached_file(entry).with_name(entry.filename + ".part")
+    part.parent.mkdir(parents=True)
+    part.write_bytes(data[: len(data) // 3])
+    _RangeHandler.files["/s.safetensors"] = data
+    path = download(entry)
+    assert path.read_bytes() == data and not part.exists()
+    assert _RangeHandler.requests == [f"bytes={len(data) // 3}-"]
+
+
+def test_first_download_of_a_timm_file_pins_its_digest(server, torch_home):
+    data = checkpoint_bytes("timm_mobilenetv3_small_050", ".safetensors")
+    entry = replace(get_weights("mobilenetv3_small_050.lamb_in1k"), url=f"{server}/s.safetensors")
+    _RangeHandler.files["/s.safetensors"] = data
+    path = ensure_weights(entry)
+    pinned = path.with_name(path.name + ".sha256")
+    assert pinned.read_text().strip() == hashlib.sha256(data).hexdigest()
+    path.write_bytes(data[:-4] + b"evil")  # tampered after download
+    with pytest.raises(CheckpointError, match="changed since it was downloaded"):
+        ensure_weights(entry)
+
+
+def test_offline_gives_a_clear_message(torch_home):
+    entry = replace(get_weights("tv_mobilenet_v2.IMAGENET1K_V2"), url="http://127.0.0.1:9/none.pth")
+    with pytest.raises(CheckpointError, match="--checkpoint FILE / --untrained"):
+        ensure_weights(entry)
+
+
+def test_import_finds_the_entry_and_caches_the_file(tmp_path, torch_home):
+    source = tmp_path / "downloaded_elsewhere.safetensors"
+    source.write_bytes(checkpoint_bytes("timm_mobilenetv4_conv_small_050", ".safetensors"))
+    entry, path = import_weights(source)
+    assert entry.name == "timm/mobilenetv4_conv_small_050.e3000_r224_in1k"
+    assert path == cached_file(entry)
+    assert load_pretrained(entry, allow_download=False).alpha == 0.5
+    wrong = tmp_path / "wrong.pth"
+    torch.save({"conv_stem.weight": torch.zeros(3, 3, 3, 3)}, wrong)
+    with pytest.raises(CheckpointError, match="fits no published"):
+        import_weights(wrong)
+
+
+# --- images ----------------------------------------------------------------------------------------
+
+
+def encode(image: Image.Image, fmt: str, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP", "TIFF"])
+def test_formats_decode_to_rgb(fmt):
+    image = Image.new("RGB", (40, 30), (200, 10, 10))
+    decoded = load_image(encode(image, fmt))
+    assert decoded.mode == "RGB" and decoded.size == (40, 30)
+    assert abs(decoded.getpixel((20, 15))[0] - 200) < 8
+
+
+def test_gif_uses_the_first_frame():
+    frames = [Image.new("P", (20, 20), i) for i in (1, 2)]
+    frames[0].putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0] + [0] * 759)
+    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:])
+    assert load_image(data).getpixel((5, 5)) == (255, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "mode, value, expected",
+    [
+        ("RGBA", (10, 20, 30, 0), (255, 255, 255)),
+        ("L", 128, (128, 128, 128)),
+        ("CMYK", (0, 0, 0, 0), (255, 255, 255)),
+        ("I;16", 65535, (255, 255, 255)),
+        ("LA", (0, 255), (0, 0, 0)),
+    ],
+)
+def test_modes_convert_properly(mode, value, expected):
+    image = Image.new(mode, (8, 8), value)
+    fmt = "TIFF" if mode in ("CMYK", "I;16") else "PNG"
+    assert load_image(encode(image, fmt)).getpixel((4, 4)) == expected
+
+
+def test_exif_orientation_is_honoured():
+    decoded = load_image(DATA / "coffee_exif_rotated.jpg")
+    assert decoded.size == (600, 400)  # stored 400 x 600, displayed (and classified) upright
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares width x height but carries almost no data (a decompression bomb)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty"),
+        (b"this is text, renamed .png", "not an image"),
+        (encode(Image.new("RGB", (1, 1)), "PNG"), "too small"),
+        (_png_header_only(30000, 30000), "decompression bomb|megapixel"),
+        (encode(Image.new("RGB", (64, 64)), "JPEG")[:300], "damaged or truncated|not an image"),
+    ],
+    ids=["empty", "text", "1x1", "30000x30000", "truncated-jpeg"],
+)
+def test_bad_uploads_give_one_message(data, message):
+    with pytest.raises(ImageError, match=message):
+        load_image(data, name="upload.png")
+
+
+def test_preprocessing_follows_the_recipe():
+    image = Image.new("RGB", (400, 300), (255, 0, 0))
+    recipe = get_weights("tv_mobilenet_v2.IMAGENET1K_V2").preprocess
+    tensor, crop = preprocess_image(image, recipe)
+    assert tensor.shape == (1, 3, 224, 224) and crop.size == (224, 224)
+    assert tensor[0, 0, 0, 0].item() == pytest.approx((1 - 0.485) / 0.229, rel=1e-5)
+    assert recipe.at(160).crop == 160 and recipe.at(160).resize == int(160 / (224 / 232))
+
+
+# --- inference ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", mc.list_models())
+def test_fast_path_equals_eager_within_1e4(model):
+    module = mc.build(model, 0.75, 128)
+    for m in module.modules():  # BN statistics away from identity, so that folding matters
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.normal_(0, 0.2)
+            m.running_var.uniform_(0.5, 2.0)
+    x = torch.randn(2, 3, 128, 128)
+    with torch.inference_mode():
+        eager = module(x)
+    fast = FastModel(module)(x)
+    torch.testing.assert_close(fast, eager, rtol=1e-4, atol=1e-4 * float(eager.abs().max()))
+
+
+def test_onnx_export_runs_in_onnxruntime(tmp_path):
+    import onnxruntime
+
+    module = mc.build("v4_hybrid_medium", 0.5, 128)
+    path = tmp_path / "m.onnx"
+    export_onnx(module, path)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x = torch.randn(2, 3, 128, 128)
+    with torch.inference_mode():
+        expected = module(x).numpy()
+    got = session.run(None, {"image": x.numpy()})[0]
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+def test_classify_grad_cam_and_feature_maps_on_a_real_photo():
+    module = mc.build("v3_small")
+    recipe = default_preprocess(224)
+    prediction = classify(module, load_image(DATA / "chelsea_cat.png"), recipe, name="cat", k=5)
+    assert len(prediction.top) == 5 and prediction.crop.size == (224, 224)
+    assert sum(c.probability for c in prediction.top) <= 1.0 and prediction.latency_ms > 0
+    tensor, _ = preprocess_image(load_image(DATA / "chelsea_cat.png"), recipe)
+    cam = grad_cam(module, tensor, prediction.top[0].index)
+    assert cam.shape == (224, 224) and 0 <= cam.min() and cam.max() == pytest.approx(1.0)
+    assert all(p.grad is None for p in module.parameters())  # the shared module is untouched
+    maps = feature_maps(module, tensor, "blocks.2.0", count=8)
+    assert maps.shape == (8, 14, 14) and maps.min() >= 0 and maps.max() <= 1
+
+
+# --- CLI --------------------------------------------------------------------------------------------
+
+
+def cli(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "mobilenet_core", *args], capture_output=True, text=True, timeout=300, env=env
+    )
+
+
+def test_cli_predicts_real_photos_with_a_checkpoint(tmp_path):
+    path = tmp_path / "v3s.safetensors"
+    save_file(
+        {
+            k: v.contiguous()
+            for k, v in deterministic_state_dict(manifest("timm_mobilenetv3_small_100")["keys"]).items()
+        },
+        str(path),
+    )
+    result = cli("predict", *map(str, PHOTOS), "--model", "v3_small", "--checkpoint", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [d["image"] for d in data] == list(map(str, PHOTOS))
+    module = mc.load_checkpoint(mc.build("v3_small"), path)
+    expected = classify(module, load_image(PHOTOS[0]), default_preprocess(224))
+    assert [t["index"] for t in data[0]["top"]] == [c.index for c in expected.top]
+    for d in data:
+        assert set(d) == {"image", "top", "latency_ms"} and len(d["top"]) == 5
+        assert set(d["top"][0]) == {"index", "label", "probability"}
+
+
+def test_cli_untrained_says_so_and_bad_images_fail_cleanly(tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_text("not a picture")
+    result = cli(
+        "predict", str(PHOTOS[0]), str(bad), "--model", "v4_conv_small", "--alpha", "0.5", "--untrained"
+    )
+    assert "UNTRAINED (random weights)" in result.stdout
+    assert result.returncode != 0
+    assert "notes.png is not an image we can read" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_without_weights_offline_names_the_ways_in(tmp_path):
+    env = {
+        **__import__("os").environ,
+        "TORCH_HOME": str(tmp_path),
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+    }
+    result = cli("predict", str(PHOTOS[0]), "--model", "v2", env=env)
+    assert result.returncode == 2
+    assert (
+        "--checkpoint" in result.stderr
+        and "--untrained" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+    result = cli("predict", str(PHOTOS[0]), "--model", "v2", "--alpha", "0.6", env=env)
+    assert "no published checkpoint" in result.stderr and "nearest: v2 alpha 0.5" in result.stderr
+
+
+def test_cli_export_writes_onnx(tmp_path):
+    out = tmp_path / "v1.onnx"
+    result = cli("export", "v1", "--alpha", "0.25", "--resolution", "96", "--onnx", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_size > 100_000
