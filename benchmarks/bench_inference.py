@@ -61,9 +61,9 @@ def main() -> None:
                 torch.testing.assert_close(
                     path(x), reference, rtol=1e-4, atol=1e-4 * float(reference.abs().max())
                 )
-            eager_ms = median_ms(lambda: module(x), args.runs)
-        fast_ms = median_ms(lambda: fast(x), args.runs)
-        script_ms = median_ms(lambda: script(x), args.runs)
+            eager_ms = median_ms(lambda m=module, x=x: m(x), args.runs)
+        fast_ms = median_ms(lambda m=fast, x=x: m(x), args.runs)
+        script_ms = median_ms(lambda m=script, x=x: m(x), args.runs)
         ort_ms = None
         if onnxruntime is not None:
             session = onnxruntime.InferenceSession(
@@ -72,7 +72,7 @@ def main() -> None:
             feed = {"image": x.numpy()}
             got = torch.from_numpy(session.run(None, feed)[0])
             torch.testing.assert_close(got, reference, rtol=1e-4, atol=1e-4 * float(reference.abs().max()))
-            ort_ms = median_ms(lambda: session.run(None, feed), args.runs)
+            ort_ms = median_ms(lambda s=session, f=feed: s.run(None, f), args.runs)
         ort = f"{ort_ms:7.2f}" if ort_ms else "    n/a"
         ratio = f"{fast_ms / ort_ms:10.2f}x" if ort_ms else "        n/a"
         print(
