@@ -76,7 +76,8 @@ def main() -> None:
         ort = f"{ort_ms:7.2f}" if ort_ms else "    n/a"
         ratio = f"{fast_ms / ort_ms:10.2f}x" if ort_ms else "        n/a"
         print(
-            f"{name:<15} {eager_ms:9.2f} {script_ms:11.2f} {fast_ms:8.2f} {ort} {eager_ms / fast_ms:13.2f}x {ratio}"
+            f"{name:<15} {eager_ms:9.2f} {script_ms:11.2f} {fast_ms:8.2f} {ort} "
+            f"{eager_ms / fast_ms:13.2f}x {ratio}"
             f"   ({fast.backend})"
         )
 
