@@ -14,6 +14,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_charts": ("Charts", "图表"),
     "page_anatomy": ("Block anatomy", "模块剖析"),
     "page_compare": ("Compare", "对比"),
+    "page_classify": ("Classify", "图像分类"),
     "language": ("Language", "语言"),
     "model": ("Model", "模型"),
     "alpha": ("Width multiplier α", "宽度乘子 α"),
@@ -223,6 +224,66 @@ def t(key: str, **kwargs) -> str:
     en, zh = STRINGS[key]
     text = zh if current_language() == "zh" else en
     return text.format(**kwargs) if kwargs else text
+
+
+STRINGS.update(
+    {
+        "published_weights": ("Published checkpoint for this configuration", "此配置的已发布权重"),
+        "download_weights": ("Download pretrained weights", "下载预训练权重"),
+        "downloading": ("Downloading {name}", "正在下载 {name}"),
+        "download_failed": ("{error}", "{error}"),
+        "weights_not_cached": (
+            "The weights are not downloaded yet (cache: {path}).",
+            "权重尚未下载（缓存目录：{path}）。",
+        ),
+        "no_published": (
+            "No published checkpoint for {model} at α {alpha:g}, {res} px. Nearest published configuration: {near}. You can switch to it, upload a checkpoint, or run the untrained network.",
+            "{model}（α {alpha:g}，{res} 像素）没有已发布的权重。最接近的已发布配置：{near}。可以切换到该配置、上传权重文件，或运行未训练的网络。",
+        ),
+        "switch_nearest": ("Switch to {name}", "切换到 {name}"),
+        "upload_checkpoint": (
+            "…or upload a checkpoint (.pth / .safetensors, timm or torchvision layout)",
+            "……或上传权重文件（.pth / .safetensors，timm 或 torchvision 格式）",
+        ),
+        "checkpoint_refused": ("Checkpoint refused: {error}", "权重文件被拒绝：{error}"),
+        "cli_import_hint": (
+            "Offline? `python -m mobilenet_core weights import FILE` puts a file you have into the cache.",
+            "离线？`python -m mobilenet_core weights import FILE` 可把已有文件放入缓存。",
+        ),
+        "source_pretrained": ("Pretrained ImageNet weights: {name}", "ImageNet 预训练权重：{name}"),
+        "source_uploaded": ("Weights from your upload: {name}", "来自上传文件的权重：{name}"),
+        "source_untrained": (
+            "UNTRAINED network (random weights): its predictions mean nothing",
+            "未训练的网络（随机权重）：预测结果没有意义",
+        ),
+        "use_untrained": ("Run the untrained network (random weights)", "运行未训练的网络（随机权重）"),
+        "backend_caption": (
+            "Fast path: {backend} · preprocessing: resize {resize} ({interpolation}), center crop {crop}",
+            "快速推理：{backend} · 预处理：缩放到 {resize}（{interpolation}），中心裁剪 {crop}",
+        ),
+        "upload_images": (
+            "Drop photos here (JPEG, PNG, WebP, BMP, GIF, TIFF; several at once)",
+            "把照片拖到这里（JPEG、PNG、WebP、BMP、GIF、TIFF，可多张）",
+        ),
+        "use_samples": ("Add the sample photos (CC0 / public domain)", "加入示例照片（CC0 / 公有领域）"),
+        "image_refused": ("{error}", "{error}"),
+        "original": ("original {w}×{h}", "原图 {w}×{h}"),
+        "network_input": ("what the network sees ({size}×{size})", "网络的输入（{size}×{size}）"),
+        "cam_class": ("Grad-CAM for", "Grad-CAM 类别"),
+        "grad_cam": ("Grad-CAM: where the last stage looked", "Grad-CAM：最后阶段关注的区域"),
+        "top5": ("Top-5 · {ms:.1f} ms", "Top-5 · {ms:.1f} 毫秒"),
+        "feature_maps": ("Feature maps", "特征图"),
+        "image": ("Image", "图像"),
+        "feature_caption": (
+            "First 16 channels of {block}, each {shape[0]}×{shape[1]}",
+            "{block} 的前 16 个通道，每个 {shape[0]}×{shape[1]}",
+        ),
+        "download_onnx": (
+            "Download this model as ONNX (for Netron or deployment)",
+            "下载此模型的 ONNX 文件（用于 Netron 或部署）",
+        ),
+    }
+)
 
 
 # The words drawn inside the graphs and diagrams (keys of mobilenet_core.graph.WORDS).

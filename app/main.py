@@ -27,6 +27,9 @@ pages = [
     st.Page(PAGES / "charts.py", title=t("page_charts"), icon=":material/bar_chart:", url_path="charts"),
     st.Page(PAGES / "anatomy.py", title=t("page_anatomy"), icon=":material/schema:", url_path="anatomy"),
     st.Page(PAGES / "compare.py", title=t("page_compare"), icon=":material/compare:", url_path="compare"),
+    st.Page(
+        PAGES / "classify.py", title=t("page_classify"), icon=":material/image_search:", url_path="classify"
+    ),
 ]
 navigation = st.navigation(pages, position="sidebar")
 st.session_state["selection"] = sidebar_selection()

@@ -220,3 +220,16 @@ def feature_maps(module: torch.nn.Module, tensor: torch.Tensor, block: str, coun
     low = maps.amin(dim=(1, 2), keepdim=True)
     high = maps.amax(dim=(1, 2), keepdim=True)
     return ((maps - low) / (high - low).clamp_min(1e-12)).numpy()
+
+
+def feature_map_grid(maps: np.ndarray, tile: int = 96, columns: int = 8) -> Image.Image:
+    """Feature maps in [0, 1] as one grayscale picture, `columns` tiles per row."""
+    tiles = [
+        Image.fromarray((m * 255).astype(np.uint8)).resize((tile, tile), Image.Resampling.NEAREST)
+        for m in maps
+    ]
+    rows = -(-len(tiles) // columns)
+    grid = Image.new("L", (columns * tile, rows * tile), 0)
+    for i, picture in enumerate(tiles):
+        grid.paste(picture, ((i % columns) * tile, (i // columns) * tile))
+    return grid

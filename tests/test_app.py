@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 import mobilenet_core as mc
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
-PAGES = ["views/graph.py", "views/charts.py", "views/anatomy.py", "views/compare.py"]
+PAGES = ["views/graph.py", "views/charts.py", "views/anatomy.py", "views/compare.py", "views/classify.py"]
 
 
 def run_app(**query) -> AppTest:
@@ -146,3 +146,49 @@ def test_compare_page_rejects_an_absurd_configuration():
     at.number_input(key="cmp_res_1").set_value(768).run()  # V2 stops at 448
     assert any("resolution must be between 32 and 448" in e.value for e in at.error)
     assert not at.exception
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_classify_shows_top5_for_an_upload_with_untrained_weights():
+    at = run_app(model="v3_small", alpha="0.6")
+    at.switch_page("views/classify.py").run()
+    assert_clean(at, "classify")
+    assert any("No published checkpoint for v3_small at α 0.6" in w.value for w in at.warning)
+    at.toggle(key="use_untrained").set_value(True).run()
+    at.file_uploader(key="images").set_value(
+        [
+            ("cat.png", (DATA / "chelsea_cat.png").read_bytes(), "image/png"),
+            ("broken.png", b"not an image at all", "image/png"),
+        ]
+    ).run()
+    assert not at.exception
+    assert any("UNTRAINED" in e.value for e in at.error)
+    assert any("broken.png is not an image we can read" in e.value for e in at.error)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1  # one top-5 chart, for the cat
+    assert "Top-5" in charts[0].proto.spec
+
+
+def test_classify_switches_to_the_nearest_published_configuration():
+    at = run_app(model="v2", alpha="0.6", resolution="192")
+    at.switch_page("views/classify.py").run()
+    at.button(key="switch").click().run()
+    selection = at.session_state["selection"]
+    assert (selection.model, selection.alpha, selection.resolution) == ("v2", 0.5, 224)
+
+
+def test_classify_refuses_a_checkpoint_that_does_not_fit(tmp_path):
+    import torch
+
+    path = tmp_path / "wrong.pth"
+    torch.save({"conv_stem.weight": torch.zeros(8, 3, 3, 3)}, path)
+    at = run_app(model="v2")
+    at.switch_page("views/classify.py").run()
+    at.file_uploader(key="checkpoint_upload").set_value(
+        ("wrong.pth", path.read_bytes(), "application/octet-stream")
+    )
+    at.run()
+    assert not at.exception
+    assert any("Checkpoint refused" in e.value and "v2" in e.value for e in at.error)

@@ -7,6 +7,7 @@ view in English and Chinese under tests/artifacts/screenshots (or $SCREENSHOT_DI
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -170,4 +171,24 @@ def test_screenshots_of_every_view(server, browser, lang):
             page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
         assert page.locator('[data-testid="stException"]').count() == 0, f"{view}: exception shown"
         page.screenshot(path=str(SHOTS / f"{view}_{lang}.png"))
+    page.close()
+
+
+def test_upload_a_photo_and_see_top5_and_heatmap(server, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1600, "height": 1600})
+    page.goto(f"{server}/classify?model=v3_small&alpha=0.6")
+    settle(page)
+    page.get_by_text("No published checkpoint for v3_small").wait_for(timeout=30000)
+    page.locator(".st-key-use_untrained label").click()
+    settle(page)
+    page.locator('.st-key-images input[type="file"]').set_input_files(str(ROOT / "tests" / "data" / "chelsea_cat.png"))
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60000)
+    settle(page)
+    assert page.get_by_text("Top-5").count() >= 1
+    assert page.get_by_text("Grad-CAM: where the last stage looked").count() == 1
+    assert page.get_by_text(re.compile("UNTRAINED network")).count() == 1
+    bars = page.locator(".js-plotly-plot .bars .point")
+    assert bars.count() == 5
+    page.screenshot(path=str(SHOTS / "classify_en.png"))
     page.close()

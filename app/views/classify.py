@@ -1,0 +1,205 @@
+"""Classify: drag photos in, see the top-5 of the configured model, where it looked, and how long
+it took. Pretrained weights where a published checkpoint exists, clearly labelled otherwise."""
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+import plotly.graph_objects as go
+import streamlit as st
+
+import mobilenet_core as mc
+from app.common import file_stem, title_line
+from app.i18n import current_language, t
+from app.state import current_selection
+from mobilenet_core.export import export_onnx
+from mobilenet_core.fast import FastModel
+from mobilenet_core.predict import (
+    ImageError,
+    classify,
+    feature_map_grid,
+    feature_maps,
+    grad_cam,
+    load_image,
+    overlay_heatmap,
+    preprocess_image,
+)
+from mobilenet_core.registry import default_preprocess, get_weights, nearest_weights, weights_for
+from mobilenet_core.weights import cached_file, ensure_weights, load_checkpoint
+
+IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "assets" / "samples"
+
+
+# Built models are shared read-only by every session (eval mode, no gradients accumulate), and the
+# cache is bounded so that visiting many configurations does not grow memory without limit.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def untrained_model(model: str, alpha: float, resolution: int):
+    torch_module = mc.build(model, alpha, resolution)
+    return torch_module, FastModel(torch_module)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def pretrained_model(name: str):
+    entry = get_weights(name)
+    module = mc.build(entry.model, entry.alpha, entry.resolution)
+    load_checkpoint(module, ensure_weights(entry, allow_download=False))
+    return module, FastModel(module)
+
+
+def _switch_to(entry_name: str) -> None:
+    entry = get_weights(entry_name)
+    st.session_state["model"] = entry.model
+    st.session_state["alpha"] = entry.alpha
+    st.session_state["resolution"] = entry.resolution
+    st.session_state["_previous_model"] = entry.model
+
+
+def download_with_progress(entry) -> bool:
+    bar = st.progress(0.0, text=t("downloading", name=entry.name))
+
+    def show(done: int, total: int | None) -> None:
+        if total:
+            bar.progress(
+                min(done / total, 1.0), text=t("downloading", name=entry.name) + f" {done / 2**20:.1f} MiB"
+            )
+
+    try:
+        ensure_weights(entry, show)
+    except mc.CheckpointError as exc:
+        bar.empty()
+        st.error(t("download_failed", error=str(exc)))
+        return False
+    bar.empty()
+    return True
+
+
+sel = current_selection()
+st.subheader(f"{t('page_classify')} · {title_line(sel)}")
+
+# --- which weights ----------------------------------------------------------------------------
+entries = weights_for(sel.model, sel.alpha, sel.resolution)
+module = runner = None
+source_label = ""
+recipe = default_preprocess(sel.resolution)
+uploaded_checkpoint = st.session_state.get("uploaded_checkpoint")
+if uploaded_checkpoint and uploaded_checkpoint["config"] != (sel.model, sel.alpha, sel.resolution):
+    uploaded_checkpoint = None
+
+left, right = st.columns([3, 2])
+with left:
+    if entries:
+        names = [e.name for e in entries]
+        choice = st.selectbox(t("published_weights"), names, key="weights_choice",
+                              format_func=lambda n: get_weights(n).label)  # fmt: skip
+        entry = get_weights(choice)
+        if cached_file(entry).exists() or st.button(t("download_weights"), key="download"):
+            if cached_file(entry).exists() or download_with_progress(entry):
+                try:
+                    module, runner = pretrained_model(entry.name)
+                    recipe = entry.preprocess
+                    source_label = t("source_pretrained", name=entry.name)
+                except mc.CheckpointError as exc:
+                    st.error(str(exc))
+        else:
+            st.info(t("weights_not_cached", path=str(cached_file(entry).parent)))
+    else:
+        near = nearest_weights(sel.model, sel.alpha, sel.resolution)
+        st.warning(t("no_published", model=sel.model, alpha=sel.alpha, res=sel.resolution,
+                     near=f"{near.model} α {near.alpha:g} @ {near.resolution} px"))  # fmt: skip
+        st.button(t("switch_nearest", name=near.name), on_click=_switch_to, args=(near.name,), key="switch")
+with right:
+    checkpoint_file = st.file_uploader(t("upload_checkpoint"), type=["pth", "pt", "bin", "safetensors"],
+                                       key="checkpoint_upload")  # fmt: skip
+    if checkpoint_file is not None:
+        data = checkpoint_file.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        if not uploaded_checkpoint or uploaded_checkpoint["digest"] != digest:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / Path(checkpoint_file.name).name
+                path.write_bytes(data)
+                try:
+                    loaded = load_checkpoint(mc.build(sel.model, sel.alpha, sel.resolution), path)
+                    uploaded_checkpoint = {"digest": digest, "name": checkpoint_file.name, "module": loaded,
+                                           "runner": FastModel(loaded),
+                                           "config": (sel.model, sel.alpha, sel.resolution)}  # fmt: skip
+                    st.session_state["uploaded_checkpoint"] = uploaded_checkpoint
+                except mc.CheckpointError as exc:
+                    st.error(t("checkpoint_refused", error=str(exc)))
+    st.caption(t("cli_import_hint"))
+
+if uploaded_checkpoint:
+    module, runner = uploaded_checkpoint["module"], uploaded_checkpoint["runner"]
+    source_label = t("source_uploaded", name=uploaded_checkpoint["name"])
+    recipe = default_preprocess(sel.resolution)
+if module is None:
+    if st.toggle(t("use_untrained"), key="use_untrained"):
+        module, runner = untrained_model(sel.model, sel.alpha, sel.resolution)
+        source_label = t("source_untrained")
+
+if module is None:
+    st.stop()
+if "untrained" in source_label.lower() or "未训练" in source_label:
+    st.error(source_label)
+else:
+    st.success(source_label)
+st.caption(t("backend_caption", backend=runner.backend, resize=recipe.resize, crop=recipe.crop,
+             interpolation=recipe.interpolation))  # fmt: skip
+
+# --- images -------------------------------------------------------------------------------------
+uploads = st.file_uploader(t("upload_images"), type=IMAGE_TYPES, accept_multiple_files=True, key="images")
+use_samples = st.toggle(t("use_samples"), key="use_samples")
+inputs: list[tuple[str, bytes]] = [(u.name, u.getvalue()) for u in uploads or []]
+if use_samples:
+    inputs += [(p.name, p.read_bytes()) for p in sorted(SAMPLES.glob("*")) if p.suffix in (".png", ".jpg")]
+
+language = current_language()
+results = []
+for name, data in inputs:
+    try:
+        image = load_image(data, name=name)
+    except ImageError as exc:
+        st.error(t("image_refused", error=str(exc)))
+        continue
+    results.append((name, image, classify(runner, image, recipe, name=name, k=5)))
+
+for name, image, prediction in results:
+    st.markdown(f"#### {name}")
+    cols = st.columns([1, 1, 1, 2])
+    cols[0].image(image, caption=t("original", w=image.width, h=image.height), width="stretch")
+    cols[1].image(prediction.crop, caption=t("network_input", size=recipe.crop), width="stretch")
+    classes = {f"{c.label} / {c.label_zh}": c.index for c in prediction.top}
+    chosen = cols[2].selectbox(t("cam_class"), list(classes), key=f"cam_{name}")
+    tensor, _ = preprocess_image(image, recipe)
+    cam = grad_cam(module, tensor, classes[chosen])
+    cols[2].image(overlay_heatmap(prediction.crop, cam), caption=t("grad_cam"), width="stretch")
+    labels = [(c.label_zh if language == "zh" else c.label) for c in prediction.top][::-1]
+    probabilities = [c.probability for c in prediction.top][::-1]
+    fig = go.Figure(go.Bar(
+        x=probabilities, y=labels, orientation="h", marker_color="#1f77b4",
+        text=[f"{p:.1%}" for p in probabilities], textposition="auto",
+        customdata=[f"{c.label} / {c.label_zh} (#{c.index})" for c in prediction.top][::-1],
+        hovertemplate="%{customdata}<br>%{x:.2%}<extra></extra>",
+    ))  # fmt: skip
+    fig.update_layout(title=t("top5", ms=prediction.latency_ms), xaxis=dict(range=[0, 1], tickformat=".0%"),
+                      height=300, margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
+                      paper_bgcolor="white", font=dict(color="#111111"))  # fmt: skip
+    cols[3].plotly_chart(fig, width="stretch", key=f"top5_{name}", config={"displaylogo": False})
+
+if results:
+    st.markdown(f"### {t('feature_maps')}")
+    report = mc.count(sel.model, sel.alpha, sel.resolution)
+    blocks = [b.name for b in report.blocks if b.name.startswith("blocks.")]
+    pick_cols = st.columns(2)
+    block = pick_cols[0].selectbox(t("pick_block"), blocks, index=len(blocks) // 2, key="fmap_block")
+    image_name = pick_cols[1].selectbox(t("image"), [r[0] for r in results], key="fmap_image")
+    image = next(r[1] for r in results if r[0] == image_name)
+    tensor, _ = preprocess_image(image, recipe)
+    maps = feature_maps(module, tensor, block, count=16)
+    st.image(feature_map_grid(maps), caption=t("feature_caption", block=block, shape=maps.shape[1:]),
+             width="stretch")  # fmt: skip
+
+st.download_button(
+    t("download_onnx"), lambda: export_onnx(module), f"{file_stem(sel, 'model')}.onnx",
+    "application/octet-stream", on_click="ignore", key="onnx",
+)  # fmt: skip
