@@ -182,7 +182,8 @@ def test_upload_a_photo_and_see_top5_and_heatmap(server, browser):
     page.get_by_text("No published checkpoint for v3_small").wait_for(timeout=30000)
     page.locator(".st-key-use_untrained label").click()
     settle(page)
-    page.locator('.st-key-images input[type="file"]').set_input_files(str(ROOT / "tests" / "data" / "chelsea_cat.png"))
+    photo = ROOT / "tests" / "data" / "chelsea_cat.png"
+    page.locator('.st-key-images input[type="file"]').set_input_files(str(photo))
     page.locator(".js-plotly-plot").first.wait_for(timeout=60000)
     settle(page)
     assert page.get_by_text("Top-5").count() >= 1
