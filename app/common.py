@@ -67,7 +67,7 @@ def block_table(model: str, alpha: float, resolution: int, lang: str) -> pd.Data
                 t("col_macs"): b.macs,
                 t("col_act"): b.activation,
                 t("col_residual"): "⊕" if b.residual else "",
-                t("col_se"): b.se_channels or "",
+                t("col_se"): b.se_channels or None,
             }
         )
     return pd.DataFrame(rows)

@@ -267,6 +267,30 @@ STRINGS.update(
         ),
         "use_samples": ("Add the sample photos (CC0 / public domain)", "加入示例照片（CC0 / 公有领域）"),
         "image_refused": ("{error}", "{error}"),
+        "img_empty": ("{name}: the file is empty.", "{name}：文件是空的。"),
+        "img_too_many_bytes": (
+            "{name}: {mib} MiB is over the {limit} MiB limit.",
+            "{name}：{mib} MiB 超过了 {limit} MiB 的上限。",
+        ),
+        "img_unsupported": (
+            "{name}: {format} images are not supported (use JPEG, PNG, WebP, BMP, GIF or TIFF).",
+            "{name}：不支持 {format} 格式（请使用 JPEG、PNG、WebP、BMP、GIF 或 TIFF）。",
+        ),
+        "img_too_many_pixels": (
+            "{name}: {width}×{height} pixels is over the {limit} megapixel limit.",
+            "{name}：{width}×{height} 像素超过了 {limit} 百万像素的上限。",
+        ),
+        "img_too_small": (
+            "{name}: {width}×{height} pixels is too small to classify.",
+            "{name}：{width}×{height} 像素太小，无法分类。",
+        ),
+        "img_bomb": (
+            "{name} is too large (a possible decompression bomb) and was not opened.",
+            "{name} 过大（可能是解压炸弹），未打开。",
+        ),
+        "img_not_image": ("{name} is not an image we can read.", "{name} 不是可读取的图像。"),
+        "img_damaged": ("{name}: the image is damaged or truncated.", "{name}：图像已损坏或不完整。"),
+        "img_unreadable": ("{name}: the file cannot be read.", "{name}：无法读取文件。"),
         "original": ("original {w}×{h}", "原图 {w}×{h}"),
         "network_input": ("what the network sees ({size}×{size})", "网络的输入（{size}×{size}）"),
         "cam_class": ("Grad-CAM for", "Grad-CAM 类别"),

@@ -51,8 +51,14 @@ def _count_cached(model: str, alpha: float, resolution: int, net: ResolvedNet) -
 
 
 def build(
-    model: str, alpha: float = 1.0, resolution: int | None = None, rho: float | None = None
+    model: str,
+    alpha: float = 1.0,
+    resolution: int | None = None,
+    rho: float | None = None,
+    seed: int | None = 0,
 ) -> MobileNet:
-    """A freshly initialised torch.nn.Module for the configuration, in eval mode."""
+    """A freshly initialised torch.nn.Module for the configuration, in eval mode. The random
+    init is seeded (`seed`, None for torch's global generator) so that the untrained network is
+    reproducible."""
     net, config = resolve_model(model, alpha, resolution, rho)
-    return build_module(net, config.resolution)
+    return build_module(net, config.resolution, seed)

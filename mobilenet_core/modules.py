@@ -305,22 +305,23 @@ class MobileNet(nn.Module):
                 m.fused = fused
 
 
-def build_module(net: ResolvedNet, resolution: int) -> MobileNet:
+def build_module(net: ResolvedNet, resolution: int, seed: int | None = 0) -> MobileNet:
     module = MobileNet(net, resolution)
-    _init_weights(module)
+    _init_weights(module, None if seed is None else torch.Generator().manual_seed(seed))
     return module.eval()
 
 
-def _init_weights(module: nn.Module) -> None:
-    """Training-style init, so that an untrained network gives spread-out, finite logits."""
+def _init_weights(module: nn.Module, generator: torch.Generator | None) -> None:
+    """Training-style init, so that an untrained network gives spread-out, finite logits. With a
+    generator the "untrained" network is the same in every session and on every machine."""
     for m in module.modules():
         if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out")
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", generator=generator)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0, 0.01)
+            nn.init.normal_(m.weight, 0, 0.01, generator=generator)
             nn.init.zeros_(m.bias)

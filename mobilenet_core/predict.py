@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .cache import release_memory
 from .errors import MobileNetError
 from .registry import Preprocess
 
@@ -30,7 +31,12 @@ SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO")
 
 
 class ImageError(MobileNetError, ValueError):
-    """An upload that is not an image we can classify."""
+    """An upload that is not an image we can classify. `code` and `params` let a UI say the
+    same thing in its own language (the message itself is English)."""
+
+    def __init__(self, message: str, code: str = "unreadable", **params):
+        super().__init__(message)
+        self.code, self.params = code, params
 
 
 @lru_cache(maxsize=1)
@@ -43,6 +49,12 @@ def class_names(language: str = "en") -> list[str]:
     return _classes()["zh" if language == "zh" else "en"]
 
 
+def _too_big(label: str, size: int) -> ImageError:
+    mib, limit = round(size / 2**20), MAX_IMAGE_BYTES >> 20
+    message = f"{label}: {mib} MiB is over the {limit} MiB limit"
+    return ImageError(message, "too_many_bytes", name=label, mib=mib, limit=limit)
+
+
 def load_image(source: bytes | str | os.PathLike, name: str | None = None) -> Image.Image:
     """Decode an image to 8-bit RGB: EXIF orientation applied, transparency flattened on white,
     palette / grayscale / CMYK / 16-bit converted, the first frame of an animation."""
@@ -51,50 +63,46 @@ def load_image(source: bytes | str | os.PathLike, name: str | None = None) -> Im
         data = source
     else:
         try:
-            size = os.path.getsize(source)
-            if size > MAX_IMAGE_BYTES:
-                raise ImageError(
-                    f"{label}: {size / 2**20:.0f} MiB is over the {MAX_IMAGE_BYTES >> 20} MiB limit"
-                )
+            if os.path.getsize(source) > MAX_IMAGE_BYTES:
+                raise _too_big(label, os.path.getsize(source))
             data = Path(source).read_bytes()
         except OSError as exc:
-            raise ImageError(f"{label}: cannot read the file ({exc.strerror or exc})") from None
+            raise ImageError(f"{label}: cannot read the file ({exc.strerror or exc})", "unreadable",
+                             name=label) from None  # fmt: skip
     if not data:
-        raise ImageError(f"{label}: the file is empty")
+        raise ImageError(f"{label}: the file is empty", "empty", name=label)
     if len(data) > MAX_IMAGE_BYTES:
-        raise ImageError(
-            f"{label}: {len(data) / 2**20:.0f} MiB is over the {MAX_IMAGE_BYTES >> 20} MiB limit"
-        )
+        raise _too_big(label, len(data))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             if image.format not in SUPPORTED_FORMATS:
-                raise ImageError(
+                message = (
                     f"{label}: {image.format} images are not supported (use JPEG, PNG, WebP, BMP, GIF, TIFF)"
                 )
+                raise ImageError(message, "unsupported", name=label, format=image.format)
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise ImageError(
-                    f"{label}: {width}×{height} pixels is over the {MAX_PIXELS // 1_000_000} megapixel limit"
-                )
+                raise ImageError(f"{label}: {width}×{height} pixels is over the {MAX_PIXELS // 1_000_000} "
+                                 "megapixel limit", "too_many_pixels", name=label, width=width, height=height,
+                                 limit=MAX_PIXELS // 1_000_000)  # fmt: skip
             if width < 2 or height < 2:
-                raise ImageError(f"{label}: {width}×{height} pixels is too small to classify")
+                raise ImageError(f"{label}: {width}×{height} pixels is too small to classify", "too_small",
+                                 name=label, width=width, height=height)  # fmt: skip
             image.seek(0)
             image.load()
             image = ImageOps.exif_transpose(image)
             return _to_rgb(image)
     except ImageError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        kind = (
-            "is too large (decompression bomb)"
-            if "bomb" in str(exc).lower()
-            else "is not an image we can read"
-        )
-        raise ImageError(f"{label} {kind}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{label} is too large (decompression bomb)", "bomb", name=label) from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{label} is not an image we can read", "not_image", name=label) from None
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, MemoryError) as exc:
-        raise ImageError(f"{label}: the image is damaged or truncated ({type(exc).__name__})") from None
+        raise ImageError(f"{label}: the image is damaged or truncated ({type(exc).__name__})", "damaged",
+                         name=label) from None  # fmt: skip
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -192,7 +200,11 @@ def grad_cam(module: torch.nn.Module, tensor: torch.Tensor, class_index: int) ->
     cam = F.interpolate(cam, size=tensor.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
     cam = cam.detach()
     top = cam.max()
-    return (cam / top if top > 0 else cam).numpy()
+    result = (cam / top if top > 0 else cam).numpy().copy()
+    del logits, features, gradient
+    captured.clear()
+    release_memory()  # the backward pass's activations can be hundreds of MB on the large models
+    return result
 
 
 def overlay_heatmap(crop: Image.Image, cam: np.ndarray, alpha: float = 0.45) -> Image.Image:

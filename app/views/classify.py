@@ -1,6 +1,7 @@
 """Classify: drag photos in, see the top-5 of the configured model, where it looked, and how long
 it took. Pretrained weights where a published checkpoint exists, clearly labelled otherwise."""
 
+import functools
 import hashlib
 import tempfile
 from pathlib import Path
@@ -11,8 +12,8 @@ import streamlit as st
 import mobilenet_core as mc
 from app.common import file_stem, title_line
 from app.i18n import current_language, t
+from app.models import onnx_for, pretrained_model, switch_to_weights, untrained_model, weights_label
 from app.state import current_selection
-from mobilenet_core.export import export_onnx
 from mobilenet_core.fast import FastModel
 from mobilenet_core.predict import (
     ImageError,
@@ -29,30 +30,6 @@ from mobilenet_core.weights import cached_file, ensure_weights, load_checkpoint
 
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "assets" / "samples"
-
-
-# Built models are shared read-only by every session (eval mode, no gradients accumulate), and the
-# cache is bounded so that visiting many configurations does not grow memory without limit.
-@st.cache_resource(max_entries=4, show_spinner=False)
-def untrained_model(model: str, alpha: float, resolution: int):
-    torch_module = mc.build(model, alpha, resolution)
-    return torch_module, FastModel(torch_module)
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def pretrained_model(name: str):
-    entry = get_weights(name)
-    module = mc.build(entry.model, entry.alpha, entry.resolution)
-    load_checkpoint(module, ensure_weights(entry, allow_download=False))
-    return module, FastModel(module)
-
-
-def _switch_to(entry_name: str) -> None:
-    entry = get_weights(entry_name)
-    st.session_state["model"] = entry.model
-    st.session_state["alpha"] = entry.alpha
-    st.session_state["resolution"] = entry.resolution
-    st.session_state["_previous_model"] = entry.model
 
 
 def download_with_progress(entry) -> bool:
@@ -91,7 +68,7 @@ with left:
     if entries:
         names = [e.name for e in entries]
         choice = st.selectbox(t("published_weights"), names, key="weights_choice",
-                              format_func=lambda n: get_weights(n).label)  # fmt: skip
+                              format_func=weights_label)  # fmt: skip
         entry = get_weights(choice)
         if cached_file(entry).exists() or st.button(t("download_weights"), key="download"):
             if cached_file(entry).exists() or download_with_progress(entry):
@@ -107,7 +84,9 @@ with left:
         near = nearest_weights(sel.model, sel.alpha, sel.resolution)
         st.warning(t("no_published", model=sel.model, alpha=sel.alpha, res=sel.resolution,
                      near=f"{near.model} α {near.alpha:g} @ {near.resolution} px"))  # fmt: skip
-        st.button(t("switch_nearest", name=near.name), on_click=_switch_to, args=(near.name,), key="switch")
+        st.button(
+            t("switch_nearest", name=near.name), on_click=switch_to_weights, args=(near.name,), key="switch"
+        )
 with right:
     checkpoint_file = st.file_uploader(t("upload_checkpoint"), type=["pth", "pt", "bin", "safetensors"],
                                        key="checkpoint_upload")  # fmt: skip
@@ -159,7 +138,7 @@ for name, data in inputs:
     try:
         image = load_image(data, name=name)
     except ImageError as exc:
-        st.error(t("image_refused", error=str(exc)))
+        st.error(t(f"img_{exc.code}", **exc.params))
         continue
     results.append((name, image, classify(runner, image, recipe, name=name, k=5)))
 
@@ -199,7 +178,19 @@ if results:
     st.image(feature_map_grid(maps), caption=t("feature_caption", block=block, shape=maps.shape[1:]),
              width="stretch")  # fmt: skip
 
+# The download's callable keeps only the configuration, never the module: Streamlit holds on
+# to such callables for the session, and a captured module would outlive the model cache.
+if uploaded_checkpoint:
+    onnx_source = ("uploaded",)
+elif source_label == t("source_untrained"):
+    onnx_source = ("untrained", sel.model, sel.alpha, sel.resolution)
+else:
+    onnx_source = ("pretrained", entry.name)
+
+
 st.download_button(
-    t("download_onnx"), lambda: export_onnx(module), f"{file_stem(sel, 'model')}.onnx",
-    "application/octet-stream", on_click="ignore", key="onnx",
+    t("download_onnx"),
+    functools.partial(onnx_for, onnx_source, uploaded_checkpoint["module"] if uploaded_checkpoint else None),
+    f"{file_stem(sel, 'model')}.onnx", "application/octet-stream",
+    on_click="ignore", key="onnx",
 )  # fmt: skip

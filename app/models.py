@@ -1,0 +1,67 @@
+"""Built models for the Classify view, shared read-only by every session of the server.
+
+A module-level singleton (imported modules live for the whole server process) rather than
+st.cache_resource, so that there is provably one bounded cache however the pages are run."""
+
+from __future__ import annotations
+
+import mobilenet_core as mc
+from mobilenet_core.cache import ModelCache
+from mobilenet_core.fast import FastModel
+from mobilenet_core.registry import get_weights
+from mobilenet_core.weights import ensure_weights, load_checkpoint
+
+# LRU by count and memory: visiting every configuration does not grow memory without limit.
+MODEL_CACHE = ModelCache(max_items=4, max_bytes=384 * 2**20)
+
+
+def _with_fast(module):
+    return module, FastModel(module)
+
+
+def untrained_model(model: str, alpha: float, resolution: int):
+    """(eager module, fast runner) of the seeded, untrained network."""
+    return MODEL_CACHE.get(("untrained", model, alpha, resolution),
+                           lambda: _with_fast(mc.build(model, alpha, resolution)))  # fmt: skip
+
+
+def pretrained_model(name: str):
+    """(eager module, fast runner) with a published checkpoint already in the cache."""
+
+    def load():
+        entry = get_weights(name)
+        module = mc.build(entry.model, entry.alpha, entry.resolution)
+        return _with_fast(load_checkpoint(module, ensure_weights(entry, allow_download=False)))
+
+    return MODEL_CACHE.get(("pretrained", name), load)
+
+
+# Callbacks and deferred downloads live here, not in the page script: Streamlit keeps them for
+# the session, and a function defined in a page keeps that page's whole namespace (models,
+# images) alive through its __globals__.
+
+
+def switch_to_weights(entry_name: str) -> None:
+    import streamlit as st
+
+    entry = get_weights(entry_name)
+    st.session_state["model"] = entry.model
+    st.session_state["alpha"] = entry.alpha
+    st.session_state["resolution"] = entry.resolution
+    st.session_state["_previous_model"] = entry.model
+
+
+def weights_label(name: str) -> str:
+    return get_weights(name).label
+
+
+def onnx_for(source: tuple, uploaded_module=None) -> bytes:
+    """ONNX bytes of the model Classify is using: ("untrained", model, alpha, resolution),
+    ("pretrained", name) or ("uploaded",) with the session's own module."""
+    from mobilenet_core.export import export_onnx
+
+    if source[0] == "uploaded":
+        return export_onnx(uploaded_module)
+    if source[0] == "untrained":
+        return export_onnx(untrained_model(*source[1:])[0])
+    return export_onnx(pretrained_model(source[1])[0])

@@ -1,0 +1,233 @@
+"""Many users against one real `streamlit run` server on 127.0.0.1, driven by Debian's chromium.
+
+Run: .venv/bin/python benchmarks/load.py [--sessions 8] [--steps 4] [--memory]
+Each session (its own browser context) moves the alpha slider `steps` times, checking the exact
+MACs shown after each move, then classifies a photo with the untrained network of its own
+configuration and reads the top-5. Results must equal the library's serial computation.
+--memory also visits all nine models at three alphas and classifies once with each, then reports
+the server's resident memory. Bounded: a fixed number of steps, every wait has a timeout.
+Used by tests/test_load.py with smaller numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import mobilenet_core as mc  # noqa: E402
+
+PHOTO = ROOT / "tests" / "data" / "chelsea_cat.png"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update"]  # fmt: skip
+CONFIGS = [("v2", 0.35), ("v3_small", 0.6), ("v3_large", 0.85), ("v4_conv_small", 0.45), ("v1", 0.3),
+           ("v4_hybrid_medium", 0.3), ("v2", 0.6), ("v3_small", 0.9)]  # fmt: skip
+
+
+class Server:
+    def __init__(self, env: dict | None = None):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
+        )  # fmt: skip
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError("server did not start")
+
+    def memory_mib(self) -> tuple[float, float]:
+        """(current RSS, peak RSS) of the server process, MiB."""
+        values = {}
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                values[line.split(":")[0]] = int(line.split()[1]) / 1024
+        return values["VmRSS"], values["VmHWM"]
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        try:
+            _, err = self.proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return err.decode(errors="replace")
+
+
+def _metric(page, label: str) -> str:
+    return (
+        page.locator('[data-testid="stMetric"]')
+        .filter(has_text=label)
+        .first.locator('[data-testid="stMetricValue"]')
+        .inner_text()
+    )
+
+
+def _wait(predicate, timeout: float = 60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception:  # noqa: BLE001 - elements re-render while we look
+            pass
+        time.sleep(0.05)
+    raise TimeoutError("timed out")
+
+
+def _idle(page) -> None:
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000)
+
+
+def classify_in_page(page, url: str, model: str, alpha: float) -> list[str]:
+    """Open Classify for a configuration, run the untrained network on the photo, read the top-5."""
+    page.goto(f"{url}/classify?model={model}&alpha={alpha}")
+    page.locator(".st-key-use_untrained label").wait_for(timeout=60000)
+    _idle(page)
+    page.locator(".st-key-use_untrained label").click()
+    _idle(page)
+    page.locator('.st-key-images input[type="file"]').set_input_files(str(PHOTO))
+    page.locator(".js-plotly-plot").first.wait_for(timeout=120000)
+    _idle(page)
+    labels = page.eval_on_selector_all(".js-plotly-plot .ytick text", "els => els.map(e => e.textContent)")
+    return labels[::-1]  # the chart lists the best class at the top
+
+
+def expected_top5(model: str, alpha: float) -> list[str]:
+    """The library's answer for the same photo (serial, no server)."""
+    from mobilenet_core.fast import FastModel
+    from mobilenet_core.predict import classify, load_image
+    from mobilenet_core.registry import default_preprocess
+
+    torch_module = mc.build(model, alpha)
+    prediction = classify(
+        FastModel(torch_module), load_image(PHOTO), default_preprocess(torch_module.resolution)
+    )
+    return [c.label for c in prediction.top]
+
+
+def session(browser, url: str, model: str, alpha: float, steps: int) -> dict:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors, start = [], time.time()
+    try:
+        page.goto(f"{url}/?model={model}&alpha={alpha}")
+        _wait(lambda: _metric(page, "MACs") == f"{mc.count(model, alpha).macs:,}")
+        thumb = page.locator('[data-testid="stSidebar"] input[type="range"]').first
+        current = alpha
+        for _ in range(steps):
+            thumb.focus()
+            thumb.press("ArrowRight")
+            current = round(current + 0.05, 2)
+            expected = f"{mc.count(model, current).macs:,}"
+            _wait(lambda expected=expected: _metric(page, "MACs") == expected)
+        top5 = classify_in_page(page, url, model, current)
+        if page.locator('[data-testid="stException"]').count():
+            errors.append("exception shown")
+        return {
+            "model": model,
+            "alpha": current,
+            "top5": top5,
+            "errors": errors,
+            "seconds": time.time() - start,
+        }
+    except Exception as exc:  # noqa: BLE001 - reported, counted as an error
+        return {"model": model, "alpha": alpha, "top5": [], "errors": [repr(exc)[:300]],
+                "seconds": time.time() - start}  # fmt: skip
+    finally:
+        context.close()
+
+
+def run(sessions: int = 8, steps: int = 4, memory: bool = False, env: dict | None = None) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    server = Server(env)
+    report = {"sessions": []}
+    try:
+        with sync_playwright() as p:
+            # one browser per worker thread: Playwright's sync API is not shared across threads
+            def worker(index: int) -> dict:
+                with sync_playwright() as own:
+                    browser = own.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+                    try:
+                        model, alpha = CONFIGS[index % len(CONFIGS)]
+                        return session(browser, server.url, model, alpha, steps)
+                    finally:
+                        browser.close()
+
+            del p
+        start = time.time()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=sessions) as pool:
+            report["sessions"] = list(pool.map(worker, range(sessions)))
+        report["wall_seconds"] = time.time() - start
+        report["rss_after_load_mib"], report["peak_rss_mib"] = server.memory_mib()
+        if memory:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                visited = 0
+                for model in mc.list_models():
+                    for alpha in (0.5, 1.0, 1.4):
+                        classify_in_page(page, server.url, model, alpha)
+                        visited += 1
+                browser.close()
+            report["visited"] = visited
+            report["rss_after_visits_mib"], report["peak_rss_mib"] = server.memory_mib()
+    finally:
+        report["server_stderr"] = server.stop()
+    for entry in report["sessions"]:
+        if entry["top5"]:
+            entry["serial_top5"] = expected_top5(entry["model"], entry["alpha"])
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--memory", action="store_true")
+    args = parser.parse_args()
+    report = run(args.sessions, args.steps, args.memory)
+    errors = sum(len(s["errors"]) for s in report["sessions"])
+    same = sum(s.get("serial_top5") == s["top5"] for s in report["sessions"])
+    print(f"{'session':<8} {'model':<17} {'alpha':>5} {'seconds':>8}  result")
+    for i, s in enumerate(report["sessions"]):
+        state = (
+            "same as serial"
+            if s.get("serial_top5") == s["top5"]
+            else (f"DIFFERENT: page {s['top5']} serial {s.get('serial_top5')} errors {s['errors']}")
+        )
+        print(f"{i:<8} {s['model']:<17} {s['alpha']:>5} {s['seconds']:8.1f}  {state}")
+    wall = report["wall_seconds"]
+    print(
+        f"{args.sessions} concurrent sessions x {args.steps} slider moves + 1 classification: "
+        f"{errors} errors, {same}/{args.sessions} results identical to serial, wall {wall:.1f} s"
+    )
+    rss, peak = report["rss_after_load_mib"], report["peak_rss_mib"]
+    print(f"server RSS after the load {rss:.0f} MiB, peak {peak:.0f} MiB")
+    if args.memory:
+        print(
+            f"server RSS after visiting {report['visited']} configurations and classifying once with each: "
+            f"{report['rss_after_visits_mib']:.0f} MiB (peak {report['peak_rss_mib']:.0f} MiB)"
+        )
+
+
+if __name__ == "__main__":
+    main()
