@@ -10,90 +10,25 @@ timing covers the rerun, the network round trip and the browser's redraw). Per m
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
+from appdriver import CHROMIUM, FLAGS, Server, idle
 from playwright.sync_api import sync_playwright
-
-ROOT = Path(__file__).resolve().parent.parent
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-
-
-def metric(page, label):
-    return (
-        page.locator('[data-testid="stMetric"]')
-        .filter(has_text=label)
-        .first.locator('[data-testid="stMetricValue"]')
-        .inner_text()
-    )
-
-
-def wait_metric_change(page, label, old, timeout=60):
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        try:
-            value = metric(page, label)
-            if value and value != old:
-                return value
-        except Exception:  # noqa: BLE001 - re-rendering
-            pass
-        time.sleep(0.005)
-    raise TimeoutError(label)
-
-
-def wait_status_idle(page):
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app/main.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = Server()
+    url = server.url
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
         print(
             f"{'model':<18} {'view':<9} {'first render ms':>16} {'slider→page ms (median)':>24} {'ratio':>7}"
         )
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             for model in ("v2", "v4_hybrid_large"):
                 for view in ("", "graph", "charts"):
                     page = browser.new_page(viewport={"width": 1500, "height": 1000})
@@ -103,7 +38,7 @@ def main() -> None:
                         page.locator(".js-plotly-plot, [data-testid=stImage] img").first.wait_for()
                     else:
                         page.locator('[data-testid="stMetric"]').first.wait_for()
-                    wait_status_idle(page)
+                    idle(page)
                     first = time.perf_counter() - start
                     times = []
                     thumb = page.locator('[data-testid="stSidebar"] input[type="range"]').first
@@ -122,7 +57,7 @@ def main() -> None:
                             arg=new,
                             timeout=60000,
                         )
-                        wait_status_idle(page)
+                        idle(page)
                         times.append(time.perf_counter() - start)
                     median = statistics.median(times)
                     print(
@@ -132,8 +67,7 @@ def main() -> None:
                     page.close()
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -13,99 +13,32 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from appdriver import CHROMIUM, FLAGS, Server, idle, metric, wait  # noqa: E402
+
 import mobilenet_core as mc  # noqa: E402
 
 PHOTO = ROOT / "tests" / "data" / "chelsea_cat.png"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update"]  # fmt: skip
 CONFIGS = [("v2", 0.35), ("v3_small", 0.6), ("v3_large", 0.85), ("v4_conv_small", 0.45), ("v1", 0.3),
            ("v4_hybrid_medium", 0.3), ("v2", 0.6), ("v3_small", 0.9)]  # fmt: skip
-
-
-class Server:
-    def __init__(self, env: dict | None = None):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
-        )  # fmt: skip
-        self.url = f"http://127.0.0.1:{self.port}"
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError("server did not start")
-
-    def memory_mib(self) -> tuple[float, float]:
-        """(current RSS, peak RSS) of the server process, MiB."""
-        values = {}
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                values[line.split(":")[0]] = int(line.split()[1]) / 1024
-        return values["VmRSS"], values["VmHWM"]
-
-    def stop(self) -> str:
-        self.proc.terminate()
-        try:
-            _, err = self.proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        return err.decode(errors="replace")
-
-
-def _metric(page, label: str) -> str:
-    return (
-        page.locator('[data-testid="stMetric"]')
-        .filter(has_text=label)
-        .first.locator('[data-testid="stMetricValue"]')
-        .inner_text()
-    )
-
-
-def _wait(predicate, timeout: float = 60.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception:  # noqa: BLE001 - elements re-render while we look
-            pass
-        time.sleep(0.05)
-    raise TimeoutError("timed out")
-
-
-def _idle(page) -> None:
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000)
 
 
 def classify_in_page(page, url: str, model: str, alpha: float) -> list[str]:
     """Open Classify for a configuration, run the untrained network on the photo, read the top-5."""
     page.goto(f"{url}/classify?model={model}&alpha={alpha}")
     page.locator(".st-key-use_untrained label").wait_for(timeout=60000)
-    _idle(page)
+    idle(page)
     page.locator(".st-key-use_untrained label").click()
-    _idle(page)
+    idle(page)
     page.locator('.st-key-images input[type="file"]').set_input_files(str(PHOTO))
     page.locator(".js-plotly-plot").first.wait_for(timeout=120000)
-    _idle(page)
+    idle(page)
     labels = page.eval_on_selector_all(".js-plotly-plot .ytick text", "els => els.map(e => e.textContent)")
     return labels[::-1]  # the chart lists the best class at the top
 
@@ -129,7 +62,7 @@ def session(browser, url: str, model: str, alpha: float, steps: int) -> dict:
     errors, start = [], time.time()
     try:
         page.goto(f"{url}/?model={model}&alpha={alpha}")
-        _wait(lambda: _metric(page, "MACs") == f"{mc.count(model, alpha).macs:,}")
+        wait(lambda: metric(page, "MACs") == f"{mc.count(model, alpha).macs:,}")
         thumb = page.locator('[data-testid="stSidebar"] input[type="range"]').first
         current = alpha
         for _ in range(steps):
@@ -137,7 +70,7 @@ def session(browser, url: str, model: str, alpha: float, steps: int) -> dict:
             thumb.press("ArrowRight")
             current = round(current + 0.05, 2)
             expected = f"{mc.count(model, current).macs:,}"
-            _wait(lambda expected=expected: _metric(page, "MACs") == expected)
+            wait(lambda expected=expected: metric(page, "MACs") == expected)
         top5 = classify_in_page(page, url, model, current)
         if page.locator('[data-testid="stException"]').count():
             errors.append("exception shown")
@@ -165,7 +98,7 @@ def run(sessions: int = 8, steps: int = 4, memory: bool = False, env: dict | Non
             # one browser per worker thread: Playwright's sync API is not shared across threads
             def worker(index: int) -> dict:
                 with sync_playwright() as own:
-                    browser = own.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+                    browser = own.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
                     try:
                         model, alpha = CONFIGS[index % len(CONFIGS)]
                         return session(browser, server.url, model, alpha, steps)
@@ -180,7 +113,7 @@ def run(sessions: int = 8, steps: int = 4, memory: bool = False, env: dict | Non
         report["rss_after_load_mib"], report["peak_rss_mib"] = server.memory_mib()
         if memory:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 visited = 0
                 for model in mc.list_models():

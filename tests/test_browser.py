@@ -8,78 +8,29 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 import mobilenet_core as mc
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from appdriver import CHROMIUM, FLAGS, ROOT, Server, idle, metric  # noqa: E402
+
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "artifacts" / "screenshots"))
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 VIEWS = {"overview": "", "graph": "graph", "charts": "charts", "anatomy": "anatomy", "compare": "compare"}
 
 pytestmark = pytest.mark.browser
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    log = (
-        open(ROOT / "tests" / "artifacts" / "streamlit.log", "w")
-        if (ROOT / "tests" / "artifacts").is_dir()
-        else subprocess.DEVNULL
-    )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app/main.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    server = Server()
+    yield server.url
+    log = server.stop()
+    assert "Traceback" not in log, log[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -93,17 +44,12 @@ def browser():
         b.close()
 
 
-def metric_value(page, label: str) -> str:
-    metric = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    return metric.locator('[data-testid="stMetricValue"]').inner_text()
-
-
 def wait_for_metric(page, label: str, expected: str, timeout: float = 30) -> None:
     deadline = time.time() + timeout
     value = None
     while time.time() < deadline:
         try:
-            value = metric_value(page, label)
+            value = metric(page, label)
             if value == expected:
                 return
         except Exception:  # noqa: BLE001 - the element may be re-rendering
@@ -115,7 +61,7 @@ def wait_for_metric(page, label: str, expected: str, timeout: float = 30) -> Non
 def settle(page) -> None:
     """Wait until Streamlit has finished the run (no 'running' indicator) and charts drew."""
     page.wait_for_selector('[data-testid="stSidebar"]', timeout=30000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30000)
+    idle(page)
     time.sleep(1.5)
 
 
