@@ -1,9 +1,11 @@
 """Published ImageNet-1k checkpoints for our nine models: where they live, which configuration
 they belong to, how their images were preprocessed, and their published top-1.
 
-Facts from torchvision 0.29.1 and timm 1.0.31 (../shared/reference/README.md) and the timm model
-cards. torchvision files carry the first 8 hex digits of their SHA-256 in the name (torch.hub's
-convention) and are checked against them; timm's Hugging Face files are pinned on first download
+Facts from torchvision 0.29.1 and timm 1.0.31 (../shared/reference/README.md), timm's
+results/results-imagenet.csv (top-1 of the V2 / V3 timm weights, which also confirms their
+recipes: 224 px, crop 0.875, bicubic) and the timm model cards (V4 Conv-L). torchvision files
+carry the first 8 hex digits of their SHA-256 in the name (torch.hub's convention) and are
+checked against them; timm's Hugging Face files are pinned on first download
 (the digest is stored beside the file and checked on every later load).
 """
 
@@ -100,14 +102,14 @@ WEIGHTS: tuple[WeightsEntry, ...] = (
     _tv("v3_small", "mobilenet_v3_small-047dcff4.pth", "IMAGENET1K_V1", 67.668, 256),
     _timm("mobilenetv1_100", "ra4_e3600_r224_in1k", "v1", 1.0, 224, 0.95, inception=True),
     _timm("mobilenetv1_125", "ra4_e3600_r224_in1k", "v1", 1.25, 224, 0.95, inception=True),
-    _timm("mobilenetv2_050", "lamb_in1k", "v2", 0.5, 224, 0.875),
-    _timm("mobilenetv2_100", "ra_in1k", "v2", 1.0, 224, 0.875),
-    _timm("mobilenetv2_140", "ra_in1k", "v2", 1.4, 224, 0.875),
-    _timm("mobilenetv3_large_100", "ra_in1k", "v3_large", 1.0, 224, 0.875),
+    _timm("mobilenetv2_050", "lamb_in1k", "v2", 0.5, 224, 0.875, top1=65.950),
+    _timm("mobilenetv2_100", "ra_in1k", "v2", 1.0, 224, 0.875, top1=72.976),
+    _timm("mobilenetv2_140", "ra_in1k", "v2", 1.4, 224, 0.875, top1=76.520),
+    _timm("mobilenetv3_large_100", "ra_in1k", "v3_large", 1.0, 224, 0.875, top1=75.766),
     _timm("mobilenetv3_large_100", "ra4_e3600_r224_in1k", "v3_large", 1.0, 224, 0.95, inception=True),
-    _timm("mobilenetv3_small_050", "lamb_in1k", "v3_small", 0.5, 224, 0.875),
-    _timm("mobilenetv3_small_075", "lamb_in1k", "v3_small", 0.75, 224, 0.875),
-    _timm("mobilenetv3_small_100", "lamb_in1k", "v3_small", 1.0, 224, 0.875),
+    _timm("mobilenetv3_small_050", "lamb_in1k", "v3_small", 0.5, 224, 0.875, top1=57.910),
+    _timm("mobilenetv3_small_075", "lamb_in1k", "v3_small", 0.75, 224, 0.875, top1=65.234),
+    _timm("mobilenetv3_small_100", "lamb_in1k", "v3_small", 1.0, 224, 0.875, top1=67.656),
     _timm("mobilenetv4_conv_small", "e2400_r224_in1k", "v4_conv_small", 1.0, 224, 0.875),
     _timm("mobilenetv4_conv_small_050", "e3000_r224_in1k", "v4_conv_small", 0.5, 224, 0.875),
     _timm("mobilenetv4_conv_medium", "e500_r256_in1k", "v4_conv_medium", 1.0, 256, 0.95),

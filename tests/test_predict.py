@@ -67,7 +67,8 @@ def test_every_registry_entry_matches_its_reference_manifest(entry):
 
 
 def test_registry_lookups():
-    assert [e.name for e in weights_for("v2", 1.0, 224)][:2] == [
+    assert [e.name for e in weights_for("v2", 1.0, 224)] == [  # best top-1 first
+        "timm/mobilenetv2_100.ra_in1k",
         "tv_mobilenet_v2.IMAGENET1K_V2",
         "tv_mobilenet_v2.IMAGENET1K_V1",
     ]
