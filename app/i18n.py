@@ -310,6 +310,41 @@ STRINGS.update(
 )
 
 
+STRINGS.update(
+    {
+        "page_lab": ("Design lab", "设计实验室"),
+        "lab_intro": (
+            "Start from any model and edit its block table: change expansion, kernels, stride, width, SE, activation, UIB variant (start / mid kernels); add or delete rows. Counts, graph and chart follow at once; an invalid edit is explained and the last valid architecture stays.",
+            "从任一模型出发编辑其模块表：修改扩展率、卷积核、步长、宽度、SE、激活函数、UIB 变体（起始 / 中间卷积核），增删行。计数、结构图与图表即时更新；无效的修改会给出说明，并保留上一个有效的结构。",
+        ),
+        "lab_base": ("Start from", "起始模型"),
+        "lab_reset": ("Reset to the model", "恢复为原模型"),
+        "lab_load": ("Load an architecture (JSON)", "载入结构（JSON）"),
+        "lab_bad_link": (
+            "The architecture in the link could not be used: {error}",
+            "链接中的结构无法使用：{error}",
+        ),
+        "lab_invalid": ("Invalid edit: {error}", "无效的修改：{error}"),
+        "lab_blocks": ("Blocks", "模块数"),
+        "lab_against": (
+            "Deltas against {model} at α {alpha:g}, {res} px (the sidebar's α and resolution).",
+            "增量相对于 {model}（α {alpha:g}，{res} 像素，即侧边栏的 α 与分辨率）。",
+        ),
+        "lab_showing_valid": ("showing the last valid architecture", "显示的是上一个有效的结构"),
+        "lab_save": ("Save as JSON", "保存为 JSON"),
+        "lab_too_long": (
+            "Too long to share in a link: save it as JSON instead.",
+            "太长，无法放入链接：请保存为 JSON。",
+        ),
+        "lab_benchmark": ("Build and benchmark on this machine", "构建并在本机测速"),
+        "lab_latency": (
+            "Built: {params:,} parameters; median latency {ms:.1f} ms (batch 1, {backend}).",
+            "已构建：{params:,} 个参数；中位延迟 {ms:.1f} 毫秒（批大小 1，{backend}）。",
+        ),
+    }
+)
+
+
 # The words drawn inside the graphs and diagrams (keys of mobilenet_core.graph.WORDS).
 GRAPH_WORDS_ZH = {
     "input": "输入",

@@ -62,3 +62,17 @@ def build(
     reproducible."""
     net, config = resolve_model(model, alpha, resolution, rho)
     return build_module(net, config.resolution, seed)
+
+
+def count_generation(
+    generation: Generation, alpha: float = 1.0, resolution: int | None = None
+) -> CountReport:
+    """count() for a custom Generation (an edited block table)."""
+    config = resolve_config(generation, alpha, resolution)
+    return count_resolved(resolve(generation, config.alpha), config.resolution)
+
+
+def build_generation(generation: Generation, alpha: float = 1.0, resolution: int | None = None) -> MobileNet:
+    """build() for a custom Generation."""
+    config = resolve_config(generation, alpha, resolution)
+    return build_module(resolve(generation, config.alpha), config.resolution)

@@ -11,7 +11,14 @@ from streamlit.testing.v1 import AppTest
 import mobilenet_core as mc
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
-PAGES = ["views/graph.py", "views/charts.py", "views/anatomy.py", "views/compare.py", "views/classify.py"]
+PAGES = [
+    "views/graph.py",
+    "views/charts.py",
+    "views/anatomy.py",
+    "views/compare.py",
+    "views/lab.py",
+    "views/classify.py",
+]
 
 
 def run_app(**query) -> AppTest:

@@ -20,7 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from appdriver import CHROMIUM, FLAGS, ROOT, Server, idle, metric  # noqa: E402
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "artifacts" / "screenshots"))
-VIEWS = {"overview": "", "graph": "graph", "charts": "charts", "anatomy": "anatomy", "compare": "compare"}
+VIEWS = {
+    "overview": "",
+    "graph": "graph",
+    "charts": "charts",
+    "anatomy": "anatomy",
+    "compare": "compare",
+    "lab": "lab",
+}
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,149 @@
+"""Design lab: edit a generation's block table live; counts, graph and charts follow; invalid
+edits are explained and the last valid architecture stays on screen."""
+
+import time
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+import mobilenet_core as mc
+from app.common import exact, graph_downloads, show_graph
+from app.i18n import graph_words, t
+from app.state import current_selection
+from mobilenet_core.api import build_generation, count_generation
+from mobilenet_core.fast import FastModel
+from mobilenet_core.graph import layer_graph
+from mobilenet_core.specs.blocks import Activation
+from mobilenet_core.specs.custom import (
+    BLOCK_TYPES,
+    COLUMNS,
+    check_resolution,
+    from_json,
+    from_url_token,
+    generation_from_rows,
+    generation_rows,
+    to_json,
+    to_url_token,
+)
+
+sel = current_selection()
+st.subheader(t("page_lab"))
+st.caption(t("lab_intro"))
+
+
+def _load(base: str, rows: list[dict]) -> None:
+    st.session_state["lab_base"] = base
+    st.session_state["lab_rows"] = rows
+    st.session_state["lab_valid"] = rows
+    st.session_state["lab_editor_version"] = st.session_state.get("lab_editor_version", 0) + 1
+
+
+if "lab_rows" not in st.session_state:
+    token = st.query_params.get("lab")
+    loaded = None
+    if token:
+        try:
+            loaded = from_url_token(token)
+            if loaded[0] not in mc.list_models():
+                raise mc.ConfigError(f"unknown base model {loaded[0]!r}")
+        except mc.ConfigError as exc:
+            st.warning(t("lab_bad_link", error=str(exc)))
+            loaded = None
+    base_name, base_rows = loaded or (sel.model, generation_rows(mc.get_generation(sel.model)))
+    _load(base_name, base_rows)
+
+cols = st.columns([2, 1, 2])
+models = mc.list_models()
+base_choice = cols[0].selectbox(
+    t("lab_base"), models, index=models.index(st.session_state["lab_base"]), key="lab_base_choice"
+)
+if cols[1].button(t("lab_reset"), key="lab_reset") or base_choice != st.session_state["lab_base"]:
+    _load(base_choice, generation_rows(mc.get_generation(base_choice)))
+    st.rerun()
+uploaded = cols[2].file_uploader(t("lab_load"), type=["json"], key="lab_upload")
+if uploaded is not None and st.session_state.get("lab_loaded_name") != (uploaded.name, uploaded.size):
+    st.session_state["lab_loaded_name"] = (uploaded.name, uploaded.size)
+    try:
+        name, rows = from_json(uploaded.getvalue().decode("utf-8", errors="replace"))
+        _load(name if name in mc.list_models() else st.session_state["lab_base"], rows)
+        st.rerun()
+    except mc.ConfigError as exc:
+        st.error(str(exc))
+
+base = mc.get_generation(st.session_state["lab_base"])
+frame = pd.DataFrame(st.session_state["lab_rows"], columns=list(COLUMNS))
+edited = st.data_editor(
+    frame, num_rows="dynamic", width="stretch", hide_index=False,
+    key=f"lab_editor_{st.session_state.get('lab_editor_version', 0)}",
+    column_config={
+        "type": st.column_config.SelectboxColumn("type", options=list(BLOCK_TYPES), required=True),
+        "activation": st.column_config.SelectboxColumn("activation", options=[a.value for a in Activation]),
+        "se": st.column_config.CheckboxColumn("se"),
+        "stage": st.column_config.NumberColumn("stage", min_value=0, step=1),
+        "out": st.column_config.NumberColumn("out", min_value=1, step=1),
+        "expand": st.column_config.NumberColumn("expand", min_value=1.0, step=0.5),
+        "stride": st.column_config.NumberColumn("stride", min_value=1, max_value=2, step=1),
+    },
+)  # fmt: skip
+rows = [{k: (None if pd.isna(v) else v) for k, v in record.items()} for record in edited.to_dict("records")]
+
+error = None
+try:
+    generation = generation_from_rows(base, rows)
+    report = count_generation(generation, sel.alpha, sel.resolution)
+    check_resolution(report, rows)
+    st.session_state["lab_valid"] = rows
+except mc.ConfigError as exc:
+    error = str(exc)
+    st.error(t("lab_invalid", error=error))
+    generation = generation_from_rows(base, st.session_state["lab_valid"])
+    report = count_generation(generation, sel.alpha, sel.resolution)
+
+valid_rows = st.session_state["lab_valid"]
+reference = mc.count(base.name, sel.alpha, sel.resolution)
+metric_cols = st.columns(3)
+metric_cols[0].metric(
+    t("params"), exact(report.params), f"{report.params - reference.params:+,}", delta_color="off"
+)
+metric_cols[1].metric(t("macs"), exact(report.macs), f"{report.macs - reference.macs:+,}", delta_color="off")
+metric_cols[2].metric(t("lab_blocks"), str(len(valid_rows)))
+st.caption(t("lab_against", model=base.title, alpha=sel.alpha, res=sel.resolution)
+           + (" · " + t("lab_showing_valid") if error else ""))  # fmt: skip
+
+dot = layer_graph(
+    report, title=f"{generation.title} · α {sel.alpha:g} · {sel.resolution} px", words=graph_words()
+)
+show_graph(dot)
+graph_downloads(dot, f"custom_{base.name}_graph", key="lab_graph")
+fig = go.Figure(go.Bar(x=[b.name for b in report.blocks], y=[b.macs for b in report.blocks],
+                       customdata=[f"{b.macs:,}" for b in report.blocks],
+                       hovertemplate="%{x}<br>%{customdata} MACs<extra></extra>"))  # fmt: skip
+fig.update_layout(
+    title=t("chart_macs"), template="plotly_white", paper_bgcolor="white", height=320,
+    font=dict(color="#111111"),
+    margin=dict(l=10, r=10, t=40, b=10), xaxis_tickangle=-60,
+)  # fmt: skip
+st.plotly_chart(fig, width="stretch", key="lab_macs", config={"displaylogo": False})
+
+share_cols = st.columns(2)
+share_cols[0].download_button(t("lab_save"), to_json(base.name, valid_rows), f"custom_{base.name}.json",
+                              "application/json", on_click="ignore", key="lab_save")  # fmt: skip
+token = to_url_token(base.name, valid_rows)
+if len(token) <= 1800:
+    share_cols[1].code(f"?lab={token}", language=None)
+else:
+    share_cols[1].caption(t("lab_too_long"))
+
+if st.button(t("lab_benchmark"), key="lab_benchmark"):
+    module = build_generation(generation, sel.alpha, sel.resolution)
+    runner = FastModel(module)
+    x = __import__("torch").randn(1, 3, sel.resolution, sel.resolution)
+    runner(x)
+    times = []
+    for _ in range(10):
+        start = time.perf_counter()
+        runner(x)
+        times.append((time.perf_counter() - start) * 1e3)
+    st.success(t("lab_latency", ms=sorted(times)[len(times) // 2], backend=runner.backend,
+                 params=sum(p.numel() for p in module.parameters())))  # fmt: skip

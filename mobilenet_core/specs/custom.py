@@ -1,0 +1,190 @@
+"""Custom architectures: a generation's block table as plain rows (for an editor, JSON or a URL),
+checked with messages a user can act on, and turned back into a Generation that the builder and
+the counter take like any of the nine."""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from dataclasses import replace
+
+from ..errors import ConfigError
+from .blocks import (
+    UIB,
+    Activation,
+    ConvBlock,
+    DepthwiseSeparable,
+    FusedIB,
+    Generation,
+    InvertedResidual,
+    MobileMQA,
+)
+
+BLOCK_TYPES = ("conv", "ds", "ir", "fused_ib", "uib", "mqa")
+COLUMNS = ("stage", "type", "out", "expand", "kernel", "start", "mid", "stride", "se", "activation",
+           "heads", "key_dim", "kv_stride")  # fmt: skip
+FORMAT = "mobilenet-explorer/architecture@1"
+
+
+def generation_rows(generation: Generation) -> list[dict]:
+    """One row per block (stem and head excluded), every column present."""
+    rows = []
+    for stage_index, stage in enumerate(generation.stages):
+        for spec in stage:
+            row = dict.fromkeys(COLUMNS)
+            row.update(stage=stage_index, type=spec.kind, out=spec.out, stride=spec.stride)
+            if isinstance(spec, ConvBlock):
+                row.update(kernel=spec.kernel)
+            elif isinstance(spec, DepthwiseSeparable):
+                row.update(kernel=spec.kernel, se=spec.se)
+            elif isinstance(spec, InvertedResidual):
+                row.update(kernel=spec.kernel, expand=spec.expand_ratio, se=spec.se)
+            elif isinstance(spec, FusedIB):
+                row.update(kernel=spec.kernel, expand=spec.expand_ratio)
+            elif isinstance(spec, UIB):
+                row.update(start=spec.start, mid=spec.mid, expand=spec.expand_ratio)
+            elif isinstance(spec, MobileMQA):
+                row.update(heads=spec.heads, key_dim=spec.key_dim, kv_stride=spec.kv_stride)
+            activation = getattr(spec, "activation", None)
+            row["activation"] = activation.value if activation else None
+            rows.append(row)
+    return rows
+
+
+def _number(row: dict, column: str, index: int, kind=int, low=None, high=None, default=None):
+    value = row.get(column)
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        if default is not None:
+            return default
+        raise ConfigError(f"row {index}: '{column}' is empty")
+    try:
+        number = kind(value)
+        if kind is int and float(value) != number:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"row {index}: '{column}' must be a {'whole ' if kind is int else ''}number, got {value!r}"
+        ) from None
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise ConfigError(f"row {index}: '{column}' must be between {low} and {high}, got {value!r}")
+    return number
+
+
+def _kernel(row, column, index, allow_zero=False):
+    k = _number(row, column, index, low=0 if allow_zero else 1, high=9, default=0 if allow_zero else None)
+    if k and k % 2 == 0:
+        raise ConfigError(f"row {index}: '{column}' must be odd (1, 3, 5, 7, 9), got {k}")
+    return k
+
+
+def spec_from_row(row: dict, index: int):
+    kind = row.get("type")
+    if kind not in BLOCK_TYPES:
+        raise ConfigError(f"row {index}: type must be one of {', '.join(BLOCK_TYPES)}, got {kind!r}")
+    out = _number(row, "out", index, low=1, high=4096)
+    stride = _number(row, "stride", index, low=1, high=2, default=1)
+    activation = row.get("activation") or None
+    if activation is not None:
+        try:
+            activation = Activation(activation)
+        except ValueError:
+            names = ", ".join(a.value for a in Activation)
+            raise ConfigError(f"row {index}: activation must be one of {names}, got {activation!r}") from None
+    se = bool(row.get("se")) if row.get("se") not in (None, "") else False
+    if kind == "conv":
+        return ConvBlock(out=out, kernel=_kernel(row, "kernel", index), stride=stride, activation=activation)
+    if kind == "ds":
+        return DepthwiseSeparable(out=out, kernel=_kernel(row, "kernel", index), stride=stride, se=se,
+                                  activation=activation)  # fmt: skip
+    if kind == "ir":
+        expand = _number(row, "expand", index, float, 1.0, 16.0)
+        kernel = _kernel(row, "kernel", index)
+        return InvertedResidual(out=out, expand_ratio=expand, kernel=kernel, stride=stride, se=se,
+                                activation=activation)  # fmt: skip
+    if kind == "fused_ib":
+        expand = _number(row, "expand", index, float, 1.0, 16.0)
+        return FusedIB(out=out, expand_ratio=expand, kernel=_kernel(row, "kernel", index), stride=stride)
+    if kind == "uib":
+        expand = _number(row, "expand", index, float, 1.0, 16.0)
+        start, mid = _kernel(row, "start", index, True), _kernel(row, "mid", index, True)
+        if stride == 2 and not (start or mid):
+            raise ConfigError(
+                f"row {index}: a stride-2 UIB needs a start or middle depthwise to carry the stride"
+            )
+        return UIB(out=out, expand_ratio=expand, start=start, mid=mid, stride=stride)
+    if stride != 1:
+        raise ConfigError(f"row {index}: Mobile MQA keeps the resolution (stride 1)")
+    return MobileMQA(out=out, heads=_number(row, "heads", index, low=1, high=32),
+                     key_dim=_number(row, "key_dim", index, low=8, high=256),
+                     kv_stride=_number(row, "kv_stride", index, low=1, high=2, default=1))  # fmt: skip
+
+
+def generation_from_rows(base: Generation, rows: list[dict], name: str = "custom") -> Generation:
+    """A new Generation: the base's stem, head and conventions with the edited block table.
+    Raises ConfigError naming the first bad row."""
+    if not rows:
+        raise ConfigError("the architecture needs at least one block")
+    stages: dict[int, list] = {}
+    for index, row in enumerate(rows):
+        stage = _number(row, "stage", index, low=0, high=15)
+        stages.setdefault(stage, []).append(spec_from_row(row, index))
+    ordered = tuple(tuple(stages[s]) for s in sorted(stages))
+    generation = replace(base, name=name, title=f"{base.title} (edited)", stages=ordered)
+    _check_widths(generation)
+    return generation
+
+
+def _check_widths(generation: Generation) -> None:
+    from .width import resolve
+
+    net = resolve(generation, 1.0)
+    for index, block in enumerate(net.blocks):
+        if block.kind == "mqa" and block.in_channels != block.out_channels:
+            raise ConfigError(
+                f"row {index}: Mobile MQA keeps its width: it gets {block.in_channels} channels, out is "
+                f"{block.out_channels}"
+            )
+
+
+def check_resolution(report, rows: list[dict]) -> None:
+    """The smallest feature map must still be at least 1 px."""
+    for index, block in enumerate(report.blocks[1:-1]):
+        if block.out_height < 1 or block.out_width < 1:
+            raise ConfigError(f"row {index}: the feature map is below 1 px at {report.resolution} px input")
+
+
+def to_json(base: str, rows: list[dict]) -> str:
+    compact = [{k: v for k, v in row.items() if v is not None} for row in rows]
+    return json.dumps({"format": FORMAT, "base": base, "blocks": compact}, indent=1)
+
+
+def from_json(text: str) -> tuple[str, list[dict]]:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not an architecture file: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("blocks"), list):
+        raise ConfigError(f"not an architecture file (expected format {FORMAT!r})")
+    rows = []
+    for block in data["blocks"]:
+        if not isinstance(block, dict):
+            raise ConfigError("not an architecture file: every block must be an object")
+        row = dict.fromkeys(COLUMNS)
+        row.update({k: v for k, v in block.items() if k in COLUMNS})
+        rows.append(row)
+    return str(data.get("base", "")), rows
+
+
+def to_url_token(base: str, rows: list[dict]) -> str:
+    """A compact token for a URL query (zlib + urlsafe base64)."""
+    return base64.urlsafe_b64encode(zlib.compress(to_json(base, rows).encode(), 9)).decode().rstrip("=")
+
+
+def from_url_token(token: str) -> tuple[str, list[dict]]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        text = zlib.decompressobj().decompress(base64.urlsafe_b64decode(padded), 1 << 20).decode()
+    except (ValueError, zlib.error, UnicodeDecodeError):
+        raise ConfigError("the architecture in the link is damaged") from None
+    return from_json(text)
