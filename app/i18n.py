@@ -345,6 +345,22 @@ STRINGS.update(
 )
 
 
+STRINGS.update(
+    {
+        "page_tradeoffs": ("Trade-offs", "权衡分析"),
+        "tradeoffs_intro": (
+            "Sweep α × resolution for one or more models: exact MACs and parameters, published top-1 where the configuration was published, latency measured on this machine (fast path, batch 1), and the Pareto front.",
+            "对一个或多个模型扫描 α × 分辨率：精确的 MACs 与参数量、已发表配置的 top-1、在本机测得的延迟（快速推理，批大小 1），以及帕累托前沿。",
+        ),
+        "sweep_x": ("Cost axis", "代价轴"),
+        "latency": ("latency on this machine (ms)", "本机延迟（毫秒）"),
+        "measure_latency": ("Measure latency of the {n} configurations", "测量这 {n} 个配置的延迟"),
+        "measuring": ("Measuring latency…", "正在测量延迟……"),
+        "pareto": ("Pareto front", "帕累托前沿"),
+    }
+)
+
+
 # The words drawn inside the graphs and diagrams (keys of mobilenet_core.graph.WORDS).
 GRAPH_WORDS_ZH = {
     "input": "输入",

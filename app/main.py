@@ -29,6 +29,12 @@ pages = [
     st.Page(PAGES / "compare.py", title=t("page_compare"), icon=":material/compare:", url_path="compare"),
     st.Page(PAGES / "lab.py", title=t("page_lab"), icon=":material/construction:", url_path="lab"),
     st.Page(
+        PAGES / "tradeoffs.py",
+        title=t("page_tradeoffs"),
+        icon=":material/scatter_plot:",
+        url_path="tradeoffs",
+    ),
+    st.Page(
         PAGES / "classify.py", title=t("page_classify"), icon=":material/image_search:", url_path="classify"
     ),
 ]

@@ -13,10 +13,14 @@ OPSET = 17
 
 
 def export_onnx(
-    module: nn.Module, path: str | os.PathLike | None = None, resolution: int | None = None
+    module: nn.Module,
+    path: str | os.PathLike | None = None,
+    resolution: int | None = None,
+    dynamic_size: bool = False,
 ) -> bytes:
     """Serialise `module` to ONNX (input "image" N x 3 x R x R, output "logits" N x 1000, dynamic
-    batch). Writes `path` when given; returns the bytes either way. Needs the `onnx` package."""
+    batch; with dynamic_size also dynamic height and width). Writes `path` when given; returns
+    the bytes either way. Needs the `onnx` package."""
     resolution = resolution or getattr(module, "resolution", 224)
     example = torch.randn(1, 3, resolution, resolution)
     buffer = io.BytesIO()
@@ -25,7 +29,8 @@ def export_onnx(
         torch.onnx.export(
             module.eval(), example, buffer, dynamo=False, opset_version=OPSET,
             input_names=["image"], output_names=["logits"],
-            dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+            dynamic_axes={"image": {0: "batch", **({2: "height", 3: "width"} if dynamic_size else {})},
+                          "logits": {0: "batch"}},
         )  # fmt: skip
     data = buffer.getvalue()
     if path is not None:

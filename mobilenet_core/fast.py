@@ -68,7 +68,12 @@ class FastModel(nn.Module):
     """
 
     def __init__(
-        self, module: nn.Module, resolution: int | None = None, backend: str = "auto", threads: int = 0
+        self,
+        module: nn.Module,
+        resolution: int | None = None,
+        backend: str = "auto",
+        threads: int = 0,
+        dynamic_size: bool = False,
     ):
         super().__init__()
         self.model_name = getattr(module, "model_name", None)
@@ -81,7 +86,7 @@ class FastModel(nn.Module):
         self.backend, self.session, self.net, self.session_bytes = backend, None, folded, 0
         try:
             if backend == "onnxruntime":
-                self._init_onnxruntime(folded, threads)
+                self._init_onnxruntime(folded, threads, dynamic_size)
             elif backend == "torchscript":
                 self._init_torchscript(folded)
             else:
@@ -90,7 +95,7 @@ class FastModel(nn.Module):
             self.backend, self.session = "eager-folded", None
             self.net = folded.to(memory_format=torch.channels_last)
 
-    def _init_onnxruntime(self, folded: nn.Module, threads: int) -> None:
+    def _init_onnxruntime(self, folded: nn.Module, threads: int, dynamic_size: bool = False) -> None:
         import onnxruntime
 
         from .export import export_onnx
@@ -101,7 +106,7 @@ class FastModel(nn.Module):
         # No arena: activation buffers go back after each run instead of staying reserved per
         # cached session (several GB across a classroom's worth of configurations).
         options.enable_cpu_mem_arena = False
-        model = export_onnx(folded, resolution=self.resolution)
+        model = export_onnx(folded, resolution=self.resolution, dynamic_size=dynamic_size)
         self.session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         # The session keeps the initializers and pre-packed copies of the conv weights: measured
         # here as about 2.5x the exported file (V4 Hybrid-L: 369 MB for a 151 MB model).

@@ -17,6 +17,7 @@ PAGES = [
     "views/anatomy.py",
     "views/compare.py",
     "views/lab.py",
+    "views/tradeoffs.py",
     "views/classify.py",
 ]
 

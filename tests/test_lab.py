@@ -110,3 +110,29 @@ def test_app_opens_an_architecture_from_a_link():
     assert at.metric[0].value == f"{expected.params:,}" and not at.exception
     broken = _lab({"lab": "not-a-valid-token"})
     assert any("could not be used" in w.value for w in broken.warning) and not broken.exception
+
+
+def test_sweep_numbers_equal_count_and_the_front_is_not_dominated():
+    from mobilenet_core.sweep import pareto_front, sweep, with_latency
+
+    points = sweep(["v2", "v4_conv_large"], [0.35, 1.0, 1.4], [96, 224, 600])
+    assert {(p.model, p.resolution) for p in points} >= {("v2", 96), ("v4_conv_large", 600)}
+    assert ("v2", 600) not in {(p.model, p.resolution) for p in points}  # outside V2's range: skipped
+    for p in points:
+        report = mc.count(p.model, p.alpha, p.resolution)
+        assert (p.params, p.macs) == (report.params, report.macs)
+    assert next(p for p in points if (p.model, p.alpha, p.resolution) == ("v2", 1.4, 224)).top1 == 75.0
+    front = pareto_front(points, "macs", "top1")
+    for p in front:
+        assert not any(q.macs <= p.macs and q.top1 > p.top1 for q in points if q.top1 is not None)
+    timed = with_latency([p for p in points if p.model == "v2" and p.alpha == 0.35], runs=2, warmup=1)
+    assert all(p.latency_ms > 0 for p in timed)
+
+
+def test_tradeoffs_view_renders():
+    at = AppTest.from_file(MAIN, default_timeout=120)
+    at.query_params["model"] = "v2"
+    at.run()
+    at.switch_page("views/tradeoffs.py").run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == 1

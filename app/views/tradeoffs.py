@@ -1,0 +1,82 @@
+"""Trade-off explorer: alpha x resolution sweeps with exact counts, measured latency on this
+machine, published top-1 where it exists, and the Pareto front."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+import mobilenet_core as mc
+from app.i18n import t
+from app.state import PAPER_ALPHAS, current_selection
+from mobilenet_core.sweep import SweepPoint, pareto_front, sweep, with_latency
+
+sel = current_selection()
+st.subheader(t("page_tradeoffs"))
+st.caption(t("tradeoffs_intro"))
+
+cols = st.columns(3)
+models = cols[0].multiselect(t("model"), mc.list_models(), default=[sel.model], key="sweep_models")
+alpha_options = sorted(set(PAPER_ALPHAS) | {1.3, 2.0})
+alphas = cols[1].multiselect(
+    t("alpha"), alpha_options, default=[0.35, 0.5, 0.75, 1.0, 1.4], key="sweep_alphas"
+)
+resolution_options = list(range(96, 449, 32))
+resolutions = cols[2].multiselect(
+    t("resolution"), resolution_options, default=[96, 128, 160, 192, 224], key="sweep_resolutions"
+)
+points = sweep(models, sorted(alphas), sorted(resolutions))
+x_labels = {"macs": "MACs (M)", "latency_ms": t("latency")}
+x_axis = st.radio(t("sweep_x"), list(x_labels), horizontal=True, key="sweep_x", format_func=x_labels.get)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def measured(configs: tuple) -> dict:
+    bar = st.progress(0.0, text=t("measuring"))
+    grid = sweep(
+        sorted({c[0] for c in configs}), sorted({c[1] for c in configs}), sorted({c[2] for c in configs})
+    )
+    wanted = [p for p in grid if (p.model, p.alpha, p.resolution) in configs]
+    timed = with_latency(wanted, progress=lambda done, total: bar.progress(done / total, text=t("measuring")))
+    bar.empty()
+    return {(p.model, p.alpha, p.resolution): p.latency_ms for p in timed}
+
+
+if x_axis == "latency_ms":
+    if st.button(t("measure_latency", n=len(points)), key="sweep_measure"):
+        st.session_state["sweep_measured"] = True
+    if st.session_state.get("sweep_measured"):
+        latency = measured(tuple((p.model, p.alpha, p.resolution) for p in points))
+        points = [SweepPoint(**{**p.__dict__, "latency_ms": latency.get((p.model, p.alpha, p.resolution))})
+                  for p in points]  # fmt: skip
+
+front = pareto_front(points, x_axis, "top1")
+on_front = {(p.model, p.alpha, p.resolution) for p in front}
+
+
+def x_value(p: SweepPoint):
+    return p.macs / 1e6 if x_axis == "macs" else p.latency_ms
+
+
+fig = go.Figure()
+for model in models:
+    mine = [p for p in points if p.model == model and p.top1 is not None and x_value(p) is not None]
+    fig.add_trace(go.Scatter(
+        x=[x_value(p) for p in mine], y=[p.top1 for p in mine], mode="markers", name=model,
+        marker=dict(size=[7 + 2 * p.params / 1e6 for p in mine]),
+        customdata=[[f"α {p.alpha:g} @ {p.resolution}", f"{p.macs:,}", f"{p.params:,}"] for p in mine],
+        hovertemplate="%{customdata[0]}<br>MACs %{customdata[1]}<br>params %{customdata[2]}<br>"
+                      "top-1 %{y}<extra></extra>",
+    ))  # fmt: skip
+if front:
+    fig.add_trace(go.Scatter(x=[x_value(p) for p in front], y=[p.top1 for p in front], mode="lines+markers",
+                             name=t("pareto"), line=dict(dash="dash", color="#d62728")))  # fmt: skip
+fig.update_layout(
+    xaxis_title=x_labels[x_axis], yaxis_title=t("top1"), xaxis_type="log", template="plotly_white",
+    paper_bgcolor="white", height=520, font=dict(color="#111111"),
+)  # fmt: skip
+st.plotly_chart(fig, width="stretch", key="sweep_chart", config={"displaylogo": False})
+rows = [
+    {"model": p.model, "α": p.alpha, "px": p.resolution, t("params"): p.params, "MACs": p.macs,
+     t("top1"): p.top1, t("latency"): p.latency_ms, t("pareto"): (p.model, p.alpha, p.resolution) in on_front}
+    for p in points
+]  # fmt: skip
+st.dataframe(rows, hide_index=True, width="stretch")

@@ -1,0 +1,106 @@
+"""Trade-off sweeps: alpha x resolution grids with exact counts, measured CPU latency and the
+published top-1 where a configuration was published, plus the Pareto front."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import torch
+
+from .api import build, count
+from .published import find_published
+from .registry import weights_for
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    model: str
+    alpha: float
+    resolution: int
+    params: int
+    macs: int
+    top1: float | None  # paper / release figure, else the best published checkpoint's, else None
+    latency_ms: float | None = None
+
+
+def published_top1(model: str, alpha: float, resolution: int) -> float | None:
+    figure = find_published(model, alpha, resolution)
+    if figure is not None:
+        return figure.top1
+    entries = [e for e in weights_for(model, alpha, resolution) if e.top1 is not None]
+    return entries[0].top1 if entries else None
+
+
+def sweep(models: Iterable[str], alphas: Iterable[float], resolutions: Iterable[int]) -> list[SweepPoint]:
+    """Every (model, alpha, resolution) that is valid for its model, counted exactly."""
+    points = []
+    for model in models:
+        for alpha in alphas:
+            for resolution in resolutions:
+                try:
+                    report = count(model, alpha, resolution)
+                except ValueError:  # a resolution outside this model's range
+                    continue
+                points.append(SweepPoint(model, report.alpha, report.resolution, report.params, report.macs,
+                                         published_top1(model, report.alpha, report.resolution)))  # fmt: skip
+    return points
+
+
+def measure_latency(model: str, alpha: float, resolution: int, runs: int = 15, warmup: int = 3) -> float:
+    """Median latency (ms) of one image through the fast path (batch 1, this process's threads)."""
+    from .fast import FastModel
+
+    return _median_ms(FastModel(build(model, alpha, resolution)), resolution, runs, warmup)
+
+
+def _median_ms(runner, resolution: int, runs: int, warmup: int) -> float:
+    x = torch.randn(1, 3, resolution, resolution)
+    for _ in range(warmup):
+        runner(x)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        runner(x)
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def with_latency(points: list[SweepPoint], progress: Callable[[int, int], None] | None = None,
+                 runs: int = 15, warmup: int = 3) -> list[SweepPoint]:  # fmt: skip
+    """The points with measured latency. One runner per (model, alpha), exported with a dynamic
+    input size so that every resolution reuses it (one export instead of one per point); where a
+    dynamic export fails, one runner per point."""
+    from .fast import FastModel
+
+    runners: dict = {}
+    out = []
+    for index, p in enumerate(points):
+        key = (p.model, p.alpha)
+        if key not in runners:
+            runners[key] = FastModel(build(p.model, p.alpha, p.resolution), dynamic_size=True)
+        try:
+            latency = _median_ms(runners[key], p.resolution, runs, warmup)
+        except Exception:  # noqa: BLE001 - a model that does not export with dynamic sizes
+            latency = measure_latency(p.model, p.alpha, p.resolution, runs, warmup)
+        out.append(SweepPoint(**{**p.__dict__, "latency_ms": latency}))
+        if progress:
+            progress(index + 1, len(points))
+    return out
+
+
+def pareto_front(points: list[SweepPoint], cost: str = "macs", gain: str = "top1") -> list[SweepPoint]:
+    """Points no other point beats on both: lower (or equal) cost and higher (or equal) gain."""
+    usable = [p for p in points if getattr(p, cost) is not None and getattr(p, gain) is not None]
+    front = []
+    for p in usable:
+        dominated = any(
+            getattr(q, cost) <= getattr(p, cost) and getattr(q, gain) >= getattr(p, gain)
+            and (getattr(q, cost), getattr(q, gain)) != (getattr(p, cost), getattr(p, gain))
+            for q in usable
+        )  # fmt: skip
+        if not dominated:
+            front.append(p)
+    return sorted(front, key=lambda p: getattr(p, cost))
