@@ -361,6 +361,34 @@ STRINGS.update(
 )
 
 
+STRINGS.update(
+    {
+        "page_roofline": ("Roofline", "屋顶线模型"),
+        "roofline_intro": (
+            "Each layer placed by its arithmetic intensity (FLOPs per byte it moves) under this machine's measured compute and memory limits. Layers left of the ridge point are memory-bound: depthwise convolutions do little arithmetic per byte, so they take a larger share of the time than of the MACs.",
+            "按算术强度（每移动一个字节所做的浮点运算）把每一层放在本机实测的计算与内存上限之下。位于脊点左侧的层受内存带宽限制：深度卷积每字节的运算很少，因此所占时间比例大于其 MACs 比例。",
+        ),
+        "remeasure": ("Measure this machine again", "重新测量本机"),
+        "peak_compute": ("Peak compute (measured)", "峰值算力（实测）"),
+        "peak_bandwidth": ("Memory bandwidth (measured)", "内存带宽（实测）"),
+        "ridge": ("ridge point", "脊点"),
+        "measured_how": ("How: {method}.", "测量方法：{method}。"),
+        "roof": ("roof: min(peak, intensity × bandwidth)", "屋顶：min(峰值, 强度 × 带宽)"),
+        "intensity": ("arithmetic intensity (FLOP / byte)", "算术强度（FLOP / 字节）"),
+        "attainable": ("attainable GFLOP/s", "可达 GFLOP/s"),
+        "layer_kind": ("layer kind", "层类型"),
+        "layers": ("layers", "层数"),
+        "mac_share": ("share of MACs", "MACs 占比"),
+        "time_share": ("share of estimated time", "估计时间占比"),
+        "memory_bound": ("memory-bound", "受内存限制"),
+        "roofline_note": (
+            "Estimated time per layer = max(FLOPs / peak compute, bytes / bandwidth), with bytes = input + weights + output in float32 at batch 1 and no reuse between layers: a model of the argument, not a measurement of each layer.",
+            "每层估计时间 = max(FLOPs / 峰值算力, 字节数 / 带宽)，字节数为 float32、批大小 1 下的输入 + 权重 + 输出，且层间不复用：这是论证用的模型，不是逐层实测。",
+        ),
+    }
+)
+
+
 # The words drawn inside the graphs and diagrams (keys of mobilenet_core.graph.WORDS).
 GRAPH_WORDS_ZH = {
     "input": "输入",

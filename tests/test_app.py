@@ -18,6 +18,7 @@ PAGES = [
     "views/compare.py",
     "views/lab.py",
     "views/tradeoffs.py",
+    "views/roofline.py",
     "views/classify.py",
 ]
 

@@ -27,6 +27,8 @@ VIEWS = {
     "anatomy": "anatomy",
     "compare": "compare",
     "lab": "lab",
+    "roofline": "roofline",
+    "tradeoffs": "tradeoffs",
 }
 
 pytestmark = pytest.mark.browser
@@ -118,9 +120,9 @@ def test_screenshots_of_every_view(server, browser, lang):
         if view == "overview":
             expected = "参数量" if lang == "zh" else "Parameters"
             wait_for_metric(page, expected, f"{mc.count('v4_hybrid_medium').params:,}")
-        if view in ("graph", "anatomy"):
+        if view in ("graph", "anatomy", "lab"):
             page.locator('[data-testid="stImage"] img').first.wait_for(timeout=30000)
-        if view in ("charts", "compare"):
+        if view in ("charts", "compare", "roofline", "tradeoffs"):
             page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
         assert page.locator('[data-testid="stException"]').count() == 0, f"{view}: exception shown"
         page.screenshot(path=str(SHOTS / f"{view}_{lang}.png"))

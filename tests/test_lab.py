@@ -136,3 +136,30 @@ def test_tradeoffs_view_renders():
     at.switch_page("views/tradeoffs.py").run()
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_roofline_points_follow_the_counter_and_depthwise_is_memory_bound():
+    from mobilenet_core.roofline import MachinePeaks, measure_peaks, roofline_points
+
+    machine = MachinePeaks(flops_per_s=200e9, bytes_per_s=50e9, threads=2, method="fixed for the test")
+    report = mc.count("v2")
+    points = roofline_points(report, machine)
+    assert sum(p.flops for p in points) == 2 * report.macs  # every MAC is placed
+    dw = [p for p in points if p.kind == "dwconv"]
+    pw = [p for p in points if p.kind == "pwconv"]
+    assert max(p.intensity for p in dw) < min(machine.ridge, min(p.intensity for p in pw) * 2)
+    assert all(p.bound == "memory" for p in dw)
+    dw_time = sum(p.estimated_ms for p in dw) / sum(p.estimated_ms for p in points)
+    dw_macs = sum(p.flops for p in dw) / sum(p.flops for p in points)
+    assert dw_time > dw_macs  # the MobileNetV4 paper's point: more time than their MACs suggest
+    measured = measure_peaks(0.05)
+    assert measured.flops_per_s > 1e8 and measured.bytes_per_s > 1e8 and measured.ridge > 0
+
+
+def test_roofline_view_renders():
+    at = AppTest.from_file(MAIN, default_timeout=120)
+    at.query_params["model"] = "v4_hybrid_medium"
+    at.run()
+    at.switch_page("views/roofline.py").run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == 1

@@ -1,0 +1,71 @@
+"""Roofline: why depthwise convolutions cost more time than their MACs suggest, on this CPU."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from app.common import report_for, title_line
+from app.i18n import t
+from app.state import current_selection
+from mobilenet_core.roofline import measure_peaks, roofline_points
+
+sel = current_selection()
+st.subheader(f"{t('page_roofline')} · {title_line(sel)}")
+st.caption(t("roofline_intro"))
+
+
+@st.cache_resource(show_spinner=False)
+def peaks(version: int):
+    return measure_peaks(0.5)
+
+
+if st.button(t("remeasure"), key="roofline_remeasure"):
+    st.session_state["roofline_version"] = st.session_state.get("roofline_version", 0) + 1
+machine = peaks(st.session_state.get("roofline_version", 0))
+points = roofline_points(report_for(sel), machine)
+
+cols = st.columns(3)
+cols[0].metric(t("peak_compute"), f"{machine.flops_per_s / 1e9:.1f} GFLOP/s")
+cols[1].metric(t("peak_bandwidth"), f"{machine.bytes_per_s / 1e9:.1f} GB/s")
+cols[2].metric(t("ridge"), f"{machine.ridge:.1f} FLOP/byte")
+st.caption(t("measured_how", method=machine.method))
+
+colors = {"conv": "#7f7f7f", "dwconv": "#1f77b4", "pwconv": "#2ca02c", "se": "#17becf",
+          "attention": "#ff7f0e", "linear": "#555555"}  # fmt: skip
+biggest = max(p.flops for p in points)
+fig = go.Figure()
+x = np.logspace(-1.5, 3, 200)
+fig.add_trace(go.Scatter(x=x, y=np.minimum(machine.flops_per_s, x * machine.bytes_per_s) / 1e9, mode="lines",
+                         name=t("roof"), line=dict(color="#111111")))  # fmt: skip
+for kind in dict.fromkeys(p.kind for p in points):
+    mine = [p for p in points if p.kind == kind]
+    attainable = [min(machine.flops_per_s, p.intensity * machine.bytes_per_s) / 1e9 for p in mine]
+    sizes = [5 + 20 * (p.flops / biggest) ** 0.5 for p in mine]
+    fig.add_trace(go.Scatter(
+        x=[p.intensity for p in mine], y=attainable, mode="markers", name=kind,
+        marker=dict(color=colors.get(kind, "#999999"), size=sizes),
+        customdata=[[p.name, f"{p.flops // 2:,}", f"{p.bytes:,}", f"{p.estimated_ms:.3f}", p.bound]
+                    for p in mine],
+        hovertemplate="%{customdata[0]}<br>MACs %{customdata[1]} · bytes %{customdata[2]}<br>"
+                      "%{x:.2f} FLOP/byte · est. %{customdata[3]} ms (%{customdata[4]}-bound)<extra></extra>",
+    ))  # fmt: skip
+fig.add_vline(x=machine.ridge, line_dash="dot", annotation_text=t("ridge"))
+fig.update_layout(
+    xaxis_type="log", yaxis_type="log", xaxis_title=t("intensity"), yaxis_title=t("attainable"),
+    template="plotly_white", paper_bgcolor="white", height=520, font=dict(color="#111111"),
+)  # fmt: skip
+st.plotly_chart(fig, width="stretch", key="roofline_chart", config={"displaylogo": False})
+
+total_flops = sum(p.flops for p in points)
+total_ms = sum(p.estimated_ms for p in points)
+summary = []
+for kind in dict.fromkeys(p.kind for p in points):
+    mine = [p for p in points if p.kind == kind]
+    summary.append({
+        t("layer_kind"): kind, t("layers"): len(mine),
+        t("mac_share"): f"{sum(p.flops for p in mine) / total_flops:.1%}",
+        t("time_share"): f"{sum(p.estimated_ms for p in mine) / total_ms:.1%}",
+        t("memory_bound"): f"{sum(p.bound == 'memory' for p in mine)}/{len(mine)}",
+    })  # fmt: skip
+st.table(summary)
+st.caption(t("roofline_note"))
