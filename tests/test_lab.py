@@ -94,12 +94,27 @@ def test_app_edit_updates_counts_and_invalid_edit_keeps_the_last_valid_one():
     rows[4]["expand"] = 4.0
     expected = count_generation(generation_from_rows(mc.get_generation("v2"), rows), 1.0, 224)
     assert at.metric[1].value == f"{expected.macs:,}" and not at.error
+    edited = at.session_state["lab_valid"]  # what the editor produced, as the app keeps it
+    name, loaded = from_json(to_json("v2", edited))
+    module = build_generation(generation_from_rows(mc.get_generation(name), loaded), 1.0, 224)
+    assert sum(p.numel() for p in module.parameters()) == expected.params
     at.session_state[key] = {"edited_rows": {4: {"expand": 4.0}, 0: {"stride": 3}}, "added_rows": [],
                              "deleted_rows": []}  # fmt: skip
     at.run()
     assert any("row 0: 'stride' must be between 1 and 2" in e.value for e in at.error)
     assert at.metric[1].value == f"{expected.macs:,}"  # the last valid architecture stays
     assert not at.exception
+
+
+def test_a_stride_on_a_1_px_map_is_explained():
+    from mobilenet_core.specs.custom import check_resolution
+
+    base = mc.get_generation("v1")
+    rows = generation_rows(base)
+    rows[-1]["stride"] = 2  # the last block at 32 px input sees a 1 x 1 map
+    report = count_generation(generation_from_rows(base, rows), 1.0, 32)
+    with pytest.raises(mc.ConfigError, match="already 1 px"):
+        check_resolution(report, rows)
 
 
 def test_app_opens_an_architecture_from_a_link():

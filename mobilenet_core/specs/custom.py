@@ -148,10 +148,14 @@ def _check_widths(generation: Generation) -> None:
 
 
 def check_resolution(report, rows: list[dict]) -> None:
-    """The smallest feature map must still be at least 1 px."""
+    """A stride-2 block must have a map to halve: with padding (k - 1) // 2 a map never drops
+    below 1 px, so a stride 2 on a 1 x 1 map is an edit that does nothing but mislead."""
     for index, block in enumerate(report.blocks[1:-1]):
-        if block.out_height < 1 or block.out_width < 1:
-            raise ConfigError(f"row {index}: the feature map is below 1 px at {report.resolution} px input")
+        if block.stride > 1 and min(block.in_height, block.in_width) <= 1:
+            raise ConfigError(
+                f"row {index}: stride 2 on a map that is already 1 px at {report.resolution} px input "
+                "(the map cannot get smaller than 1 px)"
+            )
 
 
 def to_json(base: str, rows: list[dict]) -> str:
