@@ -9,6 +9,7 @@ from app.common import (
     exact,
     file_stem,
     kib,
+    layer_table,
     number_column_config,
     report_for,
     short,
@@ -107,10 +108,12 @@ st.dataframe(
     width="stretch",
     column_config=number_column_config([t("col_params"), t("col_macs")]),
 )
-st.download_button(
-    t("download_csv"),
-    table.to_csv(index=False).encode(),
-    f"{file_stem(sel, 'blocks')}.csv",
-    "text/csv",
-    on_click="ignore",
-)
+buttons = st.columns(2)
+buttons[0].download_button(
+    t("download_csv"), table.to_csv(index=False).encode(), f"{file_stem(sel, 'blocks')}.csv", "text/csv",
+    on_click="ignore", key="blocks_csv",
+)  # fmt: skip
+buttons[1].download_button(
+    t("download_layers_csv"), layer_table(sel.model, sel.alpha, sel.resolution).to_csv(index=False).encode(),
+    f"{file_stem(sel, 'layers')}.csv", "text/csv", on_click="ignore", key="layers_csv",
+)  # fmt: skip
