@@ -3,7 +3,7 @@ they belong to, how their images were preprocessed, and their published top-1.
 
 Facts from torchvision 0.29.1 and timm 1.0.31 (../shared/reference/README.md), timm's
 results/results-imagenet.csv (top-1 of the V2 / V3 timm weights, which also confirms their
-recipes: 224 px, crop 0.875, bicubic) and the timm model cards (V4 Conv-L). torchvision files
+recipes: 224 px, crop 0.875, bicubic) and the timm model cards (V4 Conv-M, Conv-L). torchvision files
 carry the first 8 hex digits of their SHA-256 in the name (torch.hub's convention) and are
 checked against them; timm's Hugging Face files are pinned on first download
 (the digest is stored beside the file and checked on every later load).
@@ -112,7 +112,7 @@ WEIGHTS: tuple[WeightsEntry, ...] = (
     _timm("mobilenetv3_small_100", "lamb_in1k", "v3_small", 1.0, 224, 0.875, top1=67.656),
     _timm("mobilenetv4_conv_small", "e2400_r224_in1k", "v4_conv_small", 1.0, 224, 0.875),
     _timm("mobilenetv4_conv_small_050", "e3000_r224_in1k", "v4_conv_small", 0.5, 224, 0.875),
-    _timm("mobilenetv4_conv_medium", "e500_r256_in1k", "v4_conv_medium", 1.0, 256, 0.95),
+    _timm("mobilenetv4_conv_medium", "e500_r256_in1k", "v4_conv_medium", 1.0, 256, 0.95, top1=79.928),
     _timm("mobilenetv4_conv_large", "e600_r384_in1k", "v4_conv_large", 1.0, 384, 0.95, top1=82.952),
     _timm("mobilenetv4_hybrid_medium", "ix_e550_r256_in1k", "v4_hybrid_medium", 1.0, 256, 0.95),
     _timm("mobilenetv4_hybrid_large", "ix_e600_r384_in1k", "v4_hybrid_large", 1.0, 384, 0.95),
