@@ -70,13 +70,17 @@ def test_invalid_rows_are_explained(edit, message):
         generation_from_rows(base, rows)
 
 
-def _lab(query: dict) -> AppTest:
+def _open(view: str, query: dict) -> AppTest:
     at = AppTest.from_file(MAIN, default_timeout=120)
     for key, value in query.items():
         at.query_params[key] = value
     at.run()
-    at.switch_page("views/lab.py").run()
+    at.switch_page(f"views/{view}.py").run()
     return at
+
+
+def _lab(query: dict) -> AppTest:
+    return _open("lab", query)
 
 
 def _editor_key(at: AppTest) -> str:
@@ -145,10 +149,7 @@ def test_sweep_numbers_equal_count_and_the_front_is_not_dominated():
 
 
 def test_tradeoffs_view_renders():
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    at.query_params["model"] = "v2"
-    at.run()
-    at.switch_page("views/tradeoffs.py").run()
+    at = _open("tradeoffs", {"model": "v2"})
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 1
 
@@ -172,9 +173,6 @@ def test_roofline_points_follow_the_counter_and_depthwise_is_memory_bound():
 
 
 def test_roofline_view_renders():
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    at.query_params["model"] = "v4_hybrid_medium"
-    at.run()
-    at.switch_page("views/roofline.py").run()
+    at = _open("roofline", {"model": "v4_hybrid_medium"})
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 1
