@@ -150,6 +150,7 @@ class Prediction:
     latency_ms: float
     crop: Image.Image | None = None
     logits: torch.Tensor | None = None
+    tensor: torch.Tensor | None = None  # the normalised input, for explanations without redoing it
 
     def to_dict(self) -> dict:
         return {
@@ -174,7 +175,7 @@ def classify(module: torch.nn.Module, image: Image.Image, recipe: Preprocess, na
         start = time.perf_counter()
         logits = module(tensor)[0]
         latency = (time.perf_counter() - start) * 1e3
-    return Prediction(name, top_k(logits, k), latency, crop, logits)
+    return Prediction(name, top_k(logits, k), latency, crop, logits, tensor)
 
 
 def grad_cam(module: torch.nn.Module, tensor: torch.Tensor, class_index: int) -> np.ndarray:

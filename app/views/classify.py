@@ -23,7 +23,6 @@ from mobilenet_core.predict import (
     grad_cam,
     load_image,
     overlay_heatmap,
-    preprocess_image,
 )
 from mobilenet_core.registry import default_preprocess, get_weights, nearest_weights, weights_for
 from mobilenet_core.weights import cached_file, ensure_weights, load_checkpoint
@@ -149,8 +148,7 @@ for name, image, prediction in results:
     cols[1].image(prediction.crop, caption=t("network_input", size=recipe.crop), width="stretch")
     classes = {f"{c.label} / {c.label_zh}": c.index for c in prediction.top}
     chosen = cols[2].selectbox(t("cam_class"), list(classes), key=f"cam_{name}")
-    tensor, _ = preprocess_image(image, recipe)
-    cam = grad_cam(module, tensor, classes[chosen])
+    cam = grad_cam(module, prediction.tensor, classes[chosen])
     cols[2].image(overlay_heatmap(prediction.crop, cam), caption=t("grad_cam"), width="stretch")
     labels = [(c.label_zh if language == "zh" else c.label) for c in prediction.top][::-1]
     probabilities = [c.probability for c in prediction.top][::-1]
@@ -172,9 +170,8 @@ if results:
     pick_cols = st.columns(2)
     block = pick_cols[0].selectbox(t("pick_block"), blocks, index=len(blocks) // 2, key="fmap_block")
     image_name = pick_cols[1].selectbox(t("image"), [r[0] for r in results], key="fmap_image")
-    image = next(r[1] for r in results if r[0] == image_name)
-    tensor, _ = preprocess_image(image, recipe)
-    maps = feature_maps(module, tensor, block, count=16)
+    prediction = next(r[2] for r in results if r[0] == image_name)
+    maps = feature_maps(module, prediction.tensor, block, count=16)
     st.image(feature_map_grid(maps), caption=t("feature_caption", block=block, shape=maps.shape[1:]),
              width="stretch")  # fmt: skip
 
