@@ -147,6 +147,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "share": ("share of total (%)", "占总量的百分比（%）"),
     # anatomy
     "pick_block": ("Block", "模块"),
+    "anatomy_source": ("Architecture", "结构"),
+    "anatomy_lab": ("Design lab: {base}", "设计实验室：{base}"),
+    "anatomy_lab_unusable": (
+        "The design lab's architecture does not work at this α and resolution ({error}); showing the model.",
+        "设计实验室的结构在当前 α 与分辨率下不可用（{error}）；显示原模型。",
+    ),
     "this_block": ("This block, with its real shapes", "此模块（真实形状）"),
     "counterpart": ("What it replaces", "它所替代的结构"),
     "counterpart_ds": (
@@ -314,8 +320,8 @@ STRINGS.update(
     {
         "page_lab": ("Design lab", "设计实验室"),
         "lab_intro": (
-            "Start from any model and edit its block table: change expansion, kernels, stride, width, SE, activation, UIB variant (start / mid kernels); add or delete rows. Counts, graph and chart follow at once; an invalid edit is explained and the last valid architecture stays.",
-            "从任一模型出发编辑其模块表：修改扩展率、卷积核、步长、宽度、SE、激活函数、UIB 变体（起始 / 中间卷积核），增删行。计数、结构图与图表即时更新；无效的修改会给出说明，并保留上一个有效的结构。",
+            "Start from any model and edit its block table: change expansion, kernels, stride, width, repeats, SE, activation, UIB variant (start / mid kernels); add or delete rows. Counts, graph and chart follow at once; an invalid edit is explained and the last valid architecture stays.",
+            "从任一模型出发编辑其模块表：修改扩展率、卷积核、步长、宽度、重复次数、SE、激活函数、UIB 变体（起始 / 中间卷积核），增删行。计数、结构图与图表即时更新；无效的修改会给出说明，并保留上一个有效的结构。",
         ),
         "lab_base": ("Start from", "起始模型"),
         "lab_reset": ("Reset to the model", "恢复为原模型"),
@@ -326,12 +332,18 @@ STRINGS.update(
         ),
         "lab_invalid": ("Invalid edit: {error}", "无效的修改：{error}"),
         "lab_blocks": ("Blocks", "模块数"),
+        "lab_rows": ("rows", "行"),
+        "lab_repeats_help": (
+            "How many times the row's block is stacked (the papers' n): the first keeps the row's stride, the others use stride 1.",
+            "该行模块堆叠的次数（论文中的 n）：第一个使用该行的步长，其余步长为 1。",
+        ),
         "lab_against": (
             "Deltas against {model} at α {alpha:g}, {res} px (the sidebar's α and resolution).",
             "增量相对于 {model}（α {alpha:g}，{res} 像素，即侧边栏的 α 与分辨率）。",
         ),
         "lab_showing_valid": ("showing the last valid architecture", "显示的是上一个有效的结构"),
         "lab_save": ("Save as JSON", "保存为 JSON"),
+        "lab_anatomy": ("Open its blocks in Block anatomy", "在模块剖析中查看其模块"),
         "lab_too_long": (
             "Too long to share in a link: save it as JSON instead.",
             "太长，无法放入链接：请保存为 JSON。",

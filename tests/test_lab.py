@@ -115,10 +115,28 @@ def test_a_stride_on_a_1_px_map_is_explained():
 
     base = mc.get_generation("v1")
     rows = generation_rows(base)
-    rows[-1]["stride"] = 2  # the last block at 32 px input sees a 1 x 1 map
+    rows.append({**rows[-1], "repeats": 1, "stride": 2})  # at 32 px input it sees a 1 x 1 map
     report = count_generation(generation_from_rows(base, rows), 1.0, 32)
-    with pytest.raises(mc.ConfigError, match="already 1 px"):
+    with pytest.raises(mc.ConfigError, match=f"row {len(rows) - 1}: stride 2 .*already 1 px"):
         check_resolution(report, rows)
+
+
+def test_repeats_follow_the_papers_tables_and_build_that_many_blocks():
+    rows = generation_rows(mc.get_generation("v2"))
+    # Sandler et al. 2018, Table 2: n = 1, 2, 3, 4, 3, 3, 1 with the stride on the first block
+    assert [(r["out"], r["repeats"], r["stride"]) for r in rows] == [
+        (16, 1, 1), (24, 2, 2), (32, 3, 2), (64, 4, 2), (96, 3, 1), (160, 3, 2), (320, 1, 1)]  # fmt: skip
+    base = mc.get_generation("v2")
+    rows[3]["repeats"] = 6  # two more 64-wide blocks, stride 1, residual
+    report = count_generation(generation_from_rows(base, rows), 1.0, 224)
+    original = mc.count("v2")
+    assert len(report.blocks) == len(original.blocks) + 2
+    added = [b for b in report.blocks if b.out_channels == 64]
+    assert [b.stride for b in added] == [2, 1, 1, 1, 1, 1] and all(b.residual for b in added[1:])
+    assert report.macs - original.macs == 2 * added[-1].macs
+    rows[3]["repeats"] = 0
+    with pytest.raises(mc.ConfigError, match="row 3: 'repeats' must be between 1 and 32"):
+        generation_from_rows(base, rows)
 
 
 def test_app_opens_an_architecture_from_a_link():
@@ -176,3 +194,33 @@ def test_roofline_view_renders():
     at = _open("roofline", {"model": "v4_hybrid_medium"})
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_block_anatomy_follows_the_edited_architecture():
+    at = _lab({"model": "v2", "alpha": "1.0", "resolution": "224"})
+    at.session_state[_editor_key(at)] = {"edited_rows": {1: {"expand": 3.0}}, "added_rows": [],
+                                         "deleted_rows": []}  # fmt: skip
+    at.run()
+    at.button(key="lab_to_anatomy").click().run()
+    at.switch_page("views/anatomy.py").run()  # AppTest does not follow a script's switch_page
+    assert at.radio[0].value == "lab" and "MobileNetV2 (edited)" in at.subheader[0].value
+    at.selectbox(key="anatomy_block").set_value("blocks.1.1").run()
+    # the first 1x1 expansion: 24 channels to t * 24 = 72 (edited t = 3), not 144 as in the paper
+    assert "24 \\cdot 72 \\cdot 56^2 = 5,419,008" in at.latex[0].value
+    at.radio[0].set_value("model").run()
+    assert "24 \\cdot 144 \\cdot 56^2 = 10,838,016" in at.latex[0].value and not at.exception
+
+
+def test_block_anatomy_counts_uib_variants_of_an_edited_block():
+    rows = generation_rows(mc.get_generation("v4_conv_small"))
+    rows[5]["expand"] = 2.0  # the four-fold UIB group of stage 3
+    edited = count_generation(generation_from_rows(mc.get_generation("v4_conv_small"), rows))
+    at = _lab({"model": "v4_conv_small", "lab": to_url_token("v4_conv_small", rows)})
+    at.switch_page("views/anatomy.py").run()
+    at.radio[0].set_value("lab").run()
+    block = next(b for b in edited.blocks if b.kind == "uib" and b.expanded_channels == 2 * b.in_channels)
+    at.selectbox(key="anatomy_block").set_value(block.name).run()
+    table = at.table[0].value
+    mine = table[table.iloc[:, 0].str.endswith("◀")]
+    assert mine.iloc[0, 2] == f"{block.params:,}" and mine.iloc[0, 3] == f"{block.macs:,}"
+    assert not at.exception

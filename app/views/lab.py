@@ -18,6 +18,7 @@ from mobilenet_core.specs.blocks import Activation
 from mobilenet_core.specs.custom import (
     BLOCK_TYPES,
     COLUMNS,
+    MAX_REPEATS,
     check_resolution,
     from_json,
     from_url_token,
@@ -81,6 +82,8 @@ edited = st.data_editor(
         "activation": st.column_config.SelectboxColumn("activation", options=[a.value for a in Activation]),
         "se": st.column_config.CheckboxColumn("se"),
         "stage": st.column_config.NumberColumn("stage", min_value=0, step=1),
+        "repeats": st.column_config.NumberColumn("repeats", min_value=1, max_value=MAX_REPEATS, step=1,
+                                                 help=t("lab_repeats_help")),
         "out": st.column_config.NumberColumn("out", min_value=1, step=1),
         "expand": st.column_config.NumberColumn("expand", min_value=1.0, step=0.5),
         "stride": st.column_config.NumberColumn("stride", min_value=1, max_value=2, step=1),
@@ -107,7 +110,7 @@ metric_cols[0].metric(
     t("params"), exact(report.params), f"{report.params - reference.params:+,}", delta_color="off"
 )
 metric_cols[1].metric(t("macs"), exact(report.macs), f"{report.macs - reference.macs:+,}", delta_color="off")
-metric_cols[2].metric(t("lab_blocks"), str(len(valid_rows)))
+metric_cols[2].metric(t("lab_blocks"), f"{len(report.blocks) - 2} · {len(valid_rows)} {t('lab_rows')}")
 st.caption(t("lab_against", model=base.title, alpha=sel.alpha, res=sel.resolution)
            + (" · " + t("lab_showing_valid") if error else ""))  # fmt: skip
 
@@ -125,6 +128,10 @@ fig.update_layout(
     margin=dict(l=10, r=10, t=40, b=10), xaxis_tickangle=-60,
 )  # fmt: skip
 st.plotly_chart(fig, width="stretch", key="lab_macs", config={"displaylogo": False})
+
+if st.button(t("lab_anatomy"), key="lab_to_anatomy"):
+    st.session_state["anatomy_source"] = "lab"
+    st.switch_page("views/anatomy.py")
 
 share_cols = st.columns(2)
 share_cols[0].download_button(t("lab_save"), to_json(base.name, valid_rows), f"custom_{base.name}.json",

@@ -22,18 +22,32 @@ from .blocks import (
 )
 
 BLOCK_TYPES = ("conv", "ds", "ir", "fused_ib", "uib", "mqa")
-COLUMNS = ("stage", "type", "out", "expand", "kernel", "start", "mid", "stride", "se", "activation",
-           "heads", "key_dim", "kv_stride")  # fmt: skip
+COLUMNS = ("stage", "type", "repeats", "out", "expand", "kernel", "start", "mid", "stride", "se",
+           "activation", "heads", "key_dim", "kv_stride")  # fmt: skip
+MAX_REPEATS = 32
 FORMAT = "mobilenet-explorer/architecture@1"
 
 
+def _groups(stage: tuple) -> list[tuple[object, int]]:
+    """Consecutive blocks that repeat the first one with stride 1, as (first, count): the papers'
+    (t, c, n, s) rows, where only the first of n blocks carries the stride."""
+    groups: list[list] = []
+    for spec in stage:
+        if groups and spec.stride == 1 and spec == replace(groups[-1][0], stride=1):
+            groups[-1][1] += 1
+        else:
+            groups.append([spec, 1])
+    return [(first, count) for first, count in groups]
+
+
 def generation_rows(generation: Generation) -> list[dict]:
-    """One row per block (stem and head excluded), every column present."""
+    """One row per group of repeated blocks (stem and head excluded), every column present;
+    `repeats` blocks are built from a row, the first with its stride and the rest with stride 1."""
     rows = []
     for stage_index, stage in enumerate(generation.stages):
-        for spec in stage:
+        for spec, repeats in _groups(stage):
             row = dict.fromkeys(COLUMNS)
-            row.update(stage=stage_index, type=spec.kind, out=spec.out, stride=spec.stride)
+            row.update(stage=stage_index, type=spec.kind, repeats=repeats, out=spec.out, stride=spec.stride)
             if isinstance(spec, ConvBlock):
                 row.update(kernel=spec.kernel)
             elif isinstance(spec, DepthwiseSeparable):
@@ -126,35 +140,50 @@ def generation_from_rows(base: Generation, rows: list[dict], name: str = "custom
     if not rows:
         raise ConfigError("the architecture needs at least one block")
     stages: dict[int, list] = {}
+    origin: dict[int, list] = {}  # per stage, the editor row of every block
     for index, row in enumerate(rows):
         stage = _number(row, "stage", index, low=0, high=15)
-        stages.setdefault(stage, []).append(spec_from_row(row, index))
+        repeats = _number(row, "repeats", index, low=1, high=MAX_REPEATS, default=1)
+        spec = spec_from_row(row, index)
+        blocks = [spec] + [replace(spec, stride=1)] * (repeats - 1)
+        stages.setdefault(stage, []).extend(blocks)
+        origin.setdefault(stage, []).extend([index] * repeats)
     ordered = tuple(tuple(stages[s]) for s in sorted(stages))
     generation = replace(base, name=name, title=f"{base.title} (edited)", stages=ordered)
-    _check_widths(generation)
+    _check_widths(generation, [i for s in sorted(origin) for i in origin[s]])
     return generation
 
 
-def _check_widths(generation: Generation) -> None:
+def block_rows(rows: list[dict]) -> list[int]:
+    """For every block the edited table builds, in network order, the editor row it comes from."""
+    origin: dict[int, list] = {}
+    for index, row in enumerate(rows):
+        repeats = _number(row, "repeats", index, low=1, high=MAX_REPEATS, default=1)
+        origin.setdefault(_number(row, "stage", index, low=0, high=15), []).extend([index] * repeats)
+    return [i for s in sorted(origin) for i in origin[s]]
+
+
+def _check_widths(generation: Generation, origin: list[int]) -> None:
     from .width import resolve
 
     net = resolve(generation, 1.0)
     for index, block in enumerate(net.blocks):
         if block.kind == "mqa" and block.in_channels != block.out_channels:
             raise ConfigError(
-                f"row {index}: Mobile MQA keeps its width: it gets {block.in_channels} channels, out is "
-                f"{block.out_channels}"
+                f"row {origin[index]}: Mobile MQA keeps its width: it gets {block.in_channels} channels, "
+                f"out is {block.out_channels}"
             )
 
 
 def check_resolution(report, rows: list[dict]) -> None:
     """A stride-2 block must have a map to halve: with padding (k - 1) // 2 a map never drops
     below 1 px, so a stride 2 on a 1 x 1 map is an edit that does nothing but mislead."""
+    origin = block_rows(rows)
     for index, block in enumerate(report.blocks[1:-1]):
         if block.stride > 1 and min(block.in_height, block.in_width) <= 1:
             raise ConfigError(
-                f"row {index}: stride 2 on a map that is already 1 px at {report.resolution} px input "
-                "(the map cannot get smaller than 1 px)"
+                f"row {origin[index]}: stride 2 on a map that is already 1 px at {report.resolution} px "
+                "input (the map cannot get smaller than 1 px)"
             )
 
 
