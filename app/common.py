@@ -18,6 +18,19 @@ def report_for(sel: Selection) -> CountReport:
     return mc.count(sel.model, sel.alpha, sel.resolution)
 
 
+def lab_generation():
+    """The design lab's last valid architecture in this session, or None before the lab is used."""
+    rows = st.session_state.get("lab_valid")
+    if not rows:
+        return None
+    from mobilenet_core.specs.custom import generation_from_rows
+
+    try:
+        return generation_from_rows(mc.get_generation(st.session_state["lab_base"]), rows)
+    except (mc.ConfigError, KeyError):
+        return None
+
+
 def exact(n: int) -> str:
     return f"{n:,}"
 

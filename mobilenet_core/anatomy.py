@@ -146,17 +146,26 @@ def scaling_terms(report: CountReport, reference: CountReport) -> list[CostTerm]
 def uib_variants(model: str, alpha: float, resolution: int, block_name: str) -> list[BlockRow]:
     """The four UIB variants (ExtraDW, IB, ConvNeXt-like, FFN) with the widths, stride and
     input size of one UIB block of the model, counted like any other block."""
+    from .api import get_generation
+
+    return uib_variants_of(get_generation(model), alpha, resolution, block_name)
+
+
+def uib_variants_of(generation, alpha: float, resolution: int, block_name: str) -> list[BlockRow]:
+    """uib_variants() for any Generation, an edited block table included."""
     from dataclasses import replace
 
-    from .api import count, resolve_model
+    from .api import count_generation
     from .count import _count_block
     from .specs.blocks import UIB
+    from .specs.width import resolve, resolve_config
 
-    net, _ = resolve_model(model, alpha, resolution)
+    config = resolve_config(generation, alpha, resolution)
+    net = resolve(generation, config.alpha)
     resolved = next(b for b in net.blocks if b.name == block_name)
     if not isinstance(resolved.spec, UIB):
         raise ValueError(f"{block_name} is not a UIB block")
-    row = next(b for b in count(model, alpha, resolution).blocks if b.name == block_name)
+    row = next(b for b in count_generation(generation, alpha, resolution).blocks if b.name == block_name)
     spec = resolved.spec
     start, mid = spec.start or 3, spec.mid or 3
     variants = []

@@ -1,23 +1,42 @@
-"""Block anatomy: a block of the current model drawn with its real shapes, next to what it
-replaces, and the papers' cost formulas computed with its numbers."""
+"""Block anatomy: a block of the current model (or of the design lab's edited architecture) drawn
+with its real shapes, next to what it replaces, and the papers' cost formulas computed with its
+numbers."""
 
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import exact, file_stem, graph_downloads, report_for, show_graph, title_line
+from app.common import exact, file_stem, graph_downloads, lab_generation, report_for, show_graph, title_line
 from app.i18n import graph_words, t
 from app.state import current_selection
 from mobilenet_core.anatomy import (
     depthwise_separable_costs,
     inverted_residual_costs,
     scaling_terms,
-    uib_variants,
+    uib_variants_of,
 )
+from mobilenet_core.api import count_generation
 from mobilenet_core.graph import block_diagram, bottleneck_diagram, standard_conv_diagram
 
 sel = current_selection()
-report = report_for(sel)
-st.subheader(f"{t('page_anatomy')} · {title_line(sel)}")
+generation, report = sel.generation, report_for(sel)
+lab = lab_generation()
+if lab is not None:
+    # no widget key: the choice is kept in "anatomy_source" across pages (the lab's button sets it)
+    sources = ["model", "lab"]
+    source = st.radio(
+        t("anatomy_source"), sources, horizontal=True,
+        index=sources.index(st.session_state.get("anatomy_source", "model")),
+        format_func=lambda s: sel.generation.title if s == "model" else t("anatomy_lab", base=lab.title),
+    )  # fmt: skip
+    st.session_state["anatomy_source"] = source
+    if source == "lab":
+        try:
+            generation, report = lab, count_generation(lab, sel.alpha, sel.resolution)
+        except mc.ConfigError as exc:
+            st.warning(t("anatomy_lab_unusable", error=str(exc)))
+            generation = sel.generation
+stem = ("custom_" if generation is not sel.generation else "") + file_stem(sel, "")
+st.subheader(f"{t('page_anatomy')} · {title_line(sel).replace(sel.generation.title, generation.title, 1)}")
 
 candidates = [b for b in report.blocks if b.name.startswith("blocks.")]
 by_name = {b.name: b for b in candidates}
@@ -43,22 +62,22 @@ with left:
     st.markdown(f"**{t('this_block')}**")
     dot = block_diagram(block, title=f"{block.name} · {block.variant}", words=graph_words())
     show_graph(dot)
-    graph_downloads(dot, file_stem(sel, block.name.replace(".", "_")), key="anatomy_block_dl")
+    graph_downloads(dot, stem + block.name.replace(".", "_"), key="anatomy_block_dl")
 with right:
     if block.kind == "ds":
         st.markdown(f"**{t('counterpart')}** — {t('counterpart_ds')}")
         other = standard_conv_diagram(block, words=graph_words())
         show_graph(other)
-        graph_downloads(other, file_stem(sel, "standard_conv"), key="anatomy_other_dl")
+        graph_downloads(other, stem + "standard_conv", key="anatomy_other_dl")
     elif block.kind in ("ir", "fused_ib"):
         st.markdown(f"**{t('counterpart')}**")
         st.caption(t("counterpart_ir"))
         other = bottleneck_diagram(block, words=graph_words())
         show_graph(other)
-        graph_downloads(other, file_stem(sel, "bottleneck"), key="anatomy_other_dl")
+        graph_downloads(other, stem + "bottleneck", key="anatomy_other_dl")
     elif block.kind == "uib":
         st.markdown(f"**{t('uib_variants')}**")
-        rows = uib_variants(sel.model, sel.alpha, sel.resolution, block.name)
+        rows = uib_variants_of(generation, sel.alpha, sel.resolution, block.name)
         st.table(
             {
                 t("col_variant"): [r.variant + (" ◀" if r.variant == block.variant else "") for r in rows],
@@ -102,7 +121,7 @@ if block.kind == "ds":
     st.caption(f"{terms[3].value:,.0f} / {terms[0].value:,.0f} = {ratio:.4f}")
 
 st.markdown(f"### {t('scaling')}")
-reference = mc.count(sel.model, 1.0, sel.base)
+reference = count_generation(generation, 1.0, sel.base)
 for term in scaling_terms(report, reference):
     st.markdown(f"**{t('cost_' + term.key)}**")
     st.latex(f"{term.formula} = {term.substituted} = {term.value:.4f}")
