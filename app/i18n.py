@@ -366,8 +366,25 @@ STRINGS.update(
         ),
         "sweep_x": ("Cost axis", "代价轴"),
         "latency": ("latency on this machine (ms)", "本机延迟（毫秒）"),
-        "measure_latency": ("Measure latency of the {n} configurations", "测量这 {n} 个配置的延迟"),
+        "measure_latency": (
+            "Measure latency of {n} configurations not measured yet",
+            "测量尚未测量的 {n} 个配置的延迟",
+        ),
         "measuring": ("Measuring latency…", "正在测量延迟……"),
+        "measuring_progress": (
+            "Measuring latency in the background: {done} of {total} configurations. You can keep using the app.",
+            "正在后台测量延迟：已完成 {done} / {total} 个配置。您可以继续使用本应用。",
+        ),
+        "queued": (
+            "Waiting for another measurement on this server to finish…",
+            "等待本服务器上的另一项测量完成……",
+        ),
+        "cancel": ("Cancel", "取消"),
+        "measure_failed": ("The latency measurement stopped: {error}", "延迟测量已中止：{error}"),
+        "latency_how": (
+            "Latency measured for {measured} of {total} configurations on this machine: median of 15 runs after 3 warm-ups, batch 1, the fast path (BN folded, ONNX Runtime). Results are kept for this server and shared between sessions.",
+            "已在本机测量 {measured} / {total} 个配置的延迟：预热 3 次后 15 次运行的中位数，批大小 1，快速路径（折叠 BN，ONNX Runtime）。结果在本服务器保留并在会话间共享。",
+        ),
         "pareto": ("Pareto front", "帕累托前沿"),
     }
 )

@@ -4,8 +4,9 @@ published top-1 where a configuration was published, plus the Pareto front."""
 from __future__ import annotations
 
 import statistics
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -68,27 +69,97 @@ def _median_ms(runner, resolution: int, runs: int, warmup: int) -> float:
     return statistics.median(times)
 
 
-def with_latency(points: list[SweepPoint], progress: Callable[[int, int], None] | None = None,
-                 runs: int = 15, warmup: int = 3) -> list[SweepPoint]:  # fmt: skip
-    """The points with measured latency. One runner per (model, alpha), exported with a dynamic
-    input size so that every resolution reuses it (one export instead of one per point); where a
-    dynamic export fails, one runner per point."""
+def iter_latency(points: Iterable[SweepPoint], runs: int = 15, warmup: int = 3) -> Iterator[SweepPoint]:
+    """The points with measured latency, one at a time. One runner per (model, alpha), exported
+    with a dynamic input size so that every resolution reuses it (one export instead of one per
+    point); where a dynamic export fails, one runner per point."""
     from .fast import FastModel
 
     runners: dict = {}
-    out = []
-    for index, p in enumerate(points):
+    for p in points:
         key = (p.model, p.alpha)
         if key not in runners:
+            runners.clear()  # one runner alive at a time: points come grouped by model and alpha
             runners[key] = FastModel(build(p.model, p.alpha, p.resolution), dynamic_size=True)
         try:
             latency = _median_ms(runners[key], p.resolution, runs, warmup)
         except Exception:  # noqa: BLE001 - a model that does not export with dynamic sizes
             latency = measure_latency(p.model, p.alpha, p.resolution, runs, warmup)
-        out.append(SweepPoint(**{**p.__dict__, "latency_ms": latency}))
+        yield SweepPoint(**{**p.__dict__, "latency_ms": latency})
+
+
+def with_latency(points: list[SweepPoint], progress: Callable[[int, int], None] | None = None,
+                 runs: int = 15, warmup: int = 3) -> list[SweepPoint]:  # fmt: skip
+    """iter_latency() as a list, with an optional progress(done, total) callback."""
+    out = []
+    for point in iter_latency(points, runs, warmup):
+        out.append(point)
         if progress:
-            progress(index + 1, len(points))
+            progress(len(out), len(points))
     return out
+
+
+class LatencyJob:
+    """Latency of sweep points measured in a background thread. Progress and the points measured
+    so far can be read from any thread while it runs; cancel() stops it after the current point.
+    Jobs of one process run one after another (a shared lock), so that two measurements never
+    compete for the same cores and distort each other."""
+
+    _machine = threading.Lock()
+
+    def __init__(self, points: Iterable[SweepPoint], runs: int = 15, warmup: int = 3,
+                 on_point: Callable[[SweepPoint], None] | None = None):  # fmt: skip
+        # grouped by (model, alpha) so that each dynamic-size runner is built once
+        self.points = sorted(points, key=lambda p: (p.model, p.alpha, p.resolution))
+        self.runs, self.warmup, self.on_point = runs, warmup, on_point
+        self.measured: dict[tuple[str, float, int], float] = {}
+        self.error: str | None = None
+        self.state = "queued"  # queued -> running -> done | cancelled | failed
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="latency-sweep", daemon=True)
+
+    @property
+    def total(self) -> int:
+        return len(self.points)
+
+    @property
+    def done(self) -> int:
+        return len(self.measured)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "cancelled", "failed")
+
+    def start(self) -> LatencyJob:
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return self.finished
+
+    def _run(self) -> None:
+        with self._machine:
+            if self._cancel.is_set():
+                self.state = "cancelled"
+                return
+            self.state = "running"
+            try:
+                for point in iter_latency(self.points, self.runs, self.warmup):
+                    self.measured[(point.model, point.alpha, point.resolution)] = point.latency_ms
+                    if self.on_point:
+                        self.on_point(point)
+                    if self._cancel.is_set():
+                        self.state = "cancelled"
+                        return
+            except Exception as exc:  # noqa: BLE001 - reported to whoever watches the job
+                self.error = f"{type(exc).__name__}: {exc}"
+                self.state = "failed"
+                return
+            self.state = "done"
 
 
 def pareto_front(points: list[SweepPoint], cost: str = "macs", gain: str = "top1") -> list[SweepPoint]:

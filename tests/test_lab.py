@@ -19,6 +19,7 @@ from mobilenet_core.specs.custom import (
     to_json,
     to_url_token,
 )
+from mobilenet_core.sweep import SweepPoint
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 
@@ -170,6 +171,65 @@ def test_tradeoffs_view_renders():
     at = _open("tradeoffs", {"model": "v2"})
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_latency_job_runs_in_the_background_reports_progress_and_can_be_cancelled():
+    from mobilenet_core.sweep import LatencyJob, sweep
+
+    points = sweep(["v3_small"], [0.5, 0.75], [96, 128])
+    seen = []
+    job = LatencyJob(points, runs=2, warmup=1, on_point=seen.append)
+    assert (job.state, job.done, job.total) == ("queued", 0, 4)
+    assert job.start().wait(120) and job.state == "done" and job.error is None
+    assert set(job.measured) == {(p.model, p.alpha, p.resolution) for p in points}
+    assert all(ms > 0 for ms in job.measured.values()) and len(seen) == 4
+    assert [(p.params, p.macs) for p in sorted(seen, key=lambda p: (p.alpha, p.resolution))] == [
+        (p.params, p.macs) for p in sorted(points, key=lambda p: (p.alpha, p.resolution))]  # fmt: skip
+
+    with LatencyJob._machine:  # another measurement holds the machine: the job waits its turn
+        waiting = LatencyJob(points, runs=2, warmup=1).start()
+        assert not waiting.wait(0.3) and waiting.state == "queued"
+        waiting.cancel()
+    assert waiting.wait(30) and waiting.state == "cancelled" and waiting.done == 0
+
+    broken = LatencyJob([SweepPoint("v2", 1.0, 0, 0, 0, None)], runs=1, warmup=0).start()
+    assert broken.wait(60) and broken.state == "failed" and broken.error
+
+
+def test_tradeoffs_measures_latency_in_a_background_job_and_shows_it():
+    from app import jobs
+
+    at = _open("tradeoffs", {"model": "v3_small"})
+    at.multiselect(key="sweep_alphas").set_value([0.5]).run()
+    at.multiselect(key="sweep_resolutions").set_value([96, 128]).run()
+    at.radio(key="sweep_x").set_value("latency_ms").run()
+    for key in [k for k in jobs.LATENCY if k[0] == "v3_small" and k[1] == 0.5]:
+        del jobs.LATENCY[key]  # measured by an earlier test in this process
+    at.run()
+    from mobilenet_core.sweep import LatencyJob
+
+    with LatencyJob._machine:  # another measurement is running: this one shows that it waits
+        at.button(key="sweep_measure").click().run()
+        waiting = jobs.get(at.session_state["sweep_job"])
+        assert (
+            waiting.state == "queued"
+            and "Waiting for another measurement" in at.get("progress")[0].proto.text
+        )
+        at.button(key="sweep_cancel").click().run()
+    assert waiting.wait(30) and waiting.state == "cancelled"
+    at.run()
+    at.run()
+    at.button(key="sweep_measure").click().run()  # offered again after the cancel
+    job = jobs.get(at.session_state["sweep_job"])
+    assert job is not None and job.total == 2
+    assert job.wait(120) and job.state == "done"
+    at.run()  # the progress fragment sees the job end and redraws the page
+    at.run()
+    table = at.dataframe[0].value
+    latency = table.iloc[:, 6]
+    assert len(table) == 2 and latency.notna().all() and (latency > 0).all()
+    assert not {"sweep_measure", "sweep_cancel"} & {b.key for b in at.button}  # nothing left to measure
+    assert any("2 of 2 configurations" in c.value for c in at.caption) and not at.exception and not at.error
 
 
 def test_roofline_points_follow_the_counter_and_depthwise_is_memory_bound():

@@ -5,9 +5,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
+from app import jobs
 from app.i18n import t
 from app.state import PAPER_ALPHAS, current_selection
-from mobilenet_core.sweep import SweepPoint, pareto_front, sweep, with_latency
+from mobilenet_core.sweep import SweepPoint, pareto_front, sweep
 
 sel = current_selection()
 st.subheader(t("page_tradeoffs"))
@@ -28,25 +29,20 @@ x_labels = {"macs": "MACs (M)", "latency_ms": t("latency")}
 x_axis = st.radio(t("sweep_x"), list(x_labels), horizontal=True, key="sweep_x", format_func=x_labels.get)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def measured(configs: tuple) -> dict:
-    bar = st.progress(0.0, text=t("measuring"))
-    grid = sweep(
-        sorted({c[0] for c in configs}), sorted({c[1] for c in configs}), sorted({c[2] for c in configs})
-    )
-    wanted = [p for p in grid if (p.model, p.alpha, p.resolution) in configs]
-    timed = with_latency(wanted, progress=lambda done, total: bar.progress(done / total, text=t("measuring")))
-    bar.empty()
-    return {(p.model, p.alpha, p.resolution): p.latency_ms for p in timed}
-
-
 if x_axis == "latency_ms":
-    if st.button(t("measure_latency", n=len(points)), key="sweep_measure"):
-        st.session_state["sweep_measured"] = True
-    if st.session_state.get("sweep_measured"):
-        latency = measured(tuple((p.model, p.alpha, p.resolution) for p in points))
-        points = [SweepPoint(**{**p.__dict__, "latency_ms": latency.get((p.model, p.alpha, p.resolution))})
-                  for p in points]  # fmt: skip
+    job = jobs.get(st.session_state.get("sweep_job"))
+    pending = jobs.unmeasured(points)
+    if error := st.session_state.pop("sweep_job_error", None):
+        st.error(t("measure_failed", error=error))
+    if job is None and pending:
+        if st.button(t("measure_latency", n=len(pending)), key="sweep_measure"):
+            st.session_state["sweep_job"] = jobs.start(pending)
+            st.rerun()
+    if job is not None:
+        jobs.progress("sweep_job")
+    points = jobs.with_known_latency(points)
+    measured = sum(p.latency_ms is not None for p in points)
+    st.caption(t("latency_how", measured=measured, total=len(points)))
 
 front = pareto_front(points, x_axis, "top1")
 on_front = {(p.model, p.alpha, p.resolution) for p in front}
