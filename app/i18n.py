@@ -411,8 +411,19 @@ STRINGS.update(
         "time_share": ("share of estimated time", "估计时间占比"),
         "memory_bound": ("memory-bound", "受内存限制"),
         "roofline_note": (
-            "Estimated time per layer = max(FLOPs / peak compute, bytes / bandwidth), with bytes = input + weights + output in float32 at batch 1 and no reuse between layers: a model of the argument, not a measurement of each layer.",
-            "每层估计时间 = max(FLOPs / 峰值算力, 字节数 / 带宽)，字节数为 float32、批大小 1 下的输入 + 权重 + 输出，且层间不复用：这是论证用的模型，不是逐层实测。",
+            "Estimated time per layer = max(FLOPs / peak compute, bytes / bandwidth), with bytes = input + weights + output in float32 at batch 1 and no reuse between layers: a model of the argument. Measure every layer to see the real times next to it.",
+            "每层估计时间 = max(FLOPs / 峰值算力, 字节数 / 带宽)，字节数为 float32、批大小 1 下的输入 + 权重 + 输出，且层间不复用：这是论证用的模型。逐层实测可以看到与之对照的真实时间。",
+        ),
+        "measure_layers": ("Measure every layer on this CPU", "在本机 CPU 上逐层实测"),
+        "measuring_layers": ("Timing every layer in real forward passes…", "正在真实前向传播中逐层计时……"),
+        "roofline_points_of": ("Place the layers by", "各层的纵坐标"),
+        "points_estimated": ("estimated time (the roof)", "估计时间（屋顶）"),
+        "points_measured": ("measured time (achieved GFLOP/s)", "实测时间（实际 GFLOP/s）"),
+        "measured_time_share": ("share of measured time", "实测时间占比"),
+        "measured_ms": ("measured ms", "实测毫秒"),
+        "layers_how": (
+            "Measured: {method}. The layers add up to {layers:.1f} ms of a {forward:.1f} ms pass ({coverage:.0%}); the rest is activations outside the layers, residual adds, pooling and the hooks themselves.",
+            "实测方法：{method}。各层合计 {layers:.1f} 毫秒，整次前向 {forward:.1f} 毫秒（{coverage:.0%}）；其余为层外的激活、残差相加、池化以及计时钩子本身。",
         ),
     }
 )

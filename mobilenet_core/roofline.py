@@ -5,12 +5,15 @@ left of the ridge point and cost more time than their MACs suggest.
 
 Bytes moved per layer (float32, batch 1, no cache reuse across layers): its input feature map,
 its weights and its output feature map. Time estimate: max(FLOPs / peak FLOP/s, bytes / bandwidth).
+Measured time: each layer timed inside real forward passes of the built network (BN folded),
+median over repeated runs (measure_layer_times).
 """
 
 from __future__ import annotations
 
+import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -71,10 +74,97 @@ class RooflinePoint:
     intensity: float
     estimated_ms: float
     bound: str  # "memory" or "compute"
+    measured_ms: float | None = None
+
+    @property
+    def achieved_flops_per_s(self) -> float | None:
+        return self.flops / (self.measured_ms / 1e3) if self.measured_ms else None
 
 
-def roofline_points(report: CountReport, peaks: MachinePeaks) -> list[RooflinePoint]:
-    """One point per conv / linear / attention layer with MACs."""
+@dataclass(frozen=True)
+class LayerTimes:
+    """Per-layer times measured in real forward passes, and the whole pass for comparison."""
+
+    ms: dict[str, float] = field(default_factory=dict)  # layer name -> median ms
+    forward_ms: float = 0.0  # median of the same (hooked) forward passes, whole
+    runs: int = 0
+    threads: int = 0
+    method: str = ""
+
+    @property
+    def coverage(self) -> float:
+        """Sum of the layer times over a whole pass (the rest: activations, adds, pooling, hooks)."""
+        return sum(self.ms.values()) / self.forward_ms if self.forward_ms else 0.0
+
+
+def measure_layer_times(module: torch.nn.Module, report: CountReport, runs: int = 20,
+                        warmup: int = 3) -> LayerTimes:  # fmt: skip
+    """Time every layer of `report` that has MACs inside forward passes of `module` (built for the
+    same configuration): BN folded into the convs as for inference, forward hooks around each
+    layer's module (its conv with the activation that follows), median over `runs` passes.
+    Attention products that are not modules of their own (Q K^T, A V) share what is left of
+    their attention module's time after its projections, in proportion to their FLOPs."""
+    from .fast import fold_batchnorm
+
+    net = fold_batchnorm(module).eval()
+    modules = dict(net.named_modules())
+    layers = [layer for layer in report.layers if layer.macs]
+    owner: dict[str, str] = {}  # layer without a module -> nearest ancestor module
+    for layer in layers:
+        if layer.name not in modules:
+            parent = layer.name
+            while parent and parent not in modules:
+                parent = parent.rpartition(".")[0]
+            owner[layer.name] = parent
+    timed = [layer.name for layer in layers if layer.name in modules] + sorted(set(owner.values()))
+    samples: dict[str, list[float]] = {name: [] for name in timed}
+    starts: dict[str, float] = {}
+    handles = []
+
+    def before(name):
+        return lambda _module, _inputs: starts.__setitem__(name, time.perf_counter())
+
+    def after(name):
+        return lambda _module, _inputs, _output: samples[name].append(time.perf_counter() - starts[name])
+
+    for name in timed:
+        handles.append(modules[name].register_forward_pre_hook(before(name)))
+        handles.append(modules[name].register_forward_hook(after(name)))
+    x = torch.randn(1, 3, report.resolution, report.resolution)
+    try:
+        with torch.inference_mode():
+            for _ in range(warmup):
+                net(x)
+            for values in samples.values():
+                values.clear()
+            forward = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                net(x)
+                forward.append(time.perf_counter() - start)
+    finally:
+        for handle in handles:
+            handle.remove()
+    median = {name: 1e3 * statistics.median(values) for name, values in samples.items()}
+    ms = {layer.name: median[layer.name] for layer in layers if layer.name in modules}
+    for parent in set(owner.values()):
+        inside = [n for n in ms if n.startswith(parent + ".")]
+        rest = max(median[parent] - sum(ms[n] for n in inside), 0.0)
+        orphans = [layer for layer in layers if owner.get(layer.name) == parent]
+        total = sum(layer.macs for layer in orphans)
+        for layer in orphans:
+            ms[layer.name] = rest * layer.macs / total
+    threads = torch.get_num_threads()
+    method = (
+        "each layer timed by forward hooks inside real forward passes of the BN-folded network in eager "
+        f"PyTorch, median of {runs} passes after {warmup} warm-ups, batch 1, {threads} threads"
+    )
+    return LayerTimes(ms, 1e3 * statistics.median(forward), runs, threads, method)
+
+
+def roofline_points(report: CountReport, peaks: MachinePeaks, measured: LayerTimes | None = None
+                    ) -> list[RooflinePoint]:  # fmt: skip
+    """One point per conv / linear / attention layer with MACs (with its measured time if given)."""
     points = []
     for layer in report.layers:
         if not layer.macs:
@@ -90,5 +180,6 @@ def roofline_points(report: CountReport, peaks: MachinePeaks) -> list[RooflinePo
         compute_s, memory_s = flops / peaks.flops_per_s, moved / peaks.bytes_per_s
         points.append(RooflinePoint(layer.name, layer.kind, flops, moved, flops / moved,
                                     1e3 * max(compute_s, memory_s),
-                                    "memory" if memory_s > compute_s else "compute"))  # fmt: skip
+                                    "memory" if memory_s > compute_s else "compute",
+                                    measured.ms.get(layer.name) if measured else None))  # fmt: skip
     return points

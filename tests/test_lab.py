@@ -250,10 +250,40 @@ def test_roofline_points_follow_the_counter_and_depthwise_is_memory_bound():
     assert measured.flops_per_s > 1e8 and measured.bytes_per_s > 1e8 and measured.ridge > 0
 
 
-def test_roofline_view_renders():
+def test_every_layer_is_timed_in_real_forward_passes():
+    from mobilenet_core.roofline import MachinePeaks, measure_layer_times, roofline_points
+
+    machine = MachinePeaks(flops_per_s=200e9, bytes_per_s=50e9, threads=2, method="fixed for the test")
+    for model, resolution in (("v2", 224), ("v4_hybrid_medium", 256)):
+        report = mc.count(model, 1.0, resolution)
+        times = measure_layer_times(mc.build(model, 1.0, resolution), report, runs=5, warmup=1)
+        layers = [layer.name for layer in report.layers if layer.macs]
+        assert set(times.ms) == set(layers) and all(times.ms[name] > 0 for name in layers)
+        assert 0.3 < times.coverage < 1.5  # the layers are most of a pass, and not counted twice
+        points = roofline_points(report, machine, times)
+        assert all(p.measured_ms == times.ms[p.name] for p in points)
+    assert any(p.kind == "attention" and p.measured_ms > 0 for p in points)  # Q K^T and A V too
+    report = mc.count("v2")
+    times = measure_layer_times(mc.build("v2"), report, runs=10)
+    points = roofline_points(report, machine, times)
+    dw = [p for p in points if p.kind == "dwconv"]
+    time_share = sum(p.measured_ms for p in dw) / sum(p.measured_ms for p in points)
+    mac_share = sum(p.flops for p in dw) / sum(p.flops for p in points)
+    # measured, not modelled: depthwise layers take a larger share of the time than of the MACs
+    # (here about 28% of the time for 7% of the MACs)
+    assert time_share > 1.5 * mac_share
+
+
+def test_roofline_view_renders_and_measures_every_layer():
     at = _open("roofline", {"model": "v4_hybrid_medium"})
     assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("plotly_chart")) == 1 and "share of measured time" not in at.table[0].value.columns
+    at.button(key="roofline_measure_layers").click().run()
+    table = at.table[0].value
+    shares = table["share of measured time"].str.rstrip("%").astype(float)
+    assert set(table["layer kind"]) >= {"dwconv", "pwconv", "attention"} and abs(shares.sum() - 100) < 0.5
+    assert at.radio(key="roofline_mode").value == "measured" and len(at.get("plotly_chart")) == 1
+    assert any("forward hooks" in c.value for c in at.caption) and not at.exception
 
 
 def test_block_anatomy_follows_the_edited_architecture():

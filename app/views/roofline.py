@@ -4,10 +4,11 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+import mobilenet_core as mc
 from app.common import report_for, title_line
 from app.i18n import t
 from app.state import current_selection
-from mobilenet_core.roofline import measure_peaks, roofline_points
+from mobilenet_core.roofline import measure_layer_times, measure_peaks, roofline_points
 
 sel = current_selection()
 st.subheader(f"{t('page_roofline')} · {title_line(sel)}")
@@ -19,16 +20,43 @@ def peaks(version: int):
     return measure_peaks(0.5)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def layer_times(model: str, alpha: float, resolution: int, version: int):
+    return measure_layer_times(mc.build(model, alpha, resolution), mc.count(model, alpha, resolution))
+
+
 if st.button(t("remeasure"), key="roofline_remeasure"):
     st.session_state["roofline_version"] = st.session_state.get("roofline_version", 0) + 1
-machine = peaks(st.session_state.get("roofline_version", 0))
-points = roofline_points(report_for(sel), machine)
+version = st.session_state.get("roofline_version", 0)
+machine = peaks(version)
+report = report_for(sel)
+config = (sel.model, sel.alpha, sel.resolution, version)
+measured_configs = st.session_state.setdefault("roofline_measured", set())
+if st.button(t("measure_layers"), key="roofline_measure_layers", disabled=config in measured_configs):
+    measured_configs.add(config)
+times = None
+if config in measured_configs:
+    with st.spinner(t("measuring_layers")):
+        times = layer_times(*config)
+points = roofline_points(report, machine, times)
 
 cols = st.columns(3)
 cols[0].metric(t("peak_compute"), f"{machine.flops_per_s / 1e9:.1f} GFLOP/s")
 cols[1].metric(t("peak_bandwidth"), f"{machine.bytes_per_s / 1e9:.1f} GB/s")
 cols[2].metric(t("ridge"), f"{machine.ridge:.1f} FLOP/byte")
 st.caption(t("measured_how", method=machine.method))
+
+mode = "estimated"
+if times is not None:
+    mode = st.radio(t("roofline_points_of"), ["measured", "estimated"], horizontal=True, key="roofline_mode",
+                    format_func=lambda m: t(f"points_{m}"))  # fmt: skip
+
+
+def y_of(p) -> float:
+    if mode == "measured":
+        return p.achieved_flops_per_s / 1e9
+    return min(machine.flops_per_s, p.intensity * machine.bytes_per_s) / 1e9
+
 
 colors = {"conv": "#7f7f7f", "dwconv": "#1f77b4", "pwconv": "#2ca02c", "se": "#17becf",
           "attention": "#ff7f0e", "linear": "#555555"}  # fmt: skip
@@ -39,33 +67,42 @@ fig.add_trace(go.Scatter(x=x, y=np.minimum(machine.flops_per_s, x * machine.byte
                          name=t("roof"), line=dict(color="#111111")))  # fmt: skip
 for kind in dict.fromkeys(p.kind for p in points):
     mine = [p for p in points if p.kind == kind]
-    attainable = [min(machine.flops_per_s, p.intensity * machine.bytes_per_s) / 1e9 for p in mine]
     sizes = [5 + 20 * (p.flops / biggest) ** 0.5 for p in mine]
     fig.add_trace(go.Scatter(
-        x=[p.intensity for p in mine], y=attainable, mode="markers", name=kind,
+        x=[p.intensity for p in mine], y=[y_of(p) for p in mine], mode="markers", name=kind,
         marker=dict(color=colors.get(kind, "#999999"), size=sizes),
-        customdata=[[p.name, f"{p.flops // 2:,}", f"{p.bytes:,}", f"{p.estimated_ms:.3f}", p.bound]
-                    for p in mine],
+        customdata=[[p.name, f"{p.flops // 2:,}", f"{p.bytes:,}", f"{p.estimated_ms:.3f}", p.bound,
+                     "–" if p.measured_ms is None else f"{p.measured_ms:.3f}"] for p in mine],
         hovertemplate="%{customdata[0]}<br>MACs %{customdata[1]} · bytes %{customdata[2]}<br>"
-                      "%{x:.2f} FLOP/byte · est. %{customdata[3]} ms (%{customdata[4]}-bound)<extra></extra>",
+                      "%{x:.2f} FLOP/byte · %{y:.2f} GFLOP/s<br>est. %{customdata[3]} ms "
+                      "(%{customdata[4]}-bound) · measured %{customdata[5]} ms<extra></extra>",
     ))  # fmt: skip
 fig.add_vline(x=machine.ridge, line_dash="dot", annotation_text=t("ridge"))
 fig.update_layout(
-    xaxis_type="log", yaxis_type="log", xaxis_title=t("intensity"), yaxis_title=t("attainable"),
+    xaxis_type="log", yaxis_type="log", xaxis_title=t("intensity"),
+    yaxis_title=t("attainable") if mode == "estimated" else t("points_measured"),
     template="plotly_white", paper_bgcolor="white", height=520, font=dict(color="#111111"),
 )  # fmt: skip
 st.plotly_chart(fig, width="stretch", key="roofline_chart", config={"displaylogo": False})
 
 total_flops = sum(p.flops for p in points)
 total_ms = sum(p.estimated_ms for p in points)
+total_measured = sum(p.measured_ms for p in points) if times is not None else None
 summary = []
 for kind in dict.fromkeys(p.kind for p in points):
     mine = [p for p in points if p.kind == kind]
-    summary.append({
+    row = {
         t("layer_kind"): kind, t("layers"): len(mine),
         t("mac_share"): f"{sum(p.flops for p in mine) / total_flops:.1%}",
         t("time_share"): f"{sum(p.estimated_ms for p in mine) / total_ms:.1%}",
-        t("memory_bound"): f"{sum(p.bound == 'memory' for p in mine)}/{len(mine)}",
-    })  # fmt: skip
+    }  # fmt: skip
+    if total_measured:
+        row[t("measured_time_share")] = f"{sum(p.measured_ms for p in mine) / total_measured:.1%}"
+        row[t("measured_ms")] = f"{sum(p.measured_ms for p in mine):.2f}"
+    row[t("memory_bound")] = f"{sum(p.bound == 'memory' for p in mine)}/{len(mine)}"
+    summary.append(row)
 st.table(summary)
+if times is not None:
+    st.caption(t("layers_how", method=times.method, layers=total_measured, forward=times.forward_ms,
+                 coverage=times.coverage))  # fmt: skip
 st.caption(t("roofline_note"))
