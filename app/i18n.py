@@ -380,6 +380,18 @@ STRINGS.update(
             "等待本服务器上的另一项测量完成……",
         ),
         "cancel": ("Cancel", "取消"),
+        "no_top1_in_sweep": (
+            "None of these configurations has a published top-1, so the accuracy chart is empty; pick the paper values of α at the base resolution, or look at latency against MACs below.",
+            "这些配置都没有公开的 top-1，因此精度图为空；请选择基准分辨率下论文中的 α 值，或查看下方的延迟与 MACs 对比。",
+        ),
+        "latency_vs_macs": (
+            "Measured latency against MACs (every measured configuration)",
+            "实测延迟与 MACs 的关系（所有已测配置）",
+        ),
+        "latency_vs_macs_note": (
+            "If MACs predicted time, every point would lie on one line. Here one GMAC costs between {low:.1f} and {high:.1f} ms, depending on the architecture, width and resolution.",
+            "如果 MACs 能预测时间，所有点都会落在一条直线上。此处每 GMAC 耗时在 {low:.1f} 到 {high:.1f} 毫秒之间，取决于结构、宽度与分辨率。",
+        ),
         "measure_failed": ("The latency measurement stopped: {error}", "延迟测量已中止：{error}"),
         "latency_how": (
             "Latency measured for {measured} of {total} configurations on this machine: median of 15 runs after 3 warm-ups, batch 1, the fast path (BN folded, ONNX Runtime). Results are kept for this server and shared between sessions.",

@@ -17,7 +17,7 @@ import pytest
 import mobilenet_core as mc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from appdriver import CHROMIUM, FLAGS, ROOT, Server, idle, metric  # noqa: E402
+from appdriver import CHROMIUM, FLAGS, ROOT, Server, idle, metric, wait  # noqa: E402
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "artifacts" / "screenshots"))
 VIEWS = {
@@ -147,4 +147,85 @@ def test_upload_a_photo_and_see_top5_and_heatmap(server, browser):
     bars = page.locator(".js-plotly-plot .bars .point")
     assert bars.count() == 5
     page.screenshot(path=str(SHOTS / "classify_en.png"))
+    page.close()
+
+
+def _edit_cell(page, row: int, column: int, value: str, until) -> None:
+    """Type into the design lab's data editor like a user: click the row's 'stage' cell, move
+    right to the column (0 = stage), open the editor with Enter, type, commit with Enter; until
+    `until()` is true (a click that lands while Streamlit redraws the grid is lost: one retry).
+    The grid is drawn on a canvas; its rows are 35 px below a 35 px header."""
+    for attempt in range(2):
+        settle(page)
+        _type_into_cell(page, row, column, value)
+        try:
+            wait(until, timeout=20)
+            return
+        except TimeoutError:
+            page.screenshot(path=str(SHOTS / f"lab_edit_attempt{attempt}.png"))
+    raise AssertionError(f"editing row {row}, column {column} to {value!r} had no effect")
+
+
+def _type_into_cell(page, row: int, column: int, value: str) -> None:
+    grid = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    page.mouse.click(grid["x"] + 120, grid["y"] + 35 * (row + 1) + 17)
+    for _ in range(column):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    time.sleep(0.3)
+    page.keyboard.type(value)
+    page.keyboard.press("Enter")
+
+
+def test_design_lab_edit_anatomy_latency_sweep_and_measured_roofline(server, browser):
+    """The design lab as a user drives it: edit a cell of the block table, see the exact MACs,
+    an invalid edit explained while the numbers stay, the edited block in Block anatomy; then a
+    latency sweep in the background and a roofline with every layer measured."""
+    from mobilenet_core.api import count_generation
+    from mobilenet_core.specs.custom import generation_from_rows, generation_rows
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1600, "height": 1500})
+    page.goto(f"{server}/lab?model=v2")
+    page.wait_for_selector('[data-testid="stDataFrame"]', timeout=30000)
+    settle(page)
+    rows = generation_rows(mc.get_generation("v2"))
+    rows[3]["repeats"] = 6  # the 64-wide group: 4 -> 6 blocks
+    edited = count_generation(generation_from_rows(mc.get_generation("v2"), rows))
+    _edit_cell(page, row=3, column=2, value="6", until=lambda: metric(page, "MACs") == f"{edited.macs:,}")
+    assert metric(page, "Blocks").startswith("19 ")
+    settle(page)
+    page.screenshot(path=str(SHOTS / "lab_edit_en.png"))
+
+    message = page.get_by_text("row 1: 'kernel' must be odd")
+    _edit_cell(page, row=1, column=5, value="4", until=message.is_visible)  # kernel 4: not odd
+    assert metric(page, "MACs") == f"{edited.macs:,}"  # the last valid architecture stays
+    settle(page)
+    page.screenshot(path=str(SHOTS / "lab_invalid_en.png"))
+
+    page.get_by_role("button", name="Open its blocks in Block anatomy").click()
+    page.get_by_text("MobileNetV2 (edited)").first.wait_for(timeout=30000)
+    page.locator('[data-testid="stImage"] img').first.wait_for(timeout=30000)
+    settle(page)
+    page.screenshot(path=str(SHOTS / "anatomy_lab_en.png"))
+
+    page.goto(f"{server}/tradeoffs?model=v3_small")
+    settle(page)
+    page.get_by_role("radiogroup", name="Cost axis").get_by_text("latency on this machine (ms)").click()
+    page.get_by_role("button", name=re.compile("Measure latency of 25 configurations")).click()
+    page.locator('[data-testid="stProgress"]').first.wait_for(timeout=30000)
+    page.screenshot(path=str(SHOTS / "tradeoffs_measuring_en.png"))
+    page.get_by_text("Latency measured for 25 of 25 configurations").wait_for(timeout=300000)
+    settle(page)
+    assert page.locator('[data-testid="stProgress"]').count() == 0
+    assert page.get_by_text("Measured latency against MACs").count() == 1
+    page.screenshot(path=str(SHOTS / "tradeoffs_latency_en.png"), full_page=True)
+
+    page.goto(f"{server}/roofline?model=v2")
+    settle(page)
+    page.get_by_role("button", name="Measure every layer on this CPU").click()
+    page.get_by_text("share of measured time").wait_for(timeout=120000)
+    settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(SHOTS / "roofline_measured_en.png"))
     page.close()

@@ -230,6 +230,9 @@ def test_tradeoffs_measures_latency_in_a_background_job_and_shows_it():
     assert len(table) == 2 and latency.notna().all() and (latency > 0).all()
     assert not {"sweep_measure", "sweep_cancel"} & {b.key for b in at.button}  # nothing left to measure
     assert any("2 of 2 configurations" in c.value for c in at.caption) and not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == 2  # accuracy against latency, and latency against MACs
+    per_gmac = sorted(table.iloc[:, 6] / (table["MACs"] / 1e9))  # ms per 10^9 MACs
+    assert any(f"between {per_gmac[0]:.1f} and {per_gmac[-1]:.1f} ms" in c.value for c in at.caption)
 
 
 def test_roofline_points_follow_the_counter_and_depthwise_is_memory_bound():

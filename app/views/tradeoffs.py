@@ -70,6 +70,30 @@ fig.update_layout(
     paper_bgcolor="white", height=520, font=dict(color="#111111"),
 )  # fmt: skip
 st.plotly_chart(fig, width="stretch", key="sweep_chart", config={"displaylogo": False})
+if not any(p.top1 is not None for p in points):
+    st.caption(t("no_top1_in_sweep"))
+
+timed = [p for p in points if p.latency_ms is not None]
+if x_axis == "latency_ms" and timed:
+    # what MACs do not tell you: every measured point, published or not, latency against MACs
+    st.markdown(f"**{t('latency_vs_macs')}**")
+    lat = go.Figure()
+    for model in models:
+        mine = [p for p in timed if p.model == model]
+        lat.add_trace(go.Scatter(
+            x=[p.macs / 1e6 for p in mine], y=[p.latency_ms for p in mine], mode="markers", name=model,
+            customdata=[[f"α {p.alpha:g} @ {p.resolution}", f"{p.macs:,}", f"{p.latency_ms:.2f}",
+                         f"{p.latency_ms * 1e9 / p.macs:.2f}"] for p in mine],
+            hovertemplate="%{customdata[0]}<br>MACs %{customdata[1]}<br>%{customdata[2]} ms · "
+                          "%{customdata[3]} ms per GMAC<extra></extra>",
+        ))  # fmt: skip
+    lat.update_layout(
+        xaxis_title="MACs (M)", yaxis_title=t("latency"), xaxis_type="log", yaxis_type="log",
+        template="plotly_white", paper_bgcolor="white", height=420, font=dict(color="#111111"),
+    )  # fmt: skip
+    st.plotly_chart(lat, width="stretch", key="sweep_latency_macs", config={"displaylogo": False})
+    per_gmac = [p.latency_ms * 1e9 / p.macs for p in timed]
+    st.caption(t("latency_vs_macs_note", low=min(per_gmac), high=max(per_gmac)))
 rows = [
     {"model": p.model, "α": p.alpha, "px": p.resolution, t("params"): p.params, "MACs": p.macs,
      t("top1"): p.top1, t("latency"): p.latency_ms, t("pareto"): (p.model, p.alpha, p.resolution) in on_front}
