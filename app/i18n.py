@@ -333,6 +333,7 @@ STRINGS.update(
         "lab_invalid": ("Invalid edit: {error}", "无效的修改：{error}"),
         "lab_blocks": ("Blocks", "模块数"),
         "lab_rows": ("rows", "行"),
+        "lab_chart_of": ("Per block", "每个模块的"),
         "lab_repeats_help": (
             "How many times the row's block is stacked (the papers' n): the first keeps the row's stride, the others use stride 1.",
             "该行模块堆叠的次数（论文中的 n）：第一个使用该行的步长，其余步长为 1。",

@@ -88,6 +88,12 @@ def _editor_key(at: AppTest) -> str:
     return f"lab_editor_{at.session_state['lab_editor_version']}"
 
 
+def _bars(at: AppTest) -> list[int]:
+    import json
+
+    return json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"]
+
+
 def test_app_edit_updates_counts_and_invalid_edit_keeps_the_last_valid_one():
     at = _lab({"model": "v2", "alpha": "1.0", "resolution": "224"})
     assert not at.exception
@@ -99,6 +105,9 @@ def test_app_edit_updates_counts_and_invalid_edit_keeps_the_last_valid_one():
     rows[4]["expand"] = 4.0
     expected = count_generation(generation_from_rows(mc.get_generation("v2"), rows), 1.0, 224)
     assert at.metric[1].value == f"{expected.macs:,}" and not at.error
+    assert sum(_bars(at)) == expected.macs and len(_bars(at)) == len(expected.blocks)
+    at.radio(key="lab_chart_of").set_value("params").run()
+    assert sum(_bars(at)) == expected.params
     edited = at.session_state["lab_valid"]  # what the editor produced, as the app keeps it
     name, loaded = from_json(to_json("v2", edited))
     module = build_generation(generation_from_rows(mc.get_generation(name), loaded), 1.0, 224)

@@ -119,11 +119,14 @@ dot = layer_graph(
 )
 show_graph(dot)
 graph_downloads(dot, f"custom_{base.name}_graph", key="lab_graph")
-fig = go.Figure(go.Bar(x=[b.name for b in report.blocks], y=[b.macs for b in report.blocks],
-                       customdata=[f"{b.macs:,}" for b in report.blocks],
-                       hovertemplate="%{x}<br>%{customdata} MACs<extra></extra>"))  # fmt: skip
+measure = st.radio(t("lab_chart_of"), ["macs", "params"], horizontal=True, key="lab_chart_of",
+                   format_func=lambda m: t("chart_" + m))  # fmt: skip
+values = [getattr(b, measure) for b in report.blocks]
+unit = "MACs" if measure == "macs" else t("params")
+fig = go.Figure(go.Bar(x=[b.name for b in report.blocks], y=values, customdata=[f"{v:,}" for v in values],
+                       hovertemplate=f"%{{x}}<br>%{{customdata}} {unit}<extra></extra>"))  # fmt: skip
 fig.update_layout(
-    title=t("chart_macs"), template="plotly_white", paper_bgcolor="white", height=320,
+    title=t("chart_" + measure), template="plotly_white", paper_bgcolor="white", height=320,
     font=dict(color="#111111"),
     margin=dict(l=10, r=10, t=40, b=10), xaxis_tickangle=-60,
 )  # fmt: skip
