@@ -1,9 +1,12 @@
 """Published ImageNet-1k checkpoints for our nine models: where they live, which configuration
 they belong to, how their images were preprocessed, and their published top-1.
 
-Facts from torchvision 0.29.1 and timm 1.0.31 (../shared/reference/README.md), timm's
-results/results-imagenet.csv (top-1 of the V2 / V3 timm weights, which also confirms their
-recipes: 224 px, crop 0.875, bicubic) and the timm model cards (V4 Conv-M, Conv-L). torchvision files
+Facts from torchvision 0.29.1 and timm 1.0.31 (../shared/reference/README.md). timm recipes: the
+`default_cfgs` of timm/models/efficientnet.py (V1, V2) and timm/models/mobilenetv3.py (V3, V4):
+resize = floor(size / crop_pct), bicubic, and Inception mean/std (0.5) for the ra4 tags and for
+mobilenetv4_conv_small_050. timm top-1 at the checkpoint's own resolution: results-imagenet.csv
+(V2, V3 ra / lamb) and the release notes in timm's README.md (June-Sept 2024: V1 ra4, V3-Large
+ra4, all V4), which the Hugging Face model cards repeat. torchvision files
 carry the first 8 hex digits of their SHA-256 in the name (torch.hub's convention) and are
 checked against them; timm's Hugging Face files are pinned on first download
 (the digest is stored beside the file and checked on every later load).
@@ -100,22 +103,40 @@ WEIGHTS: tuple[WeightsEntry, ...] = (
     _tv("v3_large", "mobilenet_v3_large-5c1a4163.pth", "IMAGENET1K_V2", 75.274, 232),
     _tv("v3_large", "mobilenet_v3_large-8738ca79.pth", "IMAGENET1K_V1", 74.042, 256),
     _tv("v3_small", "mobilenet_v3_small-047dcff4.pth", "IMAGENET1K_V1", 67.668, 256),
-    _timm("mobilenetv1_100", "ra4_e3600_r224_in1k", "v1", 1.0, 224, 0.95, inception=True),
-    _timm("mobilenetv1_125", "ra4_e3600_r224_in1k", "v1", 1.25, 224, 0.95, inception=True),
+    _timm("mobilenetv1_100", "ra4_e3600_r224_in1k", "v1", 1.0, 224, 0.875, inception=True, top1=75.382),
+    _timm("mobilenetv1_125", "ra4_e3600_r224_in1k", "v1", 1.25, 224, 0.9, inception=True, top1=76.924),
     _timm("mobilenetv2_050", "lamb_in1k", "v2", 0.5, 224, 0.875, top1=65.950),
     _timm("mobilenetv2_100", "ra_in1k", "v2", 1.0, 224, 0.875, top1=72.976),
     _timm("mobilenetv2_140", "ra_in1k", "v2", 1.4, 224, 0.875, top1=76.520),
     _timm("mobilenetv3_large_100", "ra_in1k", "v3_large", 1.0, 224, 0.875, top1=75.766),
-    _timm("mobilenetv3_large_100", "ra4_e3600_r224_in1k", "v3_large", 1.0, 224, 0.95, inception=True),
+    _timm(
+        "mobilenetv3_large_100",
+        "ra4_e3600_r224_in1k",
+        "v3_large",
+        1.0,
+        224,
+        0.95,
+        inception=True,
+        top1=76.310,
+    ),
     _timm("mobilenetv3_small_050", "lamb_in1k", "v3_small", 0.5, 224, 0.875, top1=57.910),
     _timm("mobilenetv3_small_075", "lamb_in1k", "v3_small", 0.75, 224, 0.875, top1=65.234),
     _timm("mobilenetv3_small_100", "lamb_in1k", "v3_small", 1.0, 224, 0.875, top1=67.656),
-    _timm("mobilenetv4_conv_small", "e2400_r224_in1k", "v4_conv_small", 1.0, 224, 0.875),
-    _timm("mobilenetv4_conv_small_050", "e3000_r224_in1k", "v4_conv_small", 0.5, 224, 0.875),
+    _timm("mobilenetv4_conv_small", "e2400_r224_in1k", "v4_conv_small", 1.0, 224, 0.875, top1=73.756),
+    _timm(
+        "mobilenetv4_conv_small_050",
+        "e3000_r224_in1k",
+        "v4_conv_small",
+        0.5,
+        224,
+        0.875,
+        inception=True,
+        top1=64.760,
+    ),
     _timm("mobilenetv4_conv_medium", "e500_r256_in1k", "v4_conv_medium", 1.0, 256, 0.95, top1=79.928),
     _timm("mobilenetv4_conv_large", "e600_r384_in1k", "v4_conv_large", 1.0, 384, 0.95, top1=82.952),
-    _timm("mobilenetv4_hybrid_medium", "ix_e550_r256_in1k", "v4_hybrid_medium", 1.0, 256, 0.95),
-    _timm("mobilenetv4_hybrid_large", "ix_e600_r384_in1k", "v4_hybrid_large", 1.0, 384, 0.95),
+    _timm("mobilenetv4_hybrid_medium", "ix_e550_r256_in1k", "v4_hybrid_medium", 1.0, 256, 0.95, top1=81.446),
+    _timm("mobilenetv4_hybrid_large", "ix_e600_r384_in1k", "v4_hybrid_large", 1.0, 384, 0.95, top1=83.990),
 )
 
 

@@ -81,6 +81,29 @@ def test_registry_lookups():
         get_weights("resnet50")
 
 
+def test_every_checkpoint_has_its_published_top1_and_timms_eval_recipe():
+    # top-1 at the checkpoint's own resolution: torchvision's weight tables, timm's
+    # results-imagenet.csv and release notes; recipes: timm's default_cfgs (crop_pct, mean/std)
+    assert all(e.top1 is not None for e in WEIGHTS)
+    recipes = {  # name: (resize = floor(size / crop_pct), Inception mean/std 0.5?)
+        "timm/mobilenetv1_100.ra4_e3600_r224_in1k": (256, True),  # crop_pct 0.875
+        "timm/mobilenetv1_125.ra4_e3600_r224_in1k": (248, True),  # crop_pct 0.9
+        "timm/mobilenetv3_large_100.ra4_e3600_r224_in1k": (235, True),  # crop_pct 0.95
+        "timm/mobilenetv4_conv_small.e2400_r224_in1k": (256, False),
+        "timm/mobilenetv4_conv_small_050.e3000_r224_in1k": (256, True),
+        "timm/mobilenetv4_conv_medium.e500_r256_in1k": (269, False),
+        "timm/mobilenetv4_conv_large.e600_r384_in1k": (404, False),
+        "timm/mobilenetv4_hybrid_medium.ix_e550_r256_in1k": (269, False),
+        "timm/mobilenetv4_hybrid_large.ix_e600_r384_in1k": (404, False),
+    }
+    for name, (resize, inception) in recipes.items():
+        recipe = get_weights(name).preprocess
+        assert (recipe.resize, recipe.interpolation) == (resize, "bicubic"), name
+        assert recipe.mean == ((0.5, 0.5, 0.5) if inception else (0.485, 0.456, 0.406)), name
+    assert get_weights("mobilenetv4_hybrid_large.ix_e600_r384_in1k").top1 == 83.990  # at 384, not 448
+    assert weights_for("v3_large", 1.0, 224)[0].name == "timm/mobilenetv3_large_100.ra4_e3600_r224_in1k"
+
+
 def test_class_names_in_both_languages():
     en, zh = class_names("en"), class_names("zh")
     assert len(en) == len(zh) == 1000
