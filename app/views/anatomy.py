@@ -26,7 +26,7 @@ if lab is not None:
     source = st.radio(
         t("anatomy_source"), sources, horizontal=True,
         index=sources.index(st.session_state.get("anatomy_source", "model")),
-        format_func=lambda s: sel.generation.title if s == "model" else t("anatomy_lab", base=lab.title),
+        format_func={"model": sel.generation.title, "lab": t("anatomy_lab", base=lab.title)}.get,
     )  # fmt: skip
     st.session_state["anatomy_source"] = source
     if source == "lab":

@@ -119,8 +119,9 @@ dot = layer_graph(
 )
 show_graph(dot)
 graph_downloads(dot, f"custom_{base.name}_graph", key="lab_graph")
-measure = st.radio(t("lab_chart_of"), ["macs", "params"], horizontal=True, key="lab_chart_of",
-                   format_func=lambda m: t("chart_" + m))  # fmt: skip
+chart_labels = {m: t("chart_" + m) for m in ("macs", "params")}  # fixed now, not read later
+measure = st.radio(t("lab_chart_of"), list(chart_labels), horizontal=True, key="lab_chart_of",
+                   format_func=chart_labels.get)  # fmt: skip
 values = [getattr(b, measure) for b in report.blocks]
 unit = "MACs" if measure == "macs" else t("params")
 fig = go.Figure(go.Bar(x=[b.name for b in report.blocks], y=values, customdata=[f"{v:,}" for v in values],

@@ -48,8 +48,9 @@ st.caption(t("measured_how", method=machine.method))
 
 mode = "estimated"
 if times is not None:
-    mode = st.radio(t("roofline_points_of"), ["measured", "estimated"], horizontal=True, key="roofline_mode",
-                    format_func=lambda m: t(f"points_{m}"))  # fmt: skip
+    mode_labels = {m: t(f"points_{m}") for m in ("measured", "estimated")}  # fixed now, not read later
+    mode = st.radio(t("roofline_points_of"), list(mode_labels), horizontal=True, key="roofline_mode",
+                    format_func=mode_labels.get)  # fmt: skip
 
 
 def y_of(p) -> float:
