@@ -236,11 +236,12 @@ STRINGS.update(
     {
         "published_weights": ("Published checkpoint for this configuration", "此配置的已发布权重"),
         "download_weights": ("Download pretrained weights", "下载预训练权重"),
+        "retry_download": ("Try the download again", "重新尝试下载"),
         "downloading": ("Downloading {name}", "正在下载 {name}"),
         "download_failed": ("{error}", "{error}"),
         "weights_not_cached": (
-            "The weights are not downloaded yet (cache: {path}).",
-            "权重尚未下载（缓存目录：{path}）。",
+            "The weights are not downloaded yet (cache: {path}). Without internet: upload the checkpoint file on the right, or run `python -m mobilenet_core weights import FILE`.",
+            "权重尚未下载（缓存目录：{path}）。没有网络时：在右侧上传检查点文件，或运行 `python -m mobilenet_core weights import FILE`。",
         ),
         "no_published": (
             "No published checkpoint for {model} at α {alpha:g}, {res} px. Nearest published configuration: {near}. You can switch to it, upload a checkpoint, or run the untrained network.",

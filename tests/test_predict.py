@@ -425,3 +425,53 @@ def test_cli_export_writes_onnx(tmp_path):
     result = cli("export", "v1", "--alpha", "0.25", "--resolution", "96", "--onnx", str(out))
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size > 100_000
+
+
+# --- Classify downloads on first use ------------------------------------------------------------
+
+
+def _classify_app(monkeypatch, server: str, path: str):
+    """The Classify view for V3-Small 0.5x, whose published timm checkpoint is served from
+    127.0.0.1 at `path`, with the automatic first download turned on."""
+    from streamlit.testing.v1 import AppTest
+
+    import mobilenet_core.registry as registry
+
+    name = "timm/mobilenetv3_small_050.lamb_in1k"
+    patched = tuple(replace(e, url=f"{server}{path}") if e.name == name else e for e in registry.WEIGHTS)
+    monkeypatch.setattr(registry, "WEIGHTS", patched)
+    monkeypatch.setenv("MOBILENET_EXPLORER_OFFLINE", "0")
+    at = AppTest.from_file(
+        str(Path(__file__).resolve().parent.parent / "app" / "main.py"), default_timeout=120
+    )
+    for key, value in {"model": "v3_small", "alpha": "0.5", "resolution": "224"}.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("views/classify.py").run()
+    return at, registry.get_weights(name)
+
+
+def test_classify_downloads_the_published_weights_on_first_use(server, torch_home, monkeypatch):
+    data = checkpoint_bytes("timm_mobilenetv3_small_050", ".safetensors")
+    _RangeHandler.files["/v3s050.safetensors"] = data
+    at, entry = _classify_app(monkeypatch, server, "/v3s050.safetensors")
+    assert not at.exception and not at.error
+    assert cached_file(entry).read_bytes() == data and _RangeHandler.requests == [""]  # one GET
+    assert any(entry.name in s.value for s in at.success)  # "pretrained weights: ..." label
+    at.file_uploader(key="images").set_value(
+        [("cat.png", (DATA / "chelsea_cat.png").read_bytes(), "image/png")]
+    )
+    at.run()
+    assert len(at.get("plotly_chart")) == 1 and not at.exception
+    assert _RangeHandler.requests == [""]  # cached: not fetched again
+
+
+def test_classify_offline_explains_and_offers_a_retry(server, torch_home, monkeypatch):
+    at, entry = _classify_app(monkeypatch, server, "/missing.safetensors")  # the server answers 404
+    assert not at.exception and not cached_file(entry).exists()
+    assert any("cannot download" in e.value and "weights import" in e.value for e in at.error)
+    assert any("upload the checkpoint file" in i.value for i in at.info)
+    at.run()  # not retried on its own: one failed attempt per session
+    assert len(_RangeHandler.requests) == 1
+    at.button(key="download").click().run()  # "Try the download again"
+    assert len(_RangeHandler.requests) == 2 and not at.exception

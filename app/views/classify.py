@@ -3,6 +3,7 @@ it took. Pretrained weights where a published checkpoint exists, clearly labelle
 
 import functools
 import hashlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -50,6 +51,12 @@ def download_with_progress(entry) -> bool:
     return True
 
 
+def auto_download_allowed() -> bool:
+    """MOBILENET_EXPLORER_OFFLINE=1 (the test suite sets it) turns the automatic first download
+    off; the download button still works."""
+    return os.environ.get("MOBILENET_EXPLORER_OFFLINE", "").strip() in ("", "0")
+
+
 sel = current_selection()
 st.subheader(f"{t('page_classify')} · {title_line(sel)}")
 
@@ -69,14 +76,24 @@ with left:
         choice = st.selectbox(t("published_weights"), names, key="weights_choice",
                               format_func=weights_label)  # fmt: skip
         entry = get_weights(choice)
-        if cached_file(entry).exists() or st.button(t("download_weights"), key="download"):
-            if cached_file(entry).exists() or download_with_progress(entry):
-                try:
-                    module, runner = pretrained_model(entry.name)
-                    recipe = entry.preprocess
-                    source_label = t("source_pretrained", name=entry.name)
-                except mc.CheckpointError as exc:
-                    st.error(str(exc))
+        # downloaded on first use, once per session and checkpoint; after a failure, on request
+        tried = st.session_state.setdefault("download_tried", set())
+        cached = cached_file(entry).exists()
+        if not cached and entry.name not in tried and auto_download_allowed():
+            tried.add(entry.name)
+            cached = download_with_progress(entry)
+        if not cached:
+            label = t("retry_download") if entry.name in tried else t("download_weights")
+            if st.button(label, key="download"):
+                tried.add(entry.name)
+                cached = download_with_progress(entry)
+        if cached:
+            try:
+                module, runner = pretrained_model(entry.name)
+                recipe = entry.preprocess
+                source_label = t("source_pretrained", name=entry.name)
+            except mc.CheckpointError as exc:
+                st.error(str(exc))
         else:
             st.info(t("weights_not_cached", path=str(cached_file(entry).parent)))
     else:
