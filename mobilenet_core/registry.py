@@ -8,8 +8,10 @@ mobilenetv4_conv_small_050. timm top-1 at the checkpoint's own resolution: resul
 (V2, V3 ra / lamb) and the release notes in timm's README.md (June-Sept 2024: V1 ra4, V3-Large
 ra4, all V4), which the Hugging Face model cards repeat. torchvision files
 carry the first 8 hex digits of their SHA-256 in the name (torch.hub's convention) and are
-checked against them; timm's Hugging Face files are pinned on first download
-(the digest is stored beside the file and checked on every later load).
+checked against them. timm's Hugging Face files are checked against the SHA-256 that the Hub
+declares for them at download time (the Git LFS object id, weights.declared_digest), then pinned
+(the digest is stored beside the file and checked on every later load); their digests are not
+written here because they could not be read on the offline machine this was built on.
 """
 
 from __future__ import annotations

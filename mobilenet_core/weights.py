@@ -250,6 +250,33 @@ def verify_file(entry, path: Path) -> str:
     return digest
 
 
+def declared_digest(url: str, timeout: float = 30.0) -> str | None:
+    """The SHA-256 a server declares for a file before sending it: Hugging Face answers a HEAD
+    on /resolve/ with the Git LFS object id in X-Linked-Etag (the digest huggingface_hub checks
+    too). None when the server declares none, or not a SHA-256 (a git SHA-1, an MD5 ETag)."""
+    import re
+    import urllib.error
+    import urllib.request
+
+    class _Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # the headers we want are on the redirect
+            return None
+
+    request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "mobilenet-explorer"})
+    try:
+        with urllib.request.build_opener(_Stay).open(request, timeout=timeout) as response:
+            headers = response.headers
+    except urllib.error.HTTPError as exc:  # a 3xx that was not followed lands here
+        headers = exc.headers
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError, ValueError):
+        return None
+    for name in ("X-Linked-Etag", "ETag"):
+        value = (headers.get(name) or "").strip().removeprefix("W/").strip('"').lower()
+        if re.fullmatch(r"[0-9a-f]{64}", value):
+            return value
+    return None
+
+
 def download(entry, progress=None, timeout: float = 30.0) -> Path:
     """Fetch a registry entry into the cache. Resumes a partial download (HTTP Range), checks
     the hash before the file is put in place, and never leaves a half file under the final
@@ -260,6 +287,9 @@ def download(entry, progress=None, timeout: float = 30.0) -> Path:
     final = cached_file(entry)
     final.parent.mkdir(parents=True, exist_ok=True)
     part = final.with_name(final.name + ".part")
+    declared = None
+    if entry.sha256 is None and entry.sha256_prefix is None:  # e.g. timm's files: ask the server
+        declared = declared_digest(entry.url, timeout)
     have = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(entry.url, headers={"User-Agent": "mobilenet-explorer"})
     if have:
@@ -292,6 +322,11 @@ def download(entry, progress=None, timeout: float = 30.0) -> Path:
         ) from None
     try:
         digest = verify_file(entry, part)
+        if declared is not None and digest != declared:
+            raise CheckpointError(
+                f"{entry.name}: the download's SHA-256 {digest[:12]}… does not match the {declared[:12]}… "
+                "the server declares: the download is corrupt"
+            )
     except CheckpointError:
         part.unlink(missing_ok=True)
         raise

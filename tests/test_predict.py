@@ -118,6 +118,16 @@ def test_class_names_in_both_languages():
 class _RangeHandler(http.server.BaseHTTPRequestHandler):
     files: dict[str, bytes] = {}
     requests: list[str] = []
+    declared: dict[str, str] = {}  # path -> SHA-256 announced on HEAD, as the Hugging Face Hub does
+
+    def do_HEAD(self):  # noqa: N802 - http.server's naming
+        if self.path not in self.declared:
+            self.send_error(405)
+            return
+        self.send_response(302)  # the Hub redirects to its CDN and puts the LFS oid on the redirect
+        self.send_header("Location", self.path)
+        self.send_header("X-Linked-Etag", f'"{self.declared[self.path]}"')
+        self.end_headers()
 
     def do_GET(self):  # noqa: N802 - http.server's naming
         self.requests.append(self.headers.get("Range") or "")
@@ -145,7 +155,7 @@ def server():
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RangeHandler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    _RangeHandler.files, _RangeHandler.requests = {}, []
+    _RangeHandler.files, _RangeHandler.requests, _RangeHandler.declared = {}, [], {}
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
 
@@ -214,6 +224,21 @@ def test_first_download_of_a_timm_file_pins_its_digest(server, torch_home):
     path.write_bytes(data[:-4] + b"evil")  # tampered after download
     with pytest.raises(CheckpointError, match="changed since it was downloaded"):
         ensure_weights(entry)
+
+
+def test_a_timm_download_is_checked_against_the_digest_the_hub_declares(server, torch_home):
+    data = checkpoint_bytes("timm_mobilenetv3_small_050", ".safetensors")
+    entry = replace(get_weights("mobilenetv3_small_050.lamb_in1k"), url=f"{server}/hub.safetensors")
+    assert entry.sha256 is None and entry.sha256_prefix is None
+    _RangeHandler.files["/hub.safetensors"] = data
+    _RangeHandler.declared["/hub.safetensors"] = hashlib.sha256(data + b"other bytes").hexdigest()
+    with pytest.raises(CheckpointError, match="does not match .* the server declares"):
+        download(entry)
+    assert list((torch_home / "hub" / "checkpoints").iterdir()) == []  # no file, no .part
+    _RangeHandler.declared["/hub.safetensors"] = hashlib.sha256(data).hexdigest()
+    path = download(entry)
+    assert path.read_bytes() == data
+    assert path.with_name(path.name + ".sha256").read_text().strip() == hashlib.sha256(data).hexdigest()
 
 
 def test_offline_gives_a_clear_message(torch_home):
