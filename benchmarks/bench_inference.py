@@ -5,7 +5,8 @@ ONNX Runtime session; its TorchScript fallback is timed too. The ORT column runs
 export, as a user exporting the eager model would.
 
 Run: .venv/bin/python benchmarks/bench_inference.py [--runs N]
-Median latency per model at its base resolution; ratios against eager measured in the same run.
+Median latency per model at its base resolution, all paths measured in interleaved rounds (so
+machine noise hits them alike); ratios against eager and ORT measured in the same run.
 Logits of every path are checked against eager (1e-4 relative) before timing.
 """
 
@@ -22,20 +23,31 @@ from mobilenet_core.export import export_onnx
 from mobilenet_core.fast import FastModel
 
 
-def median_ms(fn, runs: int) -> float:
-    for _ in range(5):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+def interleaved_ms(fns: dict, runs: int, rounds: int = 10) -> dict:
+    """Median latency (ms) of each callable, measured in interleaved rounds (a few runs of each
+    in turn) so that a noisy neighbour on this shared machine slows every path alike."""
+    for fn in fns.values():
+        for _ in range(5):
+            fn()
+    times: dict = {name: [] for name in fns}
+    per_round = max(runs // rounds, 1)
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            for _ in range(per_round):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) * 1e3 for name, values in times.items()}
+
+
+@torch.inference_mode()
+def _eager(module, x):
+    return module(x)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=100)
     args = parser.parse_args()
     torch.set_num_threads(2)
     try:
@@ -61,10 +73,8 @@ def main() -> None:
                 torch.testing.assert_close(
                     path(x), reference, rtol=1e-4, atol=1e-4 * float(reference.abs().max())
                 )
-            eager_ms = median_ms(lambda m=module, x=x: m(x), args.runs)
-        fast_ms = median_ms(lambda m=fast, x=x: m(x), args.runs)
-        script_ms = median_ms(lambda m=script, x=x: m(x), args.runs)
-        ort_ms = None
+        fns = {"eager": lambda m=module, x=x: _eager(m, x), "fast": lambda m=fast, x=x: m(x),
+               "script": lambda m=script, x=x: m(x)}  # fmt: skip
         if onnxruntime is not None:
             session = onnxruntime.InferenceSession(
                 export_onnx(module), options, providers=["CPUExecutionProvider"]
@@ -72,7 +82,9 @@ def main() -> None:
             feed = {"image": x.numpy()}
             got = torch.from_numpy(session.run(None, feed)[0])
             torch.testing.assert_close(got, reference, rtol=1e-4, atol=1e-4 * float(reference.abs().max()))
-            ort_ms = median_ms(lambda s=session, f=feed: s.run(None, f), args.runs)
+            fns["ort"] = lambda s=session, f=feed: s.run(None, f)
+        ms = interleaved_ms(fns, args.runs)
+        eager_ms, fast_ms, script_ms, ort_ms = ms["eager"], ms["fast"], ms["script"], ms.get("ort")
         ort = f"{ort_ms:7.2f}" if ort_ms else "    n/a"
         ratio = f"{fast_ms / ort_ms:10.2f}x" if ort_ms else "        n/a"
         print(
