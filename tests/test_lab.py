@@ -176,10 +176,22 @@ def test_sweep_numbers_equal_count_and_the_front_is_not_dominated():
     assert all(p.latency_ms > 0 for p in timed)
 
 
-def test_tradeoffs_view_renders():
+def test_tradeoffs_view_plots_the_pareto_front_of_the_chosen_cost():
+    import json
+
+    from mobilenet_core.sweep import pareto_front, sweep
+
     at = _open("tradeoffs", {"model": "v2"})
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 1
+    points = sweep(["v2"], [0.35, 0.5, 0.75, 1.0, 1.4], [96, 128, 160, 192, 224])  # the defaults
+    for cost in ("macs", "params"):
+        at.radio(key="sweep_x").set_value(cost).run()
+        traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+        front = next(tr for tr in traces if tr["name"] == "Pareto front")
+        expected = pareto_front(points, cost, "top1")
+        assert front["x"] == [getattr(p, cost) / 1e6 for p in expected]
+        assert front["y"] == [p.top1 for p in expected]
 
 
 def test_latency_job_runs_in_the_background_reports_progress_and_can_be_cancelled():

@@ -25,7 +25,7 @@ resolutions = cols[2].multiselect(
     t("resolution"), resolution_options, default=[96, 128, 160, 192, 224], key="sweep_resolutions"
 )
 points = sweep(models, sorted(alphas), sorted(resolutions))
-x_labels = {"macs": "MACs (M)", "latency_ms": t("latency")}
+x_labels = {"macs": "MACs (M)", "params": t("params") + " (M)", "latency_ms": t("latency")}
 x_axis = st.radio(t("sweep_x"), list(x_labels), horizontal=True, key="sweep_x", format_func=x_labels.get)
 
 
@@ -49,7 +49,9 @@ on_front = {(p.model, p.alpha, p.resolution) for p in front}
 
 
 def x_value(p: SweepPoint):
-    return p.macs / 1e6 if x_axis == "macs" else p.latency_ms
+    if x_axis == "latency_ms":
+        return p.latency_ms
+    return getattr(p, x_axis) / 1e6
 
 
 fig = go.Figure()
