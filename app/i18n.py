@@ -334,6 +334,63 @@ STRINGS.update(
         "lab_invalid": ("Invalid edit: {error}", "无效的修改：{error}"),
         "lab_blocks": ("Blocks", "模块数"),
         "lab_rows": ("rows", "行"),
+        "labcol_repeats": ("repeats", "重复 repeats"),
+        "labcol_stage": ("stage", "阶段 stage"),
+        "labhelp_stage": (
+            "Stage index: blocks of one stage are built one after another.",
+            "阶段序号：同一阶段的模块依次构建。",
+        ),
+        "labcol_type": ("type", "类型 type"),
+        "labhelp_type": (
+            "conv, ds (depthwise separable), ir (inverted residual), fused_ib, uib, mqa (Mobile MQA).",
+            "conv、ds（深度可分离）、ir（倒残差）、fused_ib、uib、mqa（Mobile MQA）。",
+        ),
+        "labcol_out": ("out", "输出通道 out"),
+        "labhelp_out": (
+            "Output channels at α = 1 (α and the rounding rule apply on top).",
+            "α = 1 时的输出通道数（再按 α 与取整规则缩放）。",
+        ),
+        "labcol_expand": ("expand", "扩展率 expand"),
+        "labhelp_expand": (
+            "Expansion ratio t of the inverted residual / UIB / FusedIB.",
+            "倒残差 / UIB / FusedIB 的扩展率 t。",
+        ),
+        "labcol_kernel": ("kernel", "卷积核 kernel"),
+        "labhelp_kernel": ("Kernel size (odd: 1, 3, 5, 7, 9).", "卷积核尺寸（奇数：1、3、5、7、9）。"),
+        "labcol_start": ("start", "起始核 start"),
+        "labhelp_start": (
+            "UIB: kernel of the depthwise before the expansion (0 = none).",
+            "UIB：扩展前深度卷积的卷积核（0 = 无）。",
+        ),
+        "labcol_mid": ("mid", "中间核 mid"),
+        "labhelp_mid": (
+            "UIB: kernel of the depthwise after the expansion (0 = none).",
+            "UIB：扩展后深度卷积的卷积核（0 = 无）。",
+        ),
+        "labcol_stride": ("stride", "步长 stride"),
+        "labhelp_stride": (
+            "1 or 2; with repeats, only the first block of the row has it.",
+            "1 或 2；有重复时只有该行的第一个模块使用它。",
+        ),
+        "labcol_se": ("se", "SE se"),
+        "labhelp_se": ("Squeeze-and-excitation on this block.", "该模块使用挤压-激励（SE）。"),
+        "labcol_activation": ("activation", "激活函数 activation"),
+        "labhelp_activation": (
+            "relu, relu6, hswish…; empty = the generation's default.",
+            "relu、relu6、hswish……；留空 = 该代的默认值。",
+        ),
+        "labcol_heads": ("heads", "头数 heads"),
+        "labhelp_heads": ("Mobile MQA: number of query heads.", "Mobile MQA：查询头数。"),
+        "labcol_key_dim": ("key_dim", "键维度 key_dim"),
+        "labhelp_key_dim": (
+            "Mobile MQA: key / value dimension per head.",
+            "Mobile MQA：每个头的键 / 值维度。",
+        ),
+        "labcol_kv_stride": ("kv_stride", "键值步长 kv_stride"),
+        "labhelp_kv_stride": (
+            "Mobile MQA: stride of the key / value downsampling (1 or 2).",
+            "Mobile MQA：键 / 值下采样的步长（1 或 2）。",
+        ),
         "lab_chart_of": ("Per block", "每个模块的"),
         "lab_repeats_help": (
             "How many times the row's block is stacked (the papers' n): the first keeps the row's stride, the others use stride 1.",

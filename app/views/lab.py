@@ -72,21 +72,40 @@ if uploaded is not None and st.session_state.get("lab_loaded_name") != (uploaded
     except mc.ConfigError as exc:
         st.error(str(exc))
 
+
+def column(name: str):
+    """The editor column `name`, labelled and explained in the current language (the English
+    label is the key, so error messages that name a column match what the user sees)."""
+    label = t(f"labcol_{name}")
+    help_text = t("lab_repeats_help") if name == "repeats" else t(f"labhelp_{name}")
+    if name == "type":
+        return st.column_config.SelectboxColumn(
+            label, help=help_text, options=list(BLOCK_TYPES), required=True
+        )
+    if name == "activation":
+        return st.column_config.SelectboxColumn(label, help=help_text, options=[a.value for a in Activation])
+    if name == "se":
+        return st.column_config.CheckboxColumn(label, help=help_text)
+    if name == "repeats":
+        return st.column_config.NumberColumn(
+            label, help=help_text, min_value=1, max_value=MAX_REPEATS, step=1
+        )
+    if name == "expand":
+        return st.column_config.NumberColumn(label, help=help_text, min_value=1.0, step=0.5)
+    limits = {"stage": (0, 15), "out": (1, 4096), "stride": (1, 2), "kv_stride": (1, 2), "kernel": (1, 9),
+              "start": (0, 9), "mid": (0, 9), "heads": (1, 32), "key_dim": (8, 256)}  # fmt: skip
+    low, high = limits.get(name, (0, None))
+    return st.column_config.NumberColumn(label, help=help_text, min_value=low, max_value=high, step=1)
+
+
 base = mc.get_generation(st.session_state["lab_base"])
 frame = pd.DataFrame(st.session_state["lab_rows"], columns=list(COLUMNS))
 edited = st.data_editor(
     frame, num_rows="dynamic", width="stretch", hide_index=False,
     key=f"lab_editor_{st.session_state.get('lab_editor_version', 0)}",
     column_config={
-        "type": st.column_config.SelectboxColumn("type", options=list(BLOCK_TYPES), required=True),
-        "activation": st.column_config.SelectboxColumn("activation", options=[a.value for a in Activation]),
-        "se": st.column_config.CheckboxColumn("se"),
-        "stage": st.column_config.NumberColumn("stage", min_value=0, step=1),
-        "repeats": st.column_config.NumberColumn("repeats", min_value=1, max_value=MAX_REPEATS, step=1,
-                                                 help=t("lab_repeats_help")),
-        "out": st.column_config.NumberColumn("out", min_value=1, step=1),
-        "expand": st.column_config.NumberColumn("expand", min_value=1.0, step=0.5),
-        "stride": st.column_config.NumberColumn("stride", min_value=1, max_value=2, step=1),
+        c: column(c)
+        for c in COLUMNS
     },
 )  # fmt: skip
 rows = [{k: (None if pd.isna(v) else v) for k, v in record.items()} for record in edited.to_dict("records")]
