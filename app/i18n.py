@@ -408,6 +408,18 @@ STRINGS.update(
             "太长，无法放入链接：请保存为 JSON。",
         ),
         "lab_benchmark": ("Build and benchmark on this machine", "构建并在本机测速"),
+        "lab_benchmarking": (
+            "Building, timing the whole network and every layer…",
+            "正在构建，并对整个网络和每一层计时……",
+        ),
+        "lab_time_vs_macs": (
+            "Per block: share of the MACs against share of the measured time",
+            "每个模块：MACs 占比与实测时间占比",
+        ),
+        "lab_time_vs_macs_note": (
+            "Time of every layer measured inside real forward passes (eager PyTorch, BN folded, median of 10), summed per block. Where the red bar is taller than the grey one, the block costs more time than its MACs suggest: typically the early blocks on large maps, whose depthwise convolutions move many bytes per MAC.",
+            "每一层的时间在真实前向传播中测得（PyTorch eager，已折叠 BN，10 次的中位数），按模块求和。红色柱高于灰色柱的模块，所耗时间超过其 MACs 所暗示的：通常是大特征图上的前几个模块，其深度卷积每个 MAC 要搬运许多字节。",
+        ),
         "lab_latency": (
             "Built: {params:,} parameters; median latency {ms:.1f} ms (batch 1, {backend}).",
             "已构建：{params:,} 个参数；中位延迟 {ms:.1f} 毫秒（批大小 1，{backend}）。",

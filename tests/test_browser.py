@@ -167,7 +167,10 @@ def _edit_cell(page, row: int, column: int, value: str, until) -> None:
 
 
 def _type_into_cell(page, row: int, column: int, value: str) -> None:
-    grid = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    editor = page.locator('[data-testid="stDataFrame"]').first
+    editor.evaluate("e => e.scrollIntoView({block: 'start'})")
+    time.sleep(0.3)
+    grid = editor.bounding_box()
     page.mouse.click(grid["x"] + 120, grid["y"] + 35 * (row + 1) + 17)
     for _ in range(column):
         page.keyboard.press("ArrowRight")
@@ -196,6 +199,14 @@ def test_design_lab_edit_anatomy_latency_sweep_and_measured_roofline(server, bro
     assert metric(page, "Blocks").startswith("19 ")
     settle(page)
     page.screenshot(path=str(SHOTS / "lab_edit_en.png"))
+
+    page.get_by_role("button", name="Build and benchmark on this machine").click()
+    page.get_by_text(f"Built: {edited.params:,} parameters").wait_for(timeout=120000)
+    chart = page.locator(".st-key-lab_time_share .js-plotly-plot")
+    chart.wait_for(timeout=30000)
+    chart.evaluate("e => e.scrollIntoView({block: 'center'})")
+    settle(page)
+    page.screenshot(path=str(SHOTS / "lab_benchmark_en.png"))
 
     message = page.get_by_text("row 1: 'kernel' must be odd")
     _edit_cell(page, row=1, column=5, value="4", until=message.is_visible)  # kernel 4: not odd

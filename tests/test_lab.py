@@ -338,3 +338,22 @@ def test_block_anatomy_counts_uib_variants_of_an_edited_block():
     mine = table[table.iloc[:, 0].str.endswith("◀")]
     assert mine.iloc[0, 2] == f"{block.params:,}" and mine.iloc[0, 3] == f"{block.macs:,}"
     assert not at.exception
+
+
+def test_lab_benchmark_measures_the_edited_network_and_each_block():
+    import json
+
+    rows = generation_rows(mc.get_generation("v3_small"))
+    rows[2]["repeats"] = 2
+    at = _lab({"model": "v3_small", "lab": to_url_token("v3_small", rows)})
+    at.button(key="lab_benchmark").click().run()
+    assert not at.exception
+    edited = count_generation(generation_from_rows(mc.get_generation("v3_small"), rows))
+    assert any(f"Built: {edited.params:,} parameters" in s.value for s in at.success)
+    chart = next(c for c in at.get("plotly_chart") if "share of measured time" in c.proto.spec)
+    macs, time_share = json.loads(chart.proto.spec)["data"]
+    assert macs["x"] == time_share["x"] and len(macs["x"]) == len(edited.blocks)
+    assert abs(sum(macs["y"]) - 1) < 1e-9 and abs(sum(time_share["y"]) - 1) < 1e-9
+    assert all(t > 0 for t in time_share["y"])
+    at.run()  # the result stays on screen for the same architecture
+    assert any("Built:" in s.value for s in at.success)

@@ -1,11 +1,13 @@
 """Design lab: edit a generation's block table live; counts, graph and charts follow; invalid
 edits are explained and the last valid architecture stays on screen."""
 
+import statistics
 import time
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+import torch
 
 import mobilenet_core as mc
 from app.common import exact, graph_downloads, show_graph
@@ -14,6 +16,7 @@ from app.state import current_selection
 from mobilenet_core.api import build_generation, count_generation
 from mobilenet_core.fast import FastModel
 from mobilenet_core.graph import layer_graph
+from mobilenet_core.roofline import measure_layer_times
 from mobilenet_core.specs.blocks import Activation
 from mobilenet_core.specs.custom import (
     BLOCK_TYPES,
@@ -165,15 +168,46 @@ if len(token) <= 1800:
 else:
     share_cols[1].caption(t("lab_too_long"))
 
+bench_key = (token, sel.alpha, sel.resolution)
 if st.button(t("lab_benchmark"), key="lab_benchmark"):
-    module = build_generation(generation, sel.alpha, sel.resolution)
-    runner = FastModel(module)
-    x = __import__("torch").randn(1, 3, sel.resolution, sel.resolution)
-    runner(x)
-    times = []
-    for _ in range(10):
-        start = time.perf_counter()
+    with st.spinner(t("lab_benchmarking")):
+        module = build_generation(generation, sel.alpha, sel.resolution)
+        runner = FastModel(module)
+        x = torch.randn(1, 3, sel.resolution, sel.resolution)
         runner(x)
-        times.append((time.perf_counter() - start) * 1e3)
-    st.success(t("lab_latency", ms=sorted(times)[len(times) // 2], backend=runner.backend,
-                 params=sum(p.numel() for p in module.parameters())))  # fmt: skip
+        times = []
+        for _ in range(10):
+            start = time.perf_counter()
+            runner(x)
+            times.append((time.perf_counter() - start) * 1e3)
+        layer_times = measure_layer_times(module, report, runs=10, warmup=2)
+        per_block: dict[str, float] = {}
+        for layer in report.layers:
+            if layer.name in layer_times.ms:
+                per_block[layer.block] = per_block.get(layer.block, 0.0) + layer_times.ms[layer.name]
+        # plain values only: the session keeps them, never the module
+        st.session_state["lab_bench"] = {
+            "key": bench_key, "ms": statistics.median(times), "backend": runner.backend,
+            "params": sum(p.numel() for p in module.parameters()), "per_block": per_block,
+        }  # fmt: skip
+        del module, runner
+bench = st.session_state.get("lab_bench")
+if bench and bench["key"] == bench_key:
+    st.success(t("lab_latency", ms=bench["ms"], backend=bench["backend"], params=bench["params"]))
+    # what MACs do not tell you: each block's share of the MACs against its share of the time
+    report_block = {b.name: b for b in report.blocks}
+    names = [b.name for b in report.blocks if b.name in bench["per_block"]]
+    total_macs = sum(b.macs for b in report.blocks if b.name in bench["per_block"])
+    total_ms = sum(bench["per_block"].values())
+    share = go.Figure()
+    share.add_trace(go.Bar(x=names, y=[report_block[n].macs / total_macs for n in names], name=t("mac_share"),
+                           marker_color="#7f7f7f"))  # fmt: skip
+    share.add_trace(go.Bar(x=names, y=[bench["per_block"][n] / total_ms for n in names],
+                           name=t("measured_time_share"), marker_color="#d62728"))  # fmt: skip
+    share.update_layout(
+        title=t("lab_time_vs_macs"), barmode="group", yaxis_tickformat=".0%", template="plotly_white",
+        paper_bgcolor="white", height=340, font=dict(color="#111111"), xaxis_tickangle=-60,
+        margin=dict(l=10, r=10, t=40, b=10),
+    )  # fmt: skip
+    st.plotly_chart(share, width="stretch", key="lab_time_share", config={"displaylogo": False})
+    st.caption(t("lab_time_vs_macs_note"))
