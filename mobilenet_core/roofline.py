@@ -91,6 +91,14 @@ class LayerTimes:
     threads: int = 0
     method: str = ""
 
+    def by_block(self, report: CountReport) -> dict[str, float]:
+        """The measured layer times summed per block of `report` (ms)."""
+        totals: dict[str, float] = {}
+        for layer in report.layers:
+            if layer.name in self.ms:
+                totals[layer.block] = totals.get(layer.block, 0.0) + self.ms[layer.name]
+        return totals
+
     @property
     def coverage(self) -> float:
         """Sum of the layer times over a whole pass (the rest: activations, adds, pooling, hooks)."""

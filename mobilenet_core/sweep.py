@@ -54,10 +54,11 @@ def measure_latency(model: str, alpha: float, resolution: int, runs: int = 15, w
     """Median latency (ms) of one image through the fast path (batch 1, this process's threads)."""
     from .fast import FastModel
 
-    return _median_ms(FastModel(build(model, alpha, resolution)), resolution, runs, warmup)
+    return median_latency_ms(FastModel(build(model, alpha, resolution)), resolution, runs, warmup)
 
 
-def _median_ms(runner, resolution: int, runs: int, warmup: int) -> float:
+def median_latency_ms(runner, resolution: int, runs: int = 15, warmup: int = 3) -> float:
+    """Median latency (ms) of `runner` on one random image of `resolution` px, after `warmup`."""
     x = torch.randn(1, 3, resolution, resolution)
     for _ in range(warmup):
         runner(x)
@@ -75,14 +76,13 @@ def iter_latency(points: Iterable[SweepPoint], runs: int = 15, warmup: int = 3) 
     point); where a dynamic export fails, one runner per point."""
     from .fast import FastModel
 
-    runners: dict = {}
+    key = runner = None  # one runner alive at a time; points come grouped by model and alpha
     for p in points:
-        key = (p.model, p.alpha)
-        if key not in runners:
-            runners.clear()  # one runner alive at a time: points come grouped by model and alpha
-            runners[key] = FastModel(build(p.model, p.alpha, p.resolution), dynamic_size=True)
+        if (p.model, p.alpha) != key:
+            key, runner = (p.model, p.alpha), None  # let the previous runner go before building
+            runner = FastModel(build(p.model, p.alpha, p.resolution), dynamic_size=True)
         try:
-            latency = _median_ms(runners[key], p.resolution, runs, warmup)
+            latency = median_latency_ms(runner, p.resolution, runs, warmup)
         except Exception:  # noqa: BLE001 - a model that does not export with dynamic sizes
             latency = measure_latency(p.model, p.alpha, p.resolution, runs, warmup)
         yield SweepPoint(**{**p.__dict__, "latency_ms": latency})

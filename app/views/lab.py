@@ -1,13 +1,9 @@
 """Design lab: edit a generation's block table live; counts, graph and charts follow; invalid
 edits are explained and the last valid architecture stays on screen."""
 
-import statistics
-import time
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-import torch
 
 import mobilenet_core as mc
 from app.common import exact, graph_downloads, show_graph
@@ -30,6 +26,7 @@ from mobilenet_core.specs.custom import (
     to_json,
     to_url_token,
 )
+from mobilenet_core.sweep import median_latency_ms
 
 sel = current_selection()
 st.subheader(t("page_lab"))
@@ -173,21 +170,11 @@ if st.button(t("lab_benchmark"), key="lab_benchmark"):
     with st.spinner(t("lab_benchmarking")):
         module = build_generation(generation, sel.alpha, sel.resolution)
         runner = FastModel(module)
-        x = torch.randn(1, 3, sel.resolution, sel.resolution)
-        runner(x)
-        times = []
-        for _ in range(10):
-            start = time.perf_counter()
-            runner(x)
-            times.append((time.perf_counter() - start) * 1e3)
-        layer_times = measure_layer_times(module, report, runs=10, warmup=2)
-        per_block: dict[str, float] = {}
-        for layer in report.layers:
-            if layer.name in layer_times.ms:
-                per_block[layer.block] = per_block.get(layer.block, 0.0) + layer_times.ms[layer.name]
+        latency = median_latency_ms(runner, sel.resolution, runs=10, warmup=1)
+        per_block = measure_layer_times(module, report, runs=10, warmup=2).by_block(report)
         # plain values only: the session keeps them, never the module
         st.session_state["lab_bench"] = {
-            "key": bench_key, "ms": statistics.median(times), "backend": runner.backend,
+            "key": bench_key, "ms": latency, "backend": runner.backend,
             "params": sum(p.numel() for p in module.parameters()), "per_block": per_block,
         }  # fmt: skip
         del module, runner

@@ -140,17 +140,14 @@ def generation_from_rows(base: Generation, rows: list[dict], name: str = "custom
     if not rows:
         raise ConfigError("the architecture needs at least one block")
     stages: dict[int, list] = {}
-    origin: dict[int, list] = {}  # per stage, the editor row of every block
     for index, row in enumerate(rows):
         stage = _number(row, "stage", index, low=0, high=15)
         repeats = _number(row, "repeats", index, low=1, high=MAX_REPEATS, default=1)
         spec = spec_from_row(row, index)
-        blocks = [spec] + [replace(spec, stride=1)] * (repeats - 1)
-        stages.setdefault(stage, []).extend(blocks)
-        origin.setdefault(stage, []).extend([index] * repeats)
+        stages.setdefault(stage, []).extend([spec] + [replace(spec, stride=1)] * (repeats - 1))
     ordered = tuple(tuple(stages[s]) for s in sorted(stages))
     generation = replace(base, name=name, title=f"{base.title} (edited)", stages=ordered)
-    _check_widths(generation, [i for s in sorted(origin) for i in origin[s]])
+    _check_widths(generation, block_rows(rows))
     return generation
 
 
