@@ -80,7 +80,7 @@ for kind in dict.fromkeys(p.kind for p in points):
     ))  # fmt: skip
 fig.add_vline(x=machine.ridge, line_dash="dot", annotation_text=t("ridge"))
 fig.update_layout(
-    xaxis_type="log", yaxis_type="log", xaxis_title=t("intensity"),
+    xaxis=dict(type="log", dtick=1), yaxis=dict(type="log", dtick=1), xaxis_title=t("intensity"),
     yaxis_title=t("attainable") if mode == "estimated" else t("points_measured"),
     template="plotly_white", paper_bgcolor="white", height=520, font=dict(color="#111111"),
 )  # fmt: skip
