@@ -2,10 +2,19 @@
 
 A measured latency is a fact about this machine, not about a session: results go into one
 process-wide table, so a point measured for one user is not measured again for the next. Jobs
-run one at a time (LatencyJob's lock), in a daemon thread; pages only read their progress."""
+run one at a time (LatencyJob's lock), in a daemon thread; pages only read their progress.
+
+Why the module-level state here is safe with many sessions at once:
+- LATENCY is written only by `_record`, one key at a time (a single dict assignment is atomic
+  under the GIL), and values are floats that are never changed afterwards; readers only `get`.
+- _JOBS is changed only under _LOCK; readers `get` one key. Job ids come from a counter that
+  never repeats (id() of a finished job could be handed to a new one, and a session still
+  holding the old id would then see, or cancel, another session's job).
+- A LatencyJob mutates only its own progress counters; pages read them."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import streamlit as st
@@ -16,6 +25,7 @@ from mobilenet_core.sweep import LatencyJob, SweepPoint
 LATENCY: dict[tuple[str, float, int], float] = {}
 _JOBS: dict[int, LatencyJob] = {}
 _LOCK = threading.Lock()
+_IDS = itertools.count(1)
 
 
 def _key(p: SweepPoint) -> tuple[str, float, int]:
@@ -40,9 +50,10 @@ def start(points: list[SweepPoint], runs: int = 15, warmup: int = 3) -> int:
     with _LOCK:
         for old in [k for k, j in _JOBS.items() if j.finished]:
             del _JOBS[old]
-        _JOBS[id(job)] = job
+        job_id = next(_IDS)
+        _JOBS[job_id] = job
     job.start()
-    return id(job)
+    return job_id
 
 
 def get(job_id: int | None) -> LatencyJob | None:
@@ -69,4 +80,4 @@ def progress(state_key: str) -> None:
         st.rerun(scope="app")
     text = t("measuring_progress", done=job.done, total=job.total) if job.state == "running" else t("queued")
     st.progress(job.done / max(job.total, 1), text=text)
-    st.button(t("cancel"), key="sweep_cancel", on_click=cancel, args=(id(job),))
+    st.button(t("cancel"), key="sweep_cancel", on_click=cancel, args=(st.session_state[state_key],))

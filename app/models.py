@@ -1,7 +1,18 @@
 """Built models for the Classify view, shared read-only by every session of the server.
 
 A module-level singleton (imported modules live for the whole server process) rather than
-st.cache_resource, so that there is provably one bounded cache however the pages are run."""
+st.cache_resource, so that there is provably one bounded cache however the pages are run.
+
+Why sharing these objects between sessions is safe:
+- ModelCache takes its own lock for every change and builds a key once (mobilenet_core.cache).
+- The eager module is only read after it is built: predictions go through the FastModel, and
+  the explanations (predict.grad_cam, predict.feature_maps) ask the module for intermediate
+  tensors with `forward_features` / `block_outputs` instead of hooks, and take gradients with
+  respect to activations only, so no parameter, buffer, hook or .grad is ever written
+  (tests/test_concurrency.py runs 16 sessions at once and compares bit for bit with serial).
+- FastModel holds an ONNX Runtime session, whose run() may be called from several threads at
+  once; it keeps no per-call state of its own.
+- A session's own uploaded checkpoint lives in its session_state, never here."""
 
 from __future__ import annotations
 

@@ -32,6 +32,9 @@ def resolve_model(
     return _resolve_cached(model, config.alpha), config
 
 
+# Both caches below are shared by every session of a server: lru_cache is thread-safe, and what
+# they hold (ResolvedNet, CountReport) are frozen dataclasses of tuples, so no caller can change
+# another's result.
 @lru_cache(maxsize=256)
 def _resolve_cached(model: str, alpha: float) -> ResolvedNet:
     return resolve(GENERATIONS[model], alpha)

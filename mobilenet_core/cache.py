@@ -38,7 +38,11 @@ def release_memory() -> None:
 class ModelCache:
     """LRU by count and by memory: holds at most `max_items` entries and `max_bytes` bytes (an
     entry larger than that is still returned, just not kept). Concurrent requests for the same
-    key build it once; other keys build in parallel."""
+    key build it once; other keys build in parallel.
+
+    Thread safety: every read and change of the entry table happens under `_lock`; a build runs
+    outside it under a per-key lock, so a slow build blocks only the sessions waiting for that
+    same model. The cache hands out shared objects: callers must treat them as read-only."""
 
     def __init__(
         self, max_items: int = 4, max_bytes: int = 1 << 30, size: Callable[[Any], int] = module_bytes

@@ -8,6 +8,8 @@ Absent parts are nn.Identity, and every forward is a straight line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -297,6 +299,31 @@ class MobileNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
+
+    def block_outputs(self, x: torch.Tensor, names: Iterable[str]) -> dict[str, torch.Tensor]:
+        """The outputs of the named blocks ("blocks.S.I", or "blocks.S" for a whole stage) for
+        input `x`, from the same straight-line forward, stopping after the last one asked for.
+
+        This is how explanations get intermediate tensors: a model is shared by every session
+        of a server, so nothing may register hooks on it (another session's forward pass would
+        fire them). This reads the module and writes nothing."""
+        wanted = set(names)
+        known = {f"blocks.{s}" for s in range(len(self.blocks))}
+        known |= {f"blocks.{s}.{i}" for s, stage in enumerate(self.blocks) for i in range(len(stage))}
+        if unknown := sorted(wanted - known):
+            raise KeyError(f"{self.model_name} has no block {unknown[0]!r}")
+        outputs: dict[str, torch.Tensor] = {}
+        x = self.act1(self.bn1(self.conv_stem(x)))
+        for s, stage in enumerate(self.blocks):
+            for i, block in enumerate(stage):
+                x = block(x)
+                if f"blocks.{s}.{i}" in wanted:
+                    outputs[f"blocks.{s}.{i}"] = x
+            if f"blocks.{s}" in wanted:
+                outputs[f"blocks.{s}"] = x
+            if len(outputs) == len(wanted):
+                break
+        return outputs
 
     def set_fused_attention(self, fused: bool) -> None:
         """Switch the MQA blocks between torch's fused kernel and explicit matmuls."""

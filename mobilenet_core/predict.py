@@ -40,11 +40,13 @@ class ImageError(MobileNetError, ValueError):
 
 
 @lru_cache(maxsize=1)
-def _classes() -> dict:
-    return json.loads(resources.files("mobilenet_core").joinpath("data/imagenet_classes.json").read_text())
+def _classes() -> dict[str, tuple[str, ...]]:
+    # shared by every session of a server: tuples, so that no caller can change the names
+    data = json.loads(resources.files("mobilenet_core").joinpath("data/imagenet_classes.json").read_text())
+    return {language: tuple(names) for language, names in data.items()}
 
 
-def class_names(language: str = "en") -> list[str]:
+def class_names(language: str = "en") -> tuple[str, ...]:
     """The 1000 ImageNet-1k class names, English ("en") or Chinese ("zh")."""
     return _classes()["zh" if language == "zh" else "en"]
 
@@ -181,21 +183,17 @@ def classify(module: torch.nn.Module, image: Image.Image, recipe: Preprocess, na
 def grad_cam(module: torch.nn.Module, tensor: torch.Tensor, class_index: int) -> np.ndarray:
     """Grad-CAM (Selvaraju et al., arXiv:1610.02391) from the last convolutional stage: the
     feature map weighted by the spatially averaged gradient of the class logit, ReLU, scaled to
-    [0, 1] and upsampled to the input size. Does not touch the module's parameters' .grad."""
-    captured = {}
+    [0, 1] and upsampled to the input size.
 
-    def keep(_module, _inputs, output):
-        captured["features"] = output
-
-    handle = module.blocks[-1].register_forward_hook(keep)
-    try:
-        with torch.enable_grad():
-            x = tensor.detach().clone().requires_grad_(True)
-            logits = module(x)
-            features = captured["features"]
-            (gradient,) = torch.autograd.grad(logits[0, class_index], features)
-    finally:
-        handle.remove()
+    The module may be shared by every session of a server, so it stays read-only: no hooks (a
+    hook would also fire on another session's forward pass), and the gradient is taken with
+    respect to the feature map only, so no parameter's .grad is written."""
+    with torch.enable_grad():
+        # the input asks for a gradient too, so that a module whose parameters do not still works
+        x = tensor.detach().clone().requires_grad_(True)
+        features = module.forward_features(x)
+        logits = module.forward_head(features)
+        (gradient,) = torch.autograd.grad(logits[0, class_index], features)
     weights = gradient.mean(dim=(2, 3), keepdim=True)
     cam = F.relu((weights * features).sum(dim=1, keepdim=True))
     cam = F.interpolate(cam, size=tensor.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
@@ -203,7 +201,6 @@ def grad_cam(module: torch.nn.Module, tensor: torch.Tensor, class_index: int) ->
     top = cam.max()
     result = (cam / top if top > 0 else cam).numpy().copy()
     del logits, features, gradient
-    captured.clear()
     release_memory()  # the backward pass's activations can be hundreds of MB on the large models
     return result
 
@@ -220,16 +217,11 @@ def overlay_heatmap(crop: Image.Image, cam: np.ndarray, alpha: float = 0.45) -> 
 
 
 def feature_maps(module: torch.nn.Module, tensor: torch.Tensor, block: str, count: int = 16) -> np.ndarray:
-    """The first `count` channels of a block's output, each scaled to [0, 1]: (count, H, W)."""
-    target = module.get_submodule(block)
-    captured = {}
-    handle = target.register_forward_hook(lambda _m, _i, out: captured.setdefault("out", out))
-    try:
-        with torch.inference_mode():
-            module(tensor)
-    finally:
-        handle.remove()
-    maps = captured["out"][0, :count].float()
+    """The first `count` channels of a block's output, each scaled to [0, 1]: (count, H, W).
+    Read with `block_outputs`, not a hook: the module may be shared by many sessions."""
+    with torch.inference_mode():
+        output = module.block_outputs(tensor, [block])[block]
+    maps = output[0, :count].float()
     low = maps.amin(dim=(1, 2), keepdim=True)
     high = maps.amax(dim=(1, 2), keepdim=True)
     return ((maps - low) / (high - low).clamp_min(1e-12)).numpy()

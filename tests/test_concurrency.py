@@ -1,0 +1,88 @@
+"""Shared state under many sessions at once: models that every session shares must stay
+read-only. Explanations (Grad-CAM, feature maps) of one session must not see another's photo."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import ImageOps
+
+import mobilenet_core as mc
+from mobilenet_core.predict import feature_maps, grad_cam, load_image, preprocess_image
+from mobilenet_core.registry import default_preprocess
+
+DATA = Path(__file__).parent / "data"
+THREADS = 16
+
+
+def sixteen_photos() -> list[torch.Tensor]:
+    """Sixteen different inputs made from the bundled photos: crops, mirrors and rotations."""
+    recipe = default_preprocess(128)
+    photos = [load_image(p) for p in sorted(DATA.iterdir()) if p.suffix in (".png", ".jpg")]
+    tensors = []
+    for i in range(THREADS):
+        photo = photos[i % len(photos)]
+        w, h = photo.size
+        cut = photo.crop((i * w // 40, i * h // 50, w - i * w // 60, h))
+        if i % 2:
+            cut = ImageOps.mirror(cut)
+        cut = cut.rotate(7 * i, expand=False) if i % 3 == 0 else cut
+        tensors.append(preprocess_image(cut, recipe)[0])
+    assert len({t.sum().item() for t in tensors}) == THREADS  # really sixteen different photos
+    return tensors
+
+
+def explain(module, tensor, block):
+    return grad_cam(module, tensor, class_index=7), feature_maps(module, tensor, block, count=8)
+
+
+def test_explanations_of_sixteen_sessions_at_once_equal_serial_bit_for_bit():
+    module = mc.build("v2", 0.5, 128)  # one module shared by all threads, as app/models shares it
+    block = "blocks.3.1"
+    tensors = sixteen_photos()
+    serial = [explain(module, t, block) for t in tensors]
+    barrier = threading.Barrier(THREADS)
+    results: list = [None] * THREADS
+    errors: list = []
+
+    def session(i: int) -> None:
+        try:
+            barrier.wait(timeout=60)
+            results[i] = [explain(module, tensors[i], block) for _ in range(3)]
+        except Exception as exc:  # reported below: a thread's exception would otherwise vanish
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors, errors[:3]
+    for i, runs in enumerate(results):
+        for cam, maps in runs:
+            assert np.array_equal(cam, serial[i][0]), f"session {i}: Grad-CAM differs from its serial run"
+            assert np.array_equal(maps, serial[i][1]), f"session {i}: feature maps differ from serial"
+    assert all(p.grad is None for p in module.parameters())
+    # no hook was left behind on the shared module
+    assert not any(m._forward_hooks or m._forward_pre_hooks for m in module.modules())
+
+
+def test_explanations_register_no_hook_on_the_shared_module():
+    module = mc.build("v3_small", 0.75, 96)
+    seen = []
+    original = torch.nn.Module.register_forward_hook
+
+    def spy(self, *args, **kwargs):
+        seen.append(type(self).__name__)
+        return original(self, *args, **kwargs)
+
+    torch.nn.Module.register_forward_hook = spy
+    try:
+        tensor = torch.randn(1, 3, 96, 96, generator=torch.Generator().manual_seed(0))
+        explain(module, tensor, "blocks.2.0")
+    finally:
+        torch.nn.Module.register_forward_hook = original
+    assert seen == []
