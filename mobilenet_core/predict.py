@@ -121,18 +121,37 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def resized_size(width: int, height: int, shorter: int) -> tuple[int, int]:
+    """(width, height) after resizing the shorter side to `shorter`, as torchvision's Resize(int)
+    does (and timm's eval transform, which calls it): the long side is truncated,
+    int(shorter * long / short), not rounded."""
+    if width <= height:
+        return shorter, int(shorter * height / width)
+    return int(shorter * width / height), shorter
+
+
+def center_crop_box(width: int, height: int, crop: int) -> tuple[int, int, int, int]:
+    """torchvision's CenterCrop offsets: int(round((size - crop) / 2)), Python's round (half to
+    even); a crop larger than the image reaches outside it (the outside is black)."""
+    left = int(round((width - crop) / 2.0))
+    top = int(round((height - crop) / 2.0))
+    return left, top, left + crop, top + crop
+
+
 def preprocess_image(image: Image.Image, recipe: Preprocess) -> tuple[torch.Tensor, Image.Image]:
-    """(normalised 1x3xHxW tensor, the RGB crop the network sees)."""
+    """(normalised 1x3xHxW tensor, the RGB crop the network sees): torchvision's and timm's eval
+    transform pixel for pixel (Resize of the shorter side, CenterCrop, ToTensor, Normalize),
+    held to tensors recorded from both in tests/test_preprocess.py."""
     resample = Image.Resampling.BICUBIC if recipe.interpolation == "bicubic" else Image.Resampling.BILINEAR
-    width, height = image.size
-    scale = recipe.resize / min(width, height)
-    resized = image.resize(
-        (max(recipe.crop, round(width * scale)), max(recipe.crop, round(height * scale))), resample
-    )
-    left = (resized.width - recipe.crop) // 2
-    top = (resized.height - recipe.crop) // 2
-    crop = resized.crop((left, top, left + recipe.crop, top + recipe.crop))
-    array = np.asarray(crop, dtype=np.float32) / 255.0
+    resized = image.resize(resized_size(*image.size, recipe.resize), resample)
+    box = center_crop_box(resized.width, resized.height, recipe.crop)
+    if box[0] < 0 or box[1] < 0:  # CenterCrop pads a smaller image with zeros, centred the same way
+        padded = Image.new("RGB", (max(resized.width, recipe.crop), max(resized.height, recipe.crop)))
+        pad_left, pad_top = (padded.width - resized.width) // 2, (padded.height - resized.height) // 2
+        padded.paste(resized, (pad_left, pad_top))
+        resized, box = padded, center_crop_box(padded.width, padded.height, recipe.crop)
+    crop = resized.crop(box)
+    array = np.asarray(crop, dtype=np.float32) / np.float32(255.0)
     array = (array - np.array(recipe.mean, dtype=np.float32)) / np.array(recipe.std, dtype=np.float32)
     return torch.from_numpy(array.transpose(2, 0, 1).copy()).unsqueeze(0), crop
 
