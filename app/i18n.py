@@ -374,6 +374,20 @@ STRINGS.update(
         ),
         "labcol_se": ("se", "SE se"),
         "labhelp_se": ("Squeeze-and-excitation on this block.", "该模块使用挤压-激励（SE）。"),
+        "lab_resolution_clamped": (
+            "{base} accepts {new} px at most: the lab counts at {new} px, not the selected {res} px.",
+            "{base} 最多接受 {new} 像素：设计实验室按 {new} 像素计算，而不是所选的 {res} 像素。",
+        ),
+        "labcol_pw_act": ("pw act", "逐点激活 pw act"),
+        "labhelp_pw_act": (
+            "Depthwise separable rows: an activation after the pointwise conv too (MobileNetV1). Off: a linear pointwise conv (V2, V3).",
+            "深度可分离卷积行：逐点卷积之后也加激活（MobileNetV1）。关闭：线性逐点卷积（V2、V3）。",
+        ),
+        "labcol_residual": ("residual", "残差 residual"),
+        "labhelp_residual": (
+            "Depthwise separable rows: add the input back when stride is 1 and the width is unchanged (V2, V3). MobileNetV1 has no residuals.",
+            "深度可分离卷积行：步长为 1 且宽度不变时把输入加回（V2、V3）。MobileNetV1 没有残差连接。",
+        ),
         "labcol_activation": ("activation", "激活函数 activation"),
         "labhelp_activation": (
             "relu, relu6, hswish…; empty = the generation's default.",

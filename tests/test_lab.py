@@ -32,6 +32,46 @@ def test_unedited_tables_reproduce_the_model_exactly(model):
     assert (report.params, report.macs) == (original.params, original.macs)
 
 
+@pytest.mark.parametrize("model", mc.list_models())
+def test_rows_round_trip_is_lossless_field_by_field(model):
+    """Totals can hide a lost field (V1 rows used to gain residuals and lose the pointwise ReLU
+    while the params matched): compare every spec of every stage."""
+    generation = mc.get_generation(model)
+    rebuilt = generation_from_rows(generation, generation_rows(generation))
+    assert len(rebuilt.stages) == len(generation.stages)
+    for s, (got, want) in enumerate(zip(rebuilt.stages, generation.stages)):
+        assert len(got) == len(want), f"stage {s}"
+        for i, (a, b) in enumerate(zip(got, want)):
+            assert a == b, f"{model} stage {s} block {i}: {a} != {b}"
+    # and through JSON, as a saved file or a link carries it
+    name, rows = from_json(to_json(model, generation_rows(generation)))
+    assert generation_from_rows(generation, rows).stages == generation.stages
+
+
+def test_v1_rows_keep_the_pointwise_relu_and_no_residual():
+    rows = generation_rows(mc.get_generation("v1"))
+    assert all(r["residual"] is False and r["pw_act"] is True for r in rows)
+    module = build_generation(generation_from_rows(mc.get_generation("v1"), rows), 1.0, 224)
+    block = module.blocks[3][1]
+    assert not block.has_skip and isinstance(block.act2, torch.nn.ReLU6)
+
+
+def test_activation_column_is_used_for_uib_and_fused_ib_rows():
+    base = mc.get_generation("v4_conv_medium")
+    rows = generation_rows(base)
+    kinds = {r["type"] for r in rows}
+    assert {"uib", "fused_ib"} <= kinds
+    for row in rows:
+        if row["type"] in ("uib", "fused_ib"):
+            row["activation"] = "hard_swish"
+    edited = generation_from_rows(base, rows)
+    module = build_generation(edited, 1.0, 224)
+    uib = next(b for stage in module.blocks for b in stage if type(b).__name__ == "UIBBlock")
+    assert isinstance(uib.pw_exp.act, torch.nn.Hardswish)
+    fused = next(b for stage in module.blocks for b in stage if type(b).__name__ == "FusedIBBlock")
+    assert isinstance(fused.act, torch.nn.Hardswish)
+
+
 def test_edited_spec_round_trips_through_json_and_a_link_and_builds():
     base = mc.get_generation("v4_conv_small")
     rows = generation_rows(base)
@@ -357,3 +397,24 @@ def test_lab_benchmark_measures_the_edited_network_and_each_block():
     assert all(t > 0 for t in time_share["y"])
     at.run()  # the result stays on screen for the same architecture
     assert any("Built:" in s.value for s in at.success)
+
+
+def test_lab_on_another_base_outside_its_resolution_range_does_not_crash():
+    # V4 Conv-L at 512 px selected, V2 (at most 448 px) as the lab's base
+    rows = generation_rows(mc.get_generation("v2"))
+    at = _lab({"model": "v4_conv_large", "resolution": "512", "lab": to_url_token("v2", rows)})
+    assert not at.exception
+    expected = count_generation(mc.get_generation("v2"), 1.0, 448)  # the nearest size V2 allows
+    assert at.metric[1].value == f"{expected.macs:,}"
+    assert any("448 px" in c.value for c in at.caption)
+
+
+def test_block_anatomy_of_a_lab_architecture_uses_the_lab_generations_base_resolution():
+    rows = generation_rows(mc.get_generation("v2"))
+    at = _lab({"model": "v4_conv_large", "resolution": "384", "lab": to_url_token("v2", rows)})
+    at.switch_page("views/anatomy.py").run()
+    at.radio[0].set_value("lab").run()
+    assert not at.exception
+    # rho = 384 / 224 (V2's base), not 384 / 384 (the selection's)
+    predicted = next(x.value for x in at.latex if r"\alpha^2 \rho^2 =" in x.value)
+    assert "1.71^2" in predicted, predicted

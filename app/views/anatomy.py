@@ -16,9 +16,11 @@ from mobilenet_core.anatomy import (
 )
 from mobilenet_core.api import count_generation
 from mobilenet_core.graph import block_diagram, bottleneck_diagram, standard_conv_diagram
+from mobilenet_core.specs.width import nearest_resolution
 
 sel = current_selection()
 generation, report = sel.generation, report_for(sel)
+resolution = sel.resolution
 lab = lab_generation()
 if lab is not None:
     # no widget key: the choice is kept in "anatomy_source" across pages (the lab's button sets it)
@@ -31,7 +33,9 @@ if lab is not None:
     st.session_state["anatomy_source"] = source
     if source == "lab":
         try:
-            generation, report = lab, count_generation(lab, sel.alpha, sel.resolution)
+            # a lab built on another model counts at the nearest size its own base accepts
+            resolution = nearest_resolution(lab, sel.resolution)
+            generation, report = lab, count_generation(lab, sel.alpha, resolution)
         except mc.ConfigError as exc:
             st.warning(t("anatomy_lab_unusable", error=str(exc)))
             generation = sel.generation
@@ -77,7 +81,7 @@ with right:
         graph_downloads(other, stem + "bottleneck", key="anatomy_other_dl")
     elif block.kind == "uib":
         st.markdown(f"**{t('uib_variants')}**")
-        rows = uib_variants_of(generation, sel.alpha, sel.resolution, block.name)
+        rows = uib_variants_of(generation, sel.alpha, resolution, block.name)
         st.table(
             {
                 t("col_variant"): [r.variant + (" ◀" if r.variant == block.variant else "") for r in rows],
@@ -121,7 +125,7 @@ if block.kind == "ds":
     st.caption(f"{terms[3].value:,.0f} / {terms[0].value:,.0f} = {ratio:.4f}")
 
 st.markdown(f"### {t('scaling')}")
-reference = count_generation(generation, 1.0, sel.base)
+reference = count_generation(generation, 1.0, generation.base_resolution)  # rho of the shown generation
 for term in scaling_terms(report, reference):
     st.markdown(f"**{t('cost_' + term.key)}**")
     st.latex(f"{term.formula} = {term.substituted} = {term.value:.4f}")

@@ -26,6 +26,7 @@ from mobilenet_core.specs.custom import (
     to_json,
     to_url_token,
 )
+from mobilenet_core.specs.width import nearest_resolution
 from mobilenet_core.sweep import median_latency_ms
 
 sel = current_selection()
@@ -84,7 +85,7 @@ def column(name: str):
         )
     if name == "activation":
         return st.column_config.SelectboxColumn(label, help=help_text, options=[a.value for a in Activation])
-    if name == "se":
+    if name in ("se", "pw_act", "residual"):
         return st.column_config.CheckboxColumn(label, help=help_text)
     if name == "repeats":
         return st.column_config.NumberColumn(
@@ -110,31 +111,36 @@ edited = st.data_editor(
 )  # fmt: skip
 rows = [{k: (None if pd.isna(v) else v) for k, v in record.items()} for record in edited.to_dict("records")]
 
+# the lab counts at the selection's size when its base accepts it (V2 stops at 448 px when
+# V4 Conv-L at 512 px is selected), else at the nearest size the base accepts
+resolution = nearest_resolution(base, sel.resolution)
+if resolution != sel.resolution:
+    st.caption(t("lab_resolution_clamped", res=sel.resolution, new=resolution, base=base.title))
 error = None
 try:
     generation = generation_from_rows(base, rows)
-    report = count_generation(generation, sel.alpha, sel.resolution)
+    report = count_generation(generation, sel.alpha, resolution)
     check_resolution(report, rows)
     st.session_state["lab_valid"] = rows
 except mc.ConfigError as exc:
     error = str(exc)
     st.error(t("lab_invalid", error=error))
     generation = generation_from_rows(base, st.session_state["lab_valid"])
-    report = count_generation(generation, sel.alpha, sel.resolution)
+    report = count_generation(generation, sel.alpha, resolution)
 
 valid_rows = st.session_state["lab_valid"]
-reference = mc.count(base.name, sel.alpha, sel.resolution)
+reference = mc.count(base.name, sel.alpha, resolution)
 metric_cols = st.columns(3)
 metric_cols[0].metric(
     t("params"), exact(report.params), f"{report.params - reference.params:+,}", delta_color="off"
 )
 metric_cols[1].metric(t("macs"), exact(report.macs), f"{report.macs - reference.macs:+,}", delta_color="off")
 metric_cols[2].metric(t("lab_blocks"), f"{len(report.blocks) - 2} · {len(valid_rows)} {t('lab_rows')}")
-st.caption(t("lab_against", model=base.title, alpha=sel.alpha, res=sel.resolution)
+st.caption(t("lab_against", model=base.title, alpha=sel.alpha, res=resolution)
            + (" · " + t("lab_showing_valid") if error else ""))  # fmt: skip
 
 dot = layer_graph(
-    report, title=f"{generation.title} · α {sel.alpha:g} · {sel.resolution} px", words=graph_words()
+    report, title=f"{generation.title} · α {sel.alpha:g} · {resolution} px", words=graph_words()
 )
 show_graph(dot)
 graph_downloads(dot, f"custom_{base.name}_graph", key="lab_graph")
@@ -165,12 +171,12 @@ if len(token) <= 1800:
 else:
     share_cols[1].caption(t("lab_too_long"))
 
-bench_key = (token, sel.alpha, sel.resolution)
+bench_key = (token, sel.alpha, resolution)
 if st.button(t("lab_benchmark"), key="lab_benchmark"):
     with st.spinner(t("lab_benchmarking")):
-        module = build_generation(generation, sel.alpha, sel.resolution)
+        module = build_generation(generation, sel.alpha, resolution)
         runner = FastModel(module)
-        latency = median_latency_ms(runner, sel.resolution, runs=10, warmup=1)
+        latency = median_latency_ms(runner, resolution, runs=10, warmup=1)
         per_block = measure_layer_times(module, report, runs=10, warmup=2).by_block(report)
         # plain values only: the session keeps them, never the module
         st.session_state["lab_bench"] = {

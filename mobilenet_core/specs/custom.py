@@ -23,7 +23,7 @@ from .blocks import (
 
 BLOCK_TYPES = ("conv", "ds", "ir", "fused_ib", "uib", "mqa")
 COLUMNS = ("stage", "type", "repeats", "out", "expand", "kernel", "start", "mid", "stride", "se",
-           "activation", "heads", "key_dim", "kv_stride")  # fmt: skip
+           "activation", "pw_act", "residual", "heads", "key_dim", "kv_stride")  # fmt: skip
 MAX_REPEATS = 32
 FORMAT = "mobilenet-explorer/architecture@1"
 
@@ -51,7 +51,8 @@ def generation_rows(generation: Generation) -> list[dict]:
             if isinstance(spec, ConvBlock):
                 row.update(kernel=spec.kernel)
             elif isinstance(spec, DepthwiseSeparable):
-                row.update(kernel=spec.kernel, se=spec.se)
+                row.update(kernel=spec.kernel, se=spec.se, pw_act=spec.pointwise_activation,
+                           residual=spec.residual)  # fmt: skip
             elif isinstance(spec, InvertedResidual):
                 row.update(kernel=spec.kernel, expand=spec.expand_ratio, se=spec.se)
             elif isinstance(spec, FusedIB):
@@ -92,6 +93,15 @@ def _kernel(row, column, index, allow_zero=False):
     return k
 
 
+def _flag(row: dict, column: str, default: bool) -> bool:
+    value = row.get(column)
+    if value is None or value == "" or (isinstance(value, float) and value != value):
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
 def spec_from_row(row: dict, index: int):
     kind = row.get("type")
     if kind not in BLOCK_TYPES:
@@ -105,12 +115,15 @@ def spec_from_row(row: dict, index: int):
         except ValueError:
             names = ", ".join(a.value for a in Activation)
             raise ConfigError(f"row {index}: activation must be one of {names}, got {activation!r}") from None
-    se = bool(row.get("se")) if row.get("se") not in (None, "") else False
+    se = _flag(row, "se", False)
     if kind == "conv":
         return ConvBlock(out=out, kernel=_kernel(row, "kernel", index), stride=stride, activation=activation)
     if kind == "ds":
+        # V1's block: pw_act (activation after the pointwise conv) and no residual; an old file
+        # without these columns gets V2 / V3's block, as before they existed
         return DepthwiseSeparable(out=out, kernel=_kernel(row, "kernel", index), stride=stride, se=se,
-                                  activation=activation)  # fmt: skip
+                                  pointwise_activation=_flag(row, "pw_act", False),
+                                  residual=_flag(row, "residual", True), activation=activation)  # fmt: skip
     if kind == "ir":
         expand = _number(row, "expand", index, float, 1.0, 16.0)
         kernel = _kernel(row, "kernel", index)
@@ -118,7 +131,8 @@ def spec_from_row(row: dict, index: int):
                                 activation=activation)  # fmt: skip
     if kind == "fused_ib":
         expand = _number(row, "expand", index, float, 1.0, 16.0)
-        return FusedIB(out=out, expand_ratio=expand, kernel=_kernel(row, "kernel", index), stride=stride)
+        return FusedIB(out=out, expand_ratio=expand, kernel=_kernel(row, "kernel", index), stride=stride,
+                       activation=activation)  # fmt: skip
     if kind == "uib":
         expand = _number(row, "expand", index, float, 1.0, 16.0)
         start, mid = _kernel(row, "start", index, True), _kernel(row, "mid", index, True)
@@ -126,7 +140,7 @@ def spec_from_row(row: dict, index: int):
             raise ConfigError(
                 f"row {index}: a stride-2 UIB needs a start or middle depthwise to carry the stride"
             )
-        return UIB(out=out, expand_ratio=expand, start=start, mid=mid, stride=stride)
+        return UIB(out=out, expand_ratio=expand, start=start, mid=mid, stride=stride, activation=activation)
     if stride != 1:
         raise ConfigError(f"row {index}: Mobile MQA keeps the resolution (stride 1)")
     return MobileMQA(out=out, heads=_number(row, "heads", index, low=1, high=32),

@@ -46,6 +46,18 @@ class Config:
     resolution: int
 
 
+def resolution_range(generation: Generation) -> tuple[int, int]:
+    """The input sizes a generation accepts: RESOLUTION_MIN to twice its base resolution."""
+    return RESOLUTION_MIN, 2 * generation.base_resolution
+
+
+def nearest_resolution(generation: Generation, resolution: int) -> int:
+    """`resolution` brought into the generation's range (for a view that follows a selection made
+    for another model, such as the design lab on another base)."""
+    low, high = resolution_range(generation)
+    return min(max(int(resolution), low), high)
+
+
 def resolve_config(
     generation: Generation,
     alpha: float = 1.0,
@@ -61,7 +73,7 @@ def resolve_config(
     if not math.isfinite(alpha) or not ALPHA_MIN <= alpha <= ALPHA_MAX:
         raise ConfigError(f"alpha must be between {ALPHA_MIN} and {ALPHA_MAX}, got {alpha}")
     base = generation.base_resolution
-    max_resolution = 2 * base
+    max_resolution = resolution_range(generation)[1]
     if resolution is not None and rho is not None:
         raise ConfigError("give either resolution or rho, not both")
     if rho is not None:
