@@ -148,6 +148,42 @@ def _weights(args) -> int:
     return 0
 
 
+def _latency(args, parser) -> int:
+    from .latency import DEVICE_NAMES, estimate_latency, get_device, paper_devices
+
+    if args.list_devices:
+        for device in paper_devices().values():
+            print(
+                f"{device.name:<15} {device.title:<24} {device.precision:<7} ridge {device.ridge_point:6.1f} "
+                f"MACs/byte  {device.peak_macs_per_s / 1e9:8.1f} GMAC/s  {device.bytes_per_s / 1e9:6.2f} GB/s"
+            )
+            print(f"{'':<15} {device.source}; {device.calibration}")
+        print(
+            f"{'host':<15} {'this machine':<24} float32 measured when asked for (peak compute and bandwidth)"
+        )
+        return 0
+    if not args.model:
+        parser.error("give a model (or --list-devices)")
+    if args.device not in DEVICE_NAMES:
+        raise MobileNetError(f"unknown device {args.device!r}; choose one of {', '.join(DEVICE_NAMES)}")
+    report = count(args.model, args.alpha, args.resolution, args.rho)
+    estimate = estimate_latency(report, get_device(args.device))
+    if args.json:
+        print(json.dumps(estimate.to_dict(), indent=1))
+        return 0
+    d = estimate.device
+    print(
+        f"{get_generation(report.model).title}, alpha {report.alpha:g}, {report.resolution} px on {d.title} "
+        f"({d.precision}, ridge point {d.ridge_point:.1f} MACs/byte)"
+    )
+    print(f"{'layer':<34} {'kind':<9} {'MACs':>13} {'bytes':>11} {'ms':>9}  bound")
+    for x in estimate.layers:
+        print(f"{x.name:<34} {x.kind:<9} {x.macs:>13,} {x.bytes:>11,} {x.ms:>9.4f}  {x.bound}")
+    print(f"estimated {estimate.ms:.3f} ms; {estimate.memory_bound_share:.0%} of it in memory-bound layers")
+    print(f"device: {d.source}" + (f"; {d.calibration}" if d.calibration else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from .errors import MobileNetError as _Error
 
@@ -199,6 +235,15 @@ def _main(argv: list[str] | None = None) -> int:
     imported = weights_sub.add_parser("import", help="put a checkpoint file you have into the cache")
     imported.add_argument("file")
     imported.add_argument("--name", help="registry name; found automatically when omitted")
+    latency = sub.add_parser("latency", help="estimated latency on a device (the V4 paper's roofline model)")
+    latency.add_argument("model", nargs="?", help="one of: " + ", ".join(list_models()))
+    latency.add_argument("--alpha", type=float, default=1.0)
+    latency_size = latency.add_mutually_exclusive_group()
+    latency_size.add_argument("--resolution", type=int)
+    latency_size.add_argument("--rho", type=float)
+    latency.add_argument("--device", default="pixel6_cpu", help="a name from --list-devices")
+    latency.add_argument("--json", action="store_true")
+    latency.add_argument("--list-devices", action="store_true", help="the device profiles and their sources")
     args = parser.parse_args(argv)
     if args.command == "predict":
         return _predict(args)
@@ -207,16 +252,14 @@ def _main(argv: list[str] | None = None) -> int:
     if args.command == "weights":
         return _weights(args)
 
-    try:
-        if args.command == "list":
-            for name in list_models():
-                g = get_generation(name)
-                print(f"{name:<18} {g.title:<22} base {g.base_resolution} px  {g.paper}")
-            return 0
-        report = count(args.model, args.alpha, args.resolution, args.rho)
-    except MobileNetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.command == "latency":
+        return _latency(args, latency)
+    if args.command == "list":
+        for name in list_models():
+            g = get_generation(name)
+            print(f"{name:<18} {g.title:<22} base {g.base_resolution} px  {g.paper}")
+        return 0
+    report = count(args.model, args.alpha, args.resolution, args.rho)  # errors: main() says them
     if args.json:
         print(json.dumps(report.to_dict(layers=args.layers), indent=1))
     else:

@@ -24,10 +24,12 @@ BYTES = 4  # float32
 
 @dataclass(frozen=True)
 class MachinePeaks:
-    flops_per_s: float  # measured: a large float32 matrix multiply
-    bytes_per_s: float  # measured: a large tensor copy (read + write)
+    flops_per_s: float  # measured: the fastest of the kernels in `kernels`
+    bytes_per_s: float  # measured: the fastest tensor copy (read + write) over several sizes
     threads: int
     method: str
+    kernels: tuple[tuple[str, float], ...] = ()  # (kernel, FLOP/s) as measured, for the page
+    copies: tuple[tuple[int, float], ...] = ()  # (bytes copied, bytes/s)
 
     @property
     def ridge(self) -> float:
@@ -35,34 +37,90 @@ class MachinePeaks:
         return self.flops_per_s / self.bytes_per_s
 
 
+def _best_rate(run, work: float, seconds: float) -> float:
+    """work / time of the fastest of repeated calls of `run` within about `seconds`."""
+    run()  # warm-up: first calls allocate and pick kernels
+    best = 0.0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        run()
+        best = max(best, work / (time.perf_counter() - start))
+    return best
+
+
+def _onnxruntime_kernels(threads: int) -> dict[str, tuple[object, float]]:
+    """ONNX Runtime's GEMM and 1x1 convolution, the kernels our fast path spends its time in:
+    {name: (callable, FLOPs per call)}. Empty when onnxruntime is missing."""
+    try:
+        import numpy as np
+        import onnx
+        import onnxruntime
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:
+        return {}
+    rng = np.random.default_rng(0)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+
+    def session(node, inputs, output, initializers):
+        graph = helper.make_graph([node], "peak", inputs, [output], initializers)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        return onnxruntime.InferenceSession(model.SerializeToString(), options,
+                                            providers=["CPUExecutionProvider"])  # fmt: skip
+
+    n = 1024
+    b = numpy_helper.from_array(rng.standard_normal((n, n), dtype=np.float32), "b")
+    gemm = session(helper.make_node("MatMul", ["a", "b"], ["y"]),
+                   [helper.make_tensor_value_info("a", TensorProto.FLOAT, [n, n])],
+                   helper.make_tensor_value_info("y", TensorProto.FLOAT, [n, n]), [b])  # fmt: skip
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    c, hw = 512, 28  # a 1x1 conv the size of V2's / V4's late stages, batch 1
+    w = numpy_helper.from_array(rng.standard_normal((c, c, 1, 1), dtype=np.float32), "w")
+    conv = session(helper.make_node("Conv", ["x", "w"], ["y"]),
+                   [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, c, hw, hw])],
+                   helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, c, hw, hw]), [w])  # fmt: skip
+    x = rng.standard_normal((1, c, hw, hw), dtype=np.float32)
+    del onnx
+    return {
+        f"onnxruntime {onnxruntime.__version__} MatMul {n}x{n}": (lambda: gemm.run(None, {"a": a}), 2 * n**3),
+        f"onnxruntime 1x1 Conv {c}->{c} at {hw}x{hw}": (
+            lambda: conv.run(None, {"x": x}),
+            2 * c * c * hw * hw,
+        ),
+    }
+
+
 def measure_peaks(seconds: float = 0.5, threads: int | None = None) -> MachinePeaks:
-    """Short micro-benchmarks of this CPU: 1024x1024 float32 matmuls for compute, 64 MiB copies
-    for bandwidth, best of repeated runs within about `seconds` each."""
+    """Short micro-benchmarks of this CPU. Compute: the fastest of torch's 1024x1024 float32
+    matmul and ONNX Runtime's MatMul and 1x1 Conv (the kernels our inference runs), so that no
+    layer we run sits above the roof. Bandwidth: the fastest tensor copy over sizes from 1 MiB
+    (caches) to 64 MiB (main memory), counted as read + write; feature maps of batch-1
+    inference live in caches as often as in main memory. About `seconds` per kernel and size."""
     threads = threads or torch.get_num_threads()
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         n = 1024
         a, b = torch.randn(n, n), torch.randn(n, n)
-        best_flops = 0.0
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            start = time.perf_counter()
-            torch.mm(a, b)
-            best_flops = max(best_flops, 2 * n**3 / (time.perf_counter() - start))
-        src = torch.empty(16 * 2**20)  # 64 MiB of float32
-        dst = torch.empty_like(src)
-        best_bw = 0.0
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            start = time.perf_counter()
-            dst.copy_(src)
-            best_bw = max(best_bw, 2 * src.numel() * BYTES / (time.perf_counter() - start))
+        kernels = {f"torch {torch.__version__} matmul {n}x{n}": (lambda: torch.mm(a, b), 2 * n**3)}
+        kernels.update(_onnxruntime_kernels(threads))
+        rates = tuple((name, _best_rate(run, work, seconds)) for name, (run, work) in kernels.items())
+        copies = []
+        for mib in (1, 4, 16, 64):
+            src = torch.empty(mib * 2**20 // BYTES)
+            dst = torch.empty_like(src)
+            copies.append((mib * 2**20, _best_rate(lambda s=src, d=dst: d.copy_(s), 2 * mib * 2**20,
+                                                   seconds / 2)))  # fmt: skip
     finally:
         torch.set_num_threads(previous)
-    method = (f"best of repeated 1024x1024 float32 matmuls (FLOP/s) and 64 MiB tensor copies counted as "
-              f"read + write (bytes/s), {threads} threads, torch {torch.__version__}")  # fmt: skip
-    return MachinePeaks(best_flops, best_bw, threads, method)
+    best_kernel, best_flops = max(rates, key=lambda r: r[1])
+    best_size, best_bw = max(copies, key=lambda c: c[1])
+    method = (f"compute: fastest of {', '.join(name for name, _ in rates)} (best: {best_kernel}); "
+              f"bandwidth: fastest float32 copy of 1-64 MiB counted as read + write (best at "
+              f"{best_size >> 20} MiB); {threads} threads")  # fmt: skip
+    return MachinePeaks(best_flops, best_bw, threads, method, rates, tuple(copies))
 
 
 @dataclass(frozen=True)
@@ -172,22 +230,17 @@ def measure_layer_times(module: torch.nn.Module, report: CountReport, runs: int 
 
 def roofline_points(report: CountReport, peaks: MachinePeaks, measured: LayerTimes | None = None
                     ) -> list[RooflinePoint]:  # fmt: skip
-    """One point per conv / linear / attention layer with MACs (with its measured time if given)."""
+    """One point per conv / linear / attention layer with MACs (with its measured time if given):
+    the bytes it moves (float32) as `latency.layer_traffic` counts them for every device."""
+    from .latency import traffic
+
     points = []
-    for layer in report.layers:
-        if not layer.macs:
-            continue
-        flops = 2 * layer.macs
-        in_h, in_w = layer.out_height * layer.stride, layer.out_width * layer.stride
-        if layer.kind == "attention":  # q (N x h d) or scores (h x N x M), and the output
-            moved = BYTES * (layer.in_channels * in_h * in_w + layer.activations)
-        else:
-            weights = layer.params - layer.norm_params - layer.bias_params
-            inputs = layer.in_channels * (in_h * in_w if layer.kind != "linear" else 1)
-            moved = BYTES * (inputs + weights + layer.activations)
+    for t in traffic(report):
+        flops = 2 * t.macs
+        moved = BYTES * (t.weight_values + t.activation_values)
         compute_s, memory_s = flops / peaks.flops_per_s, moved / peaks.bytes_per_s
-        points.append(RooflinePoint(layer.name, layer.kind, flops, moved, flops / moved,
+        points.append(RooflinePoint(t.name, t.kind, flops, moved, flops / moved,
                                     1e3 * max(compute_s, memory_s),
                                     "memory" if memory_s > compute_s else "compute",
-                                    measured.ms.get(layer.name) if measured else None))  # fmt: skip
+                                    measured.ms.get(t.name) if measured else None))  # fmt: skip
     return points
