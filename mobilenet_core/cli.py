@@ -148,6 +148,33 @@ def _weights(args) -> int:
     return 0
 
 
+def _quantize(args) -> int:
+    from pathlib import Path
+
+    from .api import build
+    from .predict import load_image, preprocess_image
+    from .quantize import quantize_onnx
+    from .registry import default_preprocess
+
+    module = build(args.model, args.alpha, args.resolution, args.rho)
+    if args.checkpoint:
+        from .weights import load_checkpoint
+
+        load_checkpoint(module, args.checkpoint)
+    calibration = None
+    if args.calibration:
+        recipe = default_preprocess(module.resolution)
+        calibration = [preprocess_image(load_image(path), recipe)[0] for path in args.calibration]
+    data = quantize_onnx(module, calibration)
+    Path(args.onnx).write_bytes(data)
+    source = f"{len(calibration)} photos" if calibration else "the bundled sample photos"
+    print(
+        f"wrote {args.onnx} ({module.model_name}, alpha {module.alpha:g}, {module.resolution} px, INT8, "
+        f"calibrated on {source}, {len(data) / 2**20:.1f} MiB)"
+    )
+    return 0
+
+
 def _latency(args, parser) -> int:
     from .latency import DEVICE_NAMES, estimate_latency, get_device, paper_devices
 
@@ -235,6 +262,20 @@ def _main(argv: list[str] | None = None) -> int:
     imported = weights_sub.add_parser("import", help="put a checkpoint file you have into the cache")
     imported.add_argument("file")
     imported.add_argument("--name", help="registry name; found automatically when omitted")
+    quantize = sub.add_parser("quantize", help="INT8 ONNX model (static, per-channel, ONNX Runtime)")
+    quantize.add_argument("model", help="one of: " + ", ".join(list_models()))
+    quantize.add_argument("--alpha", type=float, default=1.0)
+    quantize_size = quantize.add_mutually_exclusive_group()
+    quantize_size.add_argument("--resolution", type=int)
+    quantize_size.add_argument("--rho", type=float)
+    quantize.add_argument("--checkpoint", help="weights to quantize (default: the seeded untrained network)")
+    quantize.add_argument(
+        "--calibration",
+        nargs="+",
+        metavar="IMAGE",
+        help="photos to calibrate activation ranges on (default: the bundled samples)",
+    )
+    quantize.add_argument("--onnx", required=True, help="output file")
     latency = sub.add_parser("latency", help="estimated latency on a device (the V4 paper's roofline model)")
     latency.add_argument("model", nargs="?", help="one of: " + ", ".join(list_models()))
     latency.add_argument("--alpha", type=float, default=1.0)
@@ -254,6 +295,8 @@ def _main(argv: list[str] | None = None) -> int:
 
     if args.command == "latency":
         return _latency(args, latency)
+    if args.command == "quantize":
+        return _quantize(args)
     if args.command == "list":
         for name in list_models():
             g = get_generation(name)
