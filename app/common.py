@@ -148,3 +148,32 @@ def graph_downloads(dot: str, stem: str, key: str) -> None:
 
 def file_stem(sel: Selection, what: str) -> str:
     return f"{sel.model}_a{sel.alpha:g}_r{sel.resolution}_{what}"
+
+
+def device_picker(key: str, host=None, custom: bool = True, container=None):
+    """A device for the roofline latency model: the V4 paper's four INT8 devices, this machine
+    (when `host` is given) and, with `custom`, one the user describes. Returns a DeviceProfile,
+    or None when the custom numbers are not usable (the message is shown)."""
+    from mobilenet_core.latency import custom_device, paper_devices
+
+    where = container or st
+    devices = dict(paper_devices())
+    if host is not None:
+        devices["host"] = host
+    names = [*devices, *(["custom"] if custom else [])]
+    labels = {n: (t("device_custom") if n == "custom" else t("device_host") if n == "host" else
+                  f"{devices[n].title} ({devices[n].precision.upper()})") for n in names}  # fmt: skip
+    choice = where.selectbox(t("device"), names, key=key, format_func=labels.get)
+    if choice != "custom":
+        return devices[choice]
+    cols = where.columns(3)
+    peak = cols[0].number_input(t("custom_peak"), 0.01, 1e6, 100.0, key=f"{key}_peak")
+    bandwidth = cols[1].number_input(t("custom_bandwidth"), 0.01, 1e5, 5.0, key=f"{key}_bw")
+    precision = cols[2].selectbox(t("precision"), ["int8", "float16", "float32"], key=f"{key}_precision")
+    try:
+        return custom_device(
+            t("device_custom"), precision, peak_macs_per_s=peak * 1e9, bytes_per_s=bandwidth * 1e9
+        )
+    except mc.ConfigError as exc:
+        where.error(str(exc))
+        return None

@@ -522,6 +522,53 @@ STRINGS.update(
             "Measured: {method}. The layers add up to {layers:.1f} ms of a {forward:.1f} ms pass ({coverage:.0%}); the rest is activations outside the layers, residual adds, pooling and the hooks themselves.",
             "实测方法：{method}。各层合计 {layers:.1f} 毫秒，整次前向 {forward:.1f} 毫秒（{coverage:.0%}）；其余为层外的激活、残差相加、池化以及计时钩子本身。",
         ),
+        # device latency (the V4 paper's roofline model on phones)
+        "device_latency": ("Estimated latency on a device", "在设备上的估计延迟"),
+        "device_latency_intro": (
+            "The MobileNetV4 paper's roofline model (arXiv:2404.10518, Eq. 1): each layer takes max(MACs / peak MACs per second, bytes / bandwidth), bytes = its weights and its input and output at the device's precision. Which layers are memory-bound depends on the device's ridge point (peak MACs / bandwidth).",
+            "MobileNetV4 论文的屋顶线模型（arXiv:2404.10518，式 1）：每层耗时 = max(MACs / 每秒峰值 MACs, 字节数 / 带宽)，字节数为该层权重及输入、输出在设备精度下的大小。哪些层受内存限制取决于设备的脊点（峰值 MACs / 带宽）。",
+        ),
+        "device": ("Device", "设备"),
+        "device_custom": ("a device you describe", "自定义设备"),
+        "device_host": ("this machine (measured, float32)", "本机（实测，float32）"),
+        "custom_peak": ("peak compute (G MAC/s)", "峰值算力（G MAC/s）"),
+        "custom_bandwidth": ("memory bandwidth (GB/s)", "内存带宽（GB/s）"),
+        "precision": ("precision", "精度"),
+        "estimated_ms": ("estimated latency", "估计延迟"),
+        "ridge_macs": ("ridge point", "脊点"),
+        "memory_bound_time": ("time in memory-bound layers", "受内存限制层的时间"),
+        "paper_measured": ("measured in the paper", "论文实测"),
+        "not_in_paper": ("not measured in the paper", "论文未测"),
+        "paper_failed": ("the paper: does not run on this device", "论文：无法在该设备上运行"),
+        "device_block_chart": ("Estimated time per block on {device}", "各模块在 {device} 上的估计时间"),
+        "compute_bound_ms": ("compute-bound layers (ms)", "受算力限制的层（毫秒）"),
+        "memory_bound_ms": ("memory-bound layers (ms)", "受内存限制的层（毫秒）"),
+        "all_devices": ("This configuration on every device of the paper", "当前配置在论文各设备上的表现"),
+        "estimate_vs_paper": ("estimate / measured", "估计 / 实测"),
+        "device_source": ("Device: {source}. {calibration}", "设备来源：{source}。{calibration}"),
+        "device_model_note": (
+            "A model, not a measurement: it leaves out fixed per-layer overheads, caches and the kernels' own efficiency. On the paper's CPUs it lands within about 20 % of the measured latencies; on the EdgeTPU and the DSP it is off by up to 2x for small models (see README).",
+            "这是模型而非实测：未计入每层的固定开销、缓存以及内核本身的效率。在论文的 CPU 上与实测相差约 20% 以内；在 EdgeTPU 和 DSP 上，小模型可相差至 2 倍（见 README）。",
+        ),
+        "color_by": ("Colour the blocks by", "模块着色依据"),
+        "color_block_type": ("block type", "模块类型"),
+        "color_time": ("estimated time on a device", "设备上的估计时间"),
+        "est_on": ("est. ms on {device}", "{device} 估计毫秒"),
+        "compare_latency_note": (
+            "Estimated latencies: the V4 paper's roofline model on its INT8 devices (ridge points from its Table 16, scale calibrated on MobileNetV2's measured latency, Table 6); in brackets, the paper's measurement where it has one.",
+            "估计延迟：V4 论文的屋顶线模型，使用其 INT8 设备（脊点取自表 16，绝对尺度按 MobileNetV2 的实测延迟校准，表 6）；括号内为论文实测值（如有）。",
+        ),
+        "use_int8": ("INT8 (quantized)", "INT8（量化）"),
+        "int8_help": (
+            "Run an 8-bit integer copy of the network: weights per channel, activations calibrated on the bundled sample photos, with ONNX Runtime's quantization tools. Usually faster on CPUs; the classes can differ slightly from the float network.",
+            "运行网络的 8 位整数副本：权重逐通道量化，激活范围在内置示例照片上校准（ONNX Runtime 量化工具）。在 CPU 上通常更快；类别可能与浮点网络略有不同。",
+        ),
+        "quantizing": ("Quantizing the network to INT8…", "正在把网络量化为 INT8……"),
+        "int8_caption": (
+            "INT8: static quantization, per-channel weights, activations calibrated on the bundled photos; the first conv and the classifier stay float. The latency in the chart is the INT8 network's.",
+            "INT8：静态量化，权重逐通道，激活在内置照片上校准；第一层卷积和分类器保持浮点。图中的延迟为 INT8 网络的延迟。",
+        ),
+        "sweep_estimated": ("estimated latency on a device (ms)", "设备上的估计延迟（毫秒）"),
     }
 )
 
@@ -549,6 +596,8 @@ GRAPH_WORDS_ZH = {
     "reduce": "压缩",
     "expand": "扩展",
     "then_relu": "后接 ReLU",
+    "of_time": "的时间",
+    "time_legend": "估计时间占比",
 }
 
 

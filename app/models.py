@@ -36,6 +36,15 @@ def untrained_model(model: str, alpha: float, resolution: int):
                            lambda: _with_fast(mc.build(model, alpha, resolution)))  # fmt: skip
 
 
+def int8_runner(source: tuple, module):
+    """The INT8 runner (mobilenet_core.quantize.Int8Model, calibrated on the bundled photos) of a
+    shared model: `source` is ("pretrained", name) or ("untrained", model, alpha, resolution).
+    Quantizing takes a second or two; the runner is cached and shared like the float one."""
+    from mobilenet_core.quantize import Int8Model
+
+    return MODEL_CACHE.get(("int8", *source), lambda: Int8Model(module))
+
+
 def pretrained_model(name: str):
     """(eager module, fast runner) with a published checkpoint already in the cache."""
 

@@ -62,6 +62,8 @@ WORDS = {
     "reduce": "reduce",
     "expand": "expand",
     "then_relu": "then ReLU",
+    "of_time": "of the time",
+    "time_legend": "share of the estimated time",
 }
 TEXT = "#111111"
 EDGE = "#555555"
@@ -187,11 +189,14 @@ def layer_graph(
     expand: Iterable[str] | str = (),
     legend: bool = True,
     words: dict | None = None,
+    time_share: dict[str, float] | None = None,
 ) -> str:
     """The network as DOT: one column per stage (left to right), one node per block.
 
     fold: runs of identical blocks become one "× n" node.
     expand: "all", or names of blocks drawn at layer level (a cluster of their layers).
+    time_share: block name -> share of the (estimated) time; when given, blocks are coloured
+    by it (white to red) and labelled with it, instead of by block type.
     """
     w = {**WORDS, **(words or {})}
     expand_all = expand == "all"
@@ -235,10 +240,13 @@ def layer_graph(
                 entry, exit_ = _emit_expanded_block(lines, b, w)
             else:
                 node = _node_id(b.name)
-                lines.append(
-                    f"    {node} [label={_block_label(f, w)}, "
-                    f'fillcolor="{BLOCK_COLORS.get(b.variant, "#dddddd")}"];'
-                )
+                label, fill = _block_label(f, w), BLOCK_COLORS.get(b.variant, "#dddddd")
+                if time_share is not None:
+                    share = sum(time_share.get(n, 0.0) for n in f.names)
+                    fill = heat_color(share, max(time_share.values(), default=0.0))
+                    row = f"<tr><td><b>{share:.1%} {escape(w['of_time'])}</b></td></tr>"
+                    label = label.replace("</table>>", row + "</table>>")
+                lines.append(f'    {node} [label={label}, fillcolor="{fill}"];')
                 entry = exit_ = node
             stage_entry = stage_entry or entry
             # an edge into a new column goes back up to its top: it must not pull the
@@ -253,10 +261,38 @@ def layer_graph(
     # invisible edges keep the columns in order, left to right
     for a, b in zip(column_heads, column_heads[1:]):
         lines.append(f"  {a} -> {b} [style=invis, weight=0];")
-    if legend:
+    if legend and time_share is not None:
+        lines.extend(_heat_legend(max(time_share.values(), default=0.0), w))
+    elif legend:
         lines.extend(_legend(used_variants, w))
     lines.append("}")
     return "\n".join(lines)
+
+
+HEAT = ("#ffffff", "#fee0d2", "#fcbba1", "#fc9272", "#fb6a4a")  # white to red; dark text stays legible
+
+
+def heat_color(share: float, top: float) -> str:
+    """The fill for a block taking `share` of the time, `top` being the largest block's share."""
+    if top <= 0:
+        return HEAT[0]
+    return HEAT[min(len(HEAT) - 1, int(len(HEAT) * share / top))] if share < top else HEAT[-1]
+
+
+def _heat_legend(top: float, w: dict) -> list[str]:
+    lines = [
+        "  subgraph cluster_legend {",
+        f'    label="{escape(w["time_legend"])}"; style="rounded"; color="#bbbbbb"; fontsize=11;',
+    ]
+    ids = []
+    for i, color in enumerate(HEAT):
+        low, high = top * i / len(HEAT), top * (i + 1) / len(HEAT)
+        ids.append(f"legend_{i}")
+        lines.append(f'    legend_{i} [label="{low:.1%}–{high:.1%}", fillcolor="{color}", fontsize=10];')
+    for a, b in zip(ids, ids[1:]):
+        lines.append(f"    {a} -> {b} [style=invis];")
+    lines.append("  }")
+    return lines
 
 
 def _emit_expanded_block(lines: list[str], b: BlockRow, w: dict) -> tuple[str, str]:

@@ -234,6 +234,12 @@ def paper_latency_ms(model: str, alpha: float, resolution: int, device: str) -> 
     return PAPER_LATENCY_MS.get((model, resolution), {}).get(device)
 
 
+def paper_failed(model: str, alpha: float, resolution: int, device: str) -> bool:
+    """True where the paper reports that the model does not run on the device ("Failed")."""
+    row = PAPER_LATENCY_MS.get((model, resolution), {}) if alpha == 1.0 else {}
+    return device in row and row[device] is None
+
+
 def calibrated_device(name: str, title: str, ridge_point: float, baseline: CountReport, baseline_ms: float,
                       precision: Precision = "int8", source: str = "") -> DeviceProfile:  # fmt: skip
     """A device known only by its ridge point, scaled so that `baseline` takes `baseline_ms`.
@@ -262,6 +268,29 @@ def paper_devices() -> dict[str, DeviceProfile]:
         source = f"ridge point {ridge} MACs/byte, INT8: {PAPER}, Table 16"
         devices[name] = calibrated_device(name, title, ridge, baseline, measured, "int8", source)
     return devices
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    """One device's estimate for a configuration, beside what the V4 paper measured there."""
+
+    device: DeviceProfile
+    estimated_ms: float
+    paper_ms: float | None
+
+    @property
+    def ratio(self) -> float | None:
+        """estimate / measurement: how far the roofline model is from the phone."""
+        return self.estimated_ms / self.paper_ms if self.paper_ms else None
+
+
+def device_rows(report: CountReport, extra: tuple[DeviceProfile, ...] = ()) -> list[DeviceRow]:
+    """The configuration on every paper device (and `extra` ones, such as the host)."""
+    rows = []
+    for device in (*paper_devices().values(), *extra):
+        measured = paper_latency_ms(report.model, report.alpha, report.resolution, device.name)
+        rows.append(DeviceRow(device, estimate_latency(report, device).ms, measured))
+    return rows
 
 
 def host_device(peak_flops_per_s: float, bytes_per_s: float, method: str) -> DeviceProfile:

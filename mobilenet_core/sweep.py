@@ -25,6 +25,7 @@ class SweepPoint:
     macs: int
     top1: float | None  # paper / release figure, else the best published checkpoint's, else None
     latency_ms: float | None = None
+    estimated_ms: float | None = None  # roofline estimate on a chosen device (with_estimates)
 
 
 def published_top1(model: str, alpha: float, resolution: int) -> float | None:
@@ -48,6 +49,17 @@ def sweep(models: Iterable[str], alphas: Iterable[float], resolutions: Iterable[
                 points.append(SweepPoint(model, report.alpha, report.resolution, report.params, report.macs,
                                          published_top1(model, report.alpha, report.resolution)))  # fmt: skip
     return points
+
+
+def with_estimates(points: list[SweepPoint], device) -> list[SweepPoint]:
+    """The points with `estimated_ms` on `device` (a latency.DeviceProfile), from the counter's
+    layers and the V4 paper's roofline model."""
+    from dataclasses import replace
+
+    from .latency import estimate_latency
+
+    return [replace(p, estimated_ms=estimate_latency(count(p.model, p.alpha, p.resolution), device).ms)
+            for p in points]  # fmt: skip
 
 
 def measure_latency(model: str, alpha: float, resolution: int, runs: int = 15, warmup: int = 3) -> float:

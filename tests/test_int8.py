@@ -110,3 +110,32 @@ def test_cli_quantize_writes_an_int8_model(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "mobilenet_core", "quantize", "v9", "--onnx", str(out)],
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_classify_int8_switch_runs_the_quantized_network():
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    main = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
+    at = AppTest.from_file(main, default_timeout=180)
+    at.query_params.update({"model": "v2", "alpha": "0.5", "resolution": "160"})
+    at.run()
+    at.switch_page("views/classify.py").run()
+    at.toggle(key="use_untrained").set_value(True).run()
+    at.file_uploader(key="images").set_value(
+        [("cat.png", (DATA / "chelsea_cat.png").read_bytes(), "image/png")]
+    )
+    at.run()
+    float_top = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["customdata"]
+    assert any("onnxruntime," in c.value or "onnxruntime " in c.value for c in at.caption)
+    at.toggle(key="use_int8").set_value(True).run()
+    assert not at.exception
+    assert any("onnxruntime-int8" in c.value for c in at.caption)
+    assert any(c.value.startswith("INT8: static quantization") for c in at.caption)
+    int8_top = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["customdata"]
+    module = mc.build("v2", 0.5, 160)
+    x = preprocess_image(load_image(DATA / "chelsea_cat.png"), default_preprocess(160))[0]
+    expected = Int8Model(module)(x)[0].softmax(-1).topk(5).indices.tolist()
+    assert [int(c.rsplit("#", 1)[1].rstrip(")")) for c in int8_top][::-1] == expected
+    assert len(float_top) == 5

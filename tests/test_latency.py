@@ -7,8 +7,10 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 import mobilenet_core as mc
 from mobilenet_core.latency import (
@@ -163,3 +165,82 @@ def test_cli_latency_json_and_device_list():
         assert name in listing.stdout
     bad = cli("latency", "v2", "--device", "iphone")
     assert bad.returncode != 0 and "unknown device" in bad.stderr and "Traceback" not in bad.stderr
+
+
+# --- the app --------------------------------------------------------------------------------------
+
+MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
+
+
+def _page(view: str, **query) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=180)
+    for key, value in query.items():
+        at.query_params[key] = str(value)
+    at.run()
+    at.switch_page(f"views/{view}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_roofline_view_estimates_the_selection_on_every_paper_device():
+    at = _page("roofline", model="v4_conv_large", alpha="1.0", resolution="384")
+    at.selectbox(key="roofline_device").set_value("pixel8_edgetpu").run()
+    device = paper_devices()["pixel8_edgetpu"]
+    expected = estimate_latency(mc.count("v4_conv_large", 1.0, 384), device)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["estimated latency"] == f"{expected.ms:.2f} ms"
+    assert metrics["measured in the paper"] == "2.4 ms"
+    assert metrics["ridge point"] == "433.8 MACs/byte"
+    table = at.table[-1].value
+    row = table[table.iloc[:, 0] == "Pixel 8 EdgeTPU"].iloc[0]
+    assert row.iloc[3] == f"{expected.ms:.2f}" and row.iloc[4] == "2.4"
+    hybrid = _page("roofline", model="v4_hybrid_medium", alpha="1.0", resolution="256")
+    table = hybrid.table[-1].value
+    assert "does not run" in table[table.iloc[:, 0] == "Pixel 4 DSP (Hexagon)"].iloc[0].iloc[4]
+    at.selectbox(key="roofline_device").set_value("custom").run()
+    at.number_input(key="roofline_device_peak").set_value(50.0).run()
+    at.number_input(key="roofline_device_bw").set_value(2.0).run()
+    custom = estimate_latency(mc.count("v4_conv_large", 1.0, 384),
+                              custom_device("c", "int8", peak_macs_per_s=50e9, bytes_per_s=2e9))  # fmt: skip
+    assert {m.label: m.value for m in at.metric}["estimated latency"] == f"{custom.ms:.2f} ms"
+    assert not at.exception
+
+
+def test_compare_has_a_latency_column_per_paper_device():
+    at = _page("compare", model="v4_conv_small", alpha="1.0", resolution="224")
+    table = at.dataframe[0].value
+    column = "est. ms on Pixel 6 CPU"
+    expected = estimate_latency(mc.count("v4_conv_small", 1.0, 224), paper_devices()["pixel6_cpu"])
+    assert table[column].iloc[0] == f"{expected.ms:.2f} (2.4)"
+    assert all(f"est. ms on {d.title}" in table.columns for d in paper_devices().values())
+
+
+def test_tradeoffs_can_use_the_estimated_latency_on_a_device_as_the_cost_axis():
+    at = _page("tradeoffs", model="v2")
+    at.radio(key="sweep_x").set_value("estimated_ms").run()
+    at.selectbox(key="sweep_device").set_value("s23_cpu").run()
+    table = at.dataframe[0].value
+    device = paper_devices()["s23_cpu"]
+    for _, row in table.iterrows():
+        expected = estimate_latency(mc.count("v2", row["α"], int(row["px"])), device).ms
+        assert row["estimated latency on a device (ms)"] == pytest.approx(expected)
+    assert not at.exception
+
+
+def test_layer_graph_colours_blocks_by_estimated_time_share():
+    from mobilenet_core.graph import HEAT, layer_graph
+
+    report = mc.count("v2")
+    estimate = estimate_latency(report, paper_devices()["pixel8_edgetpu"])
+    share = {block: ms / estimate.ms for block, ms in estimate.by_block().items()}
+    assert sum(share.values()) == pytest.approx(1.0)
+    dot = layer_graph(report, time_share=share)
+    top = max(share, key=share.get)
+    node = next(
+        line for line in dot.splitlines() if line.strip().startswith("n_" + top.replace(".", "_") + " ")
+    )
+    assert f"{share[top]:.1%} of the time" in node and HEAT[-1] in node
+    at = _page("graph", model="v2")
+    at.radio(key="graph_color").set_value("time").run()
+    at.selectbox(key="graph_device").set_value("pixel8_edgetpu").run()
+    assert not at.exception

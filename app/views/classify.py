@@ -13,7 +13,14 @@ import streamlit as st
 import mobilenet_core as mc
 from app.common import file_stem, title_line
 from app.i18n import current_language, t
-from app.models import onnx_for, pretrained_model, switch_to_weights, untrained_model, weights_label
+from app.models import (
+    int8_runner,
+    onnx_for,
+    pretrained_model,
+    switch_to_weights,
+    untrained_model,
+    weights_label,
+)
 from app.state import current_selection
 from mobilenet_core.fast import FastModel
 from mobilenet_core.predict import (
@@ -64,6 +71,7 @@ st.subheader(f"{t('page_classify')} · {title_line(sel)}")
 entries = weights_for(sel.model, sel.alpha, sel.resolution)
 module = runner = None
 source_label = ""
+source_kind = None  # "pretrained", "uploaded" or "untrained": never read back from translated text
 recipe = default_preprocess(sel.resolution)
 uploaded_checkpoint = st.session_state.get("uploaded_checkpoint")
 if uploaded_checkpoint and uploaded_checkpoint["config"] != (sel.model, sel.alpha, sel.resolution):
@@ -92,6 +100,7 @@ with left:
                 module, runner = pretrained_model(entry.name)
                 recipe = entry.preprocess
                 source_label = t("source_pretrained", name=entry.name)
+                source_kind = "pretrained"
             except mc.CheckpointError as exc:
                 st.error(str(exc))
         else:
@@ -126,18 +135,33 @@ with right:
 if uploaded_checkpoint:
     module, runner = uploaded_checkpoint["module"], uploaded_checkpoint["runner"]
     source_label = t("source_uploaded", name=uploaded_checkpoint["name"])
+    source_kind = "uploaded"
     recipe = default_preprocess(sel.resolution)
 if module is None:
     if st.toggle(t("use_untrained"), key="use_untrained"):
         module, runner = untrained_model(sel.model, sel.alpha, sel.resolution)
         source_label = t("source_untrained")
+        source_kind = "untrained"
 
 if module is None:
     st.stop()
-if "untrained" in source_label.lower() or "未训练" in source_label:
+if source_kind == "untrained":
     st.error(source_label)
 else:
     st.success(source_label)
+if st.toggle(t("use_int8"), key="use_int8", help=t("int8_help")):
+    with st.spinner(t("quantizing")):
+        if source_kind == "uploaded":  # the session's own model: its INT8 runner stays in the session
+            if "int8" not in uploaded_checkpoint:
+                from mobilenet_core.quantize import Int8Model
+
+                uploaded_checkpoint["int8"] = Int8Model(module)
+            runner = uploaded_checkpoint["int8"]
+        elif source_kind == "pretrained":
+            runner = int8_runner(("pretrained", entry.name), module)
+        else:
+            runner = int8_runner(("untrained", sel.model, sel.alpha, sel.resolution), module)
+    st.caption(t("int8_caption"))
 st.caption(t("backend_caption", backend=runner.backend, resize=recipe.resize, crop=recipe.crop,
              interpolation=recipe.interpolation))  # fmt: skip
 
@@ -196,7 +220,7 @@ if results:
 # to such callables for the session, and a captured module would outlive the model cache.
 if uploaded_checkpoint:
     onnx_source = ("uploaded",)
-elif source_label == t("source_untrained"):
+elif source_kind == "untrained":
     onnx_source = ("untrained", sel.model, sel.alpha, sel.resolution)
 else:
     onnx_source = ("pretrained", entry.name)

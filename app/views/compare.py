@@ -7,6 +7,7 @@ import mobilenet_core as mc
 from app.common import delta, exact, kib
 from app.i18n import t
 from app.state import current_selection
+from mobilenet_core.latency import device_rows
 from mobilenet_core.published import find_published, published_figures
 
 sel = current_selection()
@@ -65,7 +66,11 @@ if len(configs) >= 1:
                 t("top1"): f"{published.top1}" if published else "—",
             }
         )
+        for device_row in device_rows(r):
+            paper = f" ({device_row.paper_ms:g})" if device_row.paper_ms is not None else ""
+            rows[-1][t("est_on", device=device_row.device.title)] = f"{device_row.estimated_ms:.2f}{paper}"
     st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(t("compare_latency_note"))
 
     left, right = st.columns(2)
     for column, index, title in ((left, 2, t("stacked_macs")), (right, 1, t("stacked_params"))):

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from app.common import file_stem, graph_downloads, report_for, show_graph, title_line
+from app.common import device_picker, file_stem, graph_downloads, report_for, show_graph, title_line
 from app.i18n import current_language, graph_words, t
 from app.state import current_selection
 from mobilenet_core.graph import layer_graph
+from mobilenet_core.latency import estimate_latency
 
 sel = current_selection()
 report = report_for(sel)
@@ -33,7 +34,17 @@ elif level == "one":
     )
     expand = [choice]
 
-dot = layer_graph(report, title=title_line(sel), fold=fold, expand=expand, words=graph_words())
+color_labels = {"type": t("color_block_type"), "time": t("color_time")}
+color_cols = st.columns([2, 3])
+color_by = color_cols[0].radio(t("color_by"), list(color_labels), horizontal=True, key="graph_color",
+                               format_func=color_labels.get)  # fmt: skip
+time_share = None
+if color_by == "time":
+    device = device_picker("graph_device", custom=False, container=color_cols[1])
+    estimate = estimate_latency(report, device)
+    time_share = {block: ms / estimate.ms for block, ms in estimate.by_block().items()}
+dot = layer_graph(report, title=title_line(sel), fold=fold, expand=expand, words=graph_words(),
+                  time_share=time_share)  # fmt: skip
 st.caption(t("graph_help"))
 show_graph(dot)
 graph_downloads(dot, file_stem(sel, "graph"), key="graph")

@@ -5,9 +5,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import report_for, title_line
+from app.common import device_picker, report_for, title_line
 from app.i18n import t
 from app.state import current_selection
+from mobilenet_core.latency import device_rows, estimate_latency, host_device, paper_failed, paper_latency_ms
 from mobilenet_core.roofline import measure_layer_times, measure_peaks, roofline_points
 
 sel = current_selection()
@@ -107,3 +108,53 @@ if times is not None:
     st.caption(t("layers_how", method=times.method, layers=total_measured, forward=times.forward_ms,
                  coverage=times.coverage))  # fmt: skip
 st.caption(t("roofline_note"))
+
+# --- on a device: the V4 paper's roofline model ----------------------------------------------------
+st.markdown(f"### {t('device_latency')}")
+st.caption(t("device_latency_intro"))
+host = host_device(machine.flops_per_s, machine.bytes_per_s, machine.method)
+device = device_picker("roofline_device", host=host)
+if device is not None:
+    estimate = estimate_latency(report, device)
+    measured = paper_latency_ms(report.model, report.alpha, report.resolution, device.name)
+    cols = st.columns(4)
+    cols[0].metric(t("estimated_ms"), f"{estimate.ms:.2f} ms")
+    cols[1].metric(t("ridge_macs"), f"{device.ridge_point:.1f} MACs/byte")
+    cols[2].metric(t("memory_bound_time"), f"{estimate.memory_bound_share:.0%}")
+    if measured is not None:
+        cols[3].metric(
+            t("paper_measured"), f"{measured:g} ms", f"{estimate.ms / measured:.2f}×", delta_color="off"
+        )
+    else:
+        cols[3].metric(t("paper_measured"), "—", t("not_in_paper"), delta_color="off")
+    blocks = list(dict.fromkeys(x.block for x in estimate.layers))
+    compute = {b: 0.0 for b in blocks}
+    memory = {b: 0.0 for b in blocks}
+    for x in estimate.layers:
+        (memory if x.bound == "memory" else compute)[x.block] += x.ms
+    bars = go.Figure()
+    bars.add_trace(go.Bar(x=blocks, y=[compute[b] for b in blocks], name=t("compute_bound_ms"),
+                          marker_color="#2ca02c"))  # fmt: skip
+    bars.add_trace(go.Bar(x=blocks, y=[memory[b] for b in blocks], name=t("memory_bound_ms"),
+                          marker_color="#1f77b4"))  # fmt: skip
+    bars.update_layout(
+        barmode="stack", title=t("device_block_chart", device=device.title), yaxis_title="ms",
+        template="plotly_white", paper_bgcolor="white", height=420, font=dict(color="#111111"),
+        legend=dict(orientation="h", y=-0.25), margin=dict(t=50),
+    )  # fmt: skip
+    st.plotly_chart(bars, width="stretch", key="device_blocks", config={"displaylogo": False})
+    st.caption(t("device_source", source=device.source, calibration=device.calibration))
+
+st.markdown(f"**{t('all_devices')}**")
+rows = []
+for row in device_rows(report, extra=(host,)):
+    paper = row.paper_ms
+    failed = paper_failed(report.model, report.alpha, report.resolution, row.device.name)
+    rows.append({
+        t("device"): row.device.title, t("precision"): row.device.precision,
+        t("ridge_macs"): f"{row.device.ridge_point:.1f}", t("estimated_ms"): f"{row.estimated_ms:.2f}",
+        t("paper_measured"): f"{paper:g}" if paper is not None else (t("paper_failed") if failed else "—"),
+        t("estimate_vs_paper"): f"{row.ratio:.2f}×" if row.ratio else "—",
+    })  # fmt: skip
+st.table(rows)
+st.caption(t("device_model_note"))

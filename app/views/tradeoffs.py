@@ -6,9 +6,10 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app import jobs
+from app.common import device_picker
 from app.i18n import t
 from app.state import PAPER_ALPHAS, current_selection
-from mobilenet_core.sweep import SweepPoint, pareto_front, sweep
+from mobilenet_core.sweep import SweepPoint, pareto_front, sweep, with_estimates
 
 sel = current_selection()
 st.subheader(t("page_tradeoffs"))
@@ -25,8 +26,16 @@ resolutions = cols[2].multiselect(
     t("resolution"), resolution_options, default=[96, 128, 160, 192, 224], key="sweep_resolutions"
 )
 points = sweep(models, sorted(alphas), sorted(resolutions))
-x_labels = {"macs": "MACs (M)", "params": t("params") + " (M)", "latency_ms": t("latency")}
+x_labels = {"macs": "MACs (M)", "params": t("params") + " (M)", "latency_ms": t("latency"),
+            "estimated_ms": t("sweep_estimated")}  # fmt: skip
 x_axis = st.radio(t("sweep_x"), list(x_labels), horizontal=True, key="sweep_x", format_func=x_labels.get)
+axis_title = x_labels[x_axis]
+if x_axis == "estimated_ms":
+    device = device_picker("sweep_device")
+    if device is not None:
+        points = with_estimates(points, device)
+        axis_title = f"{t('estimated_ms')}, {device.title} (ms)"
+        st.caption(t("device_source", source=device.source, calibration=device.calibration))
 
 
 if x_axis == "latency_ms":
@@ -49,8 +58,8 @@ on_front = {(p.model, p.alpha, p.resolution) for p in front}
 
 
 def x_value(p: SweepPoint):
-    if x_axis == "latency_ms":
-        return p.latency_ms
+    if x_axis in ("latency_ms", "estimated_ms"):
+        return getattr(p, x_axis)
     return getattr(p, x_axis) / 1e6
 
 
@@ -68,7 +77,7 @@ if front:
     fig.add_trace(go.Scatter(x=[x_value(p) for p in front], y=[p.top1 for p in front], mode="lines+markers",
                              name=t("pareto"), line=dict(dash="dash", color="#d62728")))  # fmt: skip
 fig.update_layout(
-    xaxis_title=x_labels[x_axis], yaxis_title=t("top1"), xaxis_type="log", template="plotly_white",
+    xaxis_title=axis_title, yaxis_title=t("top1"), xaxis_type="log", template="plotly_white",
     paper_bgcolor="white", height=520, font=dict(color="#111111"),
 )  # fmt: skip
 st.plotly_chart(fig, width="stretch", key="sweep_chart", config={"displaylogo": False})
@@ -98,7 +107,8 @@ if x_axis == "latency_ms" and timed:
     st.caption(t("latency_vs_macs_note", low=min(per_gmac), high=max(per_gmac)))
 rows = [
     {"model": p.model, "α": p.alpha, "px": p.resolution, t("params"): p.params, "MACs": p.macs,
-     t("top1"): p.top1, t("latency"): p.latency_ms, t("pareto"): (p.model, p.alpha, p.resolution) in on_front}
+     t("top1"): p.top1, t("latency"): p.latency_ms, t("sweep_estimated"): p.estimated_ms,
+     t("pareto"): (p.model, p.alpha, p.resolution) in on_front}
     for p in points
 ]  # fmt: skip
 st.dataframe(rows, hide_index=True, width="stretch")
