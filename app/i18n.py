@@ -53,6 +53,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "model: {configs}.",
         "此配置没有已发表的数据。此模型已发表的配置：{configs}。",
     ),
+    "checkpoint_top1": (
+        "Checkpoint top-1 {top1}% · {name} · source: {source}",
+        "检查点 Top-1 {top1}% · {name} · 来源：{source}",
+    ),
     "published_row": (
         "Top-1 {top1}% · paper figures: {macs} M MACs, {params} M params · source: {source}",
         "Top-1 {top1}% · 论文数据：{macs} M MACs，{params} M 参数 · 来源：{source}",

@@ -166,3 +166,10 @@ def nearest_weights(model: str, alpha: float, resolution: int) -> WeightsEntry:
         candidates,
         key=lambda e: (abs(e.alpha - alpha), abs(e.resolution - resolution), -(e.top1 or 0), e.name),
     )
+
+
+def checkpoint_source(entry: WeightsEntry) -> str:
+    """Where a checkpoint's top-1 comes from, for a label beside the number."""
+    if entry.layout == "torchvision":
+        return "torchvision's model documentation (IMAGENET1K weights table)"
+    return f"the Hugging Face model card of {entry.name} (timm release notes)"

@@ -201,3 +201,34 @@ def test_classify_refuses_a_checkpoint_that_does_not_fit(tmp_path):
     at.run()
     assert not at.exception
     assert any("Checkpoint refused" in e.value and "v2" in e.value for e in at.error)
+
+
+V4_PAPER = {"v4_conv_small": 73.8, "v4_conv_medium": 79.9, "v4_hybrid_medium": 80.7, "v4_conv_large": 82.9,
+            "v4_hybrid_large": 83.4}  # arXiv:2404.10518, Table 6  # fmt: skip
+
+
+@pytest.mark.parametrize("model", list(V4_PAPER))
+def test_v4_overview_shows_the_papers_and_the_checkpoints_top1_with_sources(model):
+    from mobilenet_core.registry import weights_for
+
+    base = mc.get_generation(model).base_resolution
+    at = run_app(model=model, alpha="1.0", resolution=str(base))
+    assert_clean(at, model)
+    texts = [s.value for s in at.success]
+    assert any(f"Top-1 {V4_PAPER[model]}%" in s and "arXiv:2404.10518 Table 6" in s for s in texts), texts
+    entry = weights_for(model, 1.0, base)[0]
+    assert any(f"Checkpoint top-1 {entry.top1}%" in s and "model card" in s for s in texts), texts
+    assert not any("No published figure" in i.value for i in at.info)
+
+
+def test_compare_scatter_includes_v4():
+    import json
+
+    at = run_app(model="v4_conv_small")
+    at.switch_page("views/compare.py").run()
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    scatter = next(spec for spec in charts if "MobileNetV4-Conv-S" in spec and "MACs (M)" in spec)
+    names = [trace.get("name") for trace in json.loads(scatter)["data"]]
+    assert {"MobileNetV4-Conv-S", "MobileNetV4-Hybrid-L"} <= set(names)
+    table = at.dataframe[0].value
+    assert table[table.columns[6]].iloc[0] == "73.8"  # Compare's top-1 column is no longer "—" for V4

@@ -18,6 +18,7 @@ from app.common import (
 from app.i18n import current_language, t
 from app.state import current_selection
 from mobilenet_core.published import find_published, published_figures
+from mobilenet_core.registry import checkpoint_source, weights_for
 
 sel = current_selection()
 report = report_for(sel)
@@ -71,7 +72,10 @@ if published:
             source=published.source,
         )
     )
-else:
+checkpoints = [e for e in weights_for(sel.model, sel.alpha, sel.resolution) if e.top1 is not None]
+for entry in checkpoints:  # a second source: the published checkpoints' own cards
+    st.success(t("checkpoint_top1", top1=entry.top1, name=entry.name, source=checkpoint_source(entry)))
+if not published and not checkpoints:
     configs = ", ".join(
         f"α {f.alpha:g} @ {f.resolution}" for f in published_figures() if f.model == sel.model
     )
