@@ -168,9 +168,14 @@ def _edit_cell(page, row: int, column: int, value: str, until) -> None:
 
 def _type_into_cell(page, row: int, column: int, value: str) -> None:
     editor = page.locator('[data-testid="stDataFrame"]').first
-    editor.evaluate("e => e.scrollIntoView({block: 'start'})")
-    time.sleep(0.3)
+    editor.evaluate("e => e.scrollIntoView({block: 'start', behavior: 'instant'})")
     grid = editor.bounding_box()
+    for _ in range(20):  # wait until the page stops moving (a redraw can still shift the grid)
+        time.sleep(0.15)
+        now = editor.bounding_box()
+        if now == grid:
+            break
+        grid = now
     page.mouse.click(grid["x"] + 120, grid["y"] + 35 * (row + 1) + 17)
     for _ in range(column):
         page.keyboard.press("ArrowRight")
