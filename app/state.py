@@ -10,6 +10,7 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app.i18n import LANGUAGES, t
+from mobilenet_core.specs.width import resolution_range
 
 PAPER_ALPHAS = (0.25, 0.35, 0.5, 0.75, 1.0, 1.4)
 ALPHA_STEP = 0.05
@@ -62,7 +63,7 @@ def _check_query(raw: dict[str, str]) -> list[str]:
             ok = False
         if not ok:
             notices.append(t("invalid_query", name="resolution", value=raw["resolution"]))
-    if "lang" in raw and raw["lang"] not in LANGUAGES.values():
+    if "lang" in raw and raw["lang"] not in LANGUAGE_IN_LINKS:
         notices.append(t("invalid_query", name="lang", value=raw["lang"]))
     return notices
 
@@ -90,21 +91,65 @@ def _clear_notices() -> None:
     st.session_state.pop("notices", None)
 
 
+# what a link may say for the language: the codes, and the labels older links carry
+LANGUAGE_IN_LINKS = {
+    **{code: code for code in LANGUAGES},
+    **{label: code for code, label in LANGUAGES.items()},
+}
+
+
 def language_picker() -> None:
-    st.sidebar.radio(
-        "Language / 语言",
-        list(LANGUAGES),
-        format_func=LANGUAGES.get,
-        key="lang",
-        bind="query-params",
-        horizontal=True,
-    )
+    """The language radio. The link carries the code (?lang=zh), not the translated label, so a
+    link reads the same in both languages; ?lang=中文 from older links still works."""
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = LANGUAGE_IN_LINKS.get(st.query_params.get("lang", "en"), "en")
+    lang = st.sidebar.radio("Language / 语言", list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
+                            horizontal=True)  # fmt: skip
+    st.query_params["lang"] = lang
+
+
+def url_choice(name: str, options: list, default=None, state_key: str | None = None):
+    """Keep a page's choice (a block, a detail level) in the link: on the first run of the
+    session the link's value, when it is one of `options`, becomes the widget's state; callers
+    draw the widget with key `state_key` (default `name`) and then call `remember_choice`."""
+    key = state_key or name
+    if key not in st.session_state or st.session_state[key] not in options:
+        linked = st.query_params.get(name)
+        st.session_state[key] = (
+            linked if linked in options else (default if default in options else options[0])
+        )
+    return st.session_state[key]
+
+
+def remember_choice(name: str, value) -> None:
+    st.query_params[name] = str(value)
+
+
+def _resolution_from_link() -> None:
+    """The resolution is kept in the link by hand, not by widget binding, so that a link's value
+    off the slider's 32 px grid (?resolution=100) becomes what the slider shows (96) in the link
+    too. Invalid values were reported by _check_query; the slider then starts at the base."""
+    raw = st.query_params.get("resolution")
+    model = st.query_params.get("model", "v2")
+    if raw is None or model not in mc.list_models():
+        return
+    try:
+        wanted = float(raw)
+    except ValueError:
+        return
+    low, high = resolution_range(mc.get_generation(model))
+    if low <= wanted <= high:
+        snapped = low + RESOLUTION_STEP * round((wanted - low) / RESOLUTION_STEP)
+        st.session_state["resolution"] = min(max(snapped, low), high)
 
 
 def sidebar_selection() -> Selection:
     """Draw the selection widgets in the sidebar and return the validated selection."""
     if "notices" not in st.session_state:
         st.session_state["notices"] = _check_query(dict(st.query_params))
+    if "_resolution_linked" not in st.session_state:  # the link is read once per session
+        st.session_state["_resolution_linked"] = True
+        _resolution_from_link()
     models = mc.list_models()
     sidebar = st.sidebar
     model = sidebar.selectbox(
@@ -144,13 +189,13 @@ def sidebar_selection() -> Selection:
         base,
         RESOLUTION_STEP,
         key="resolution",
-        bind="query-params",
         on_change=_clear_notices,
     )
     sidebar.caption(t("rho_caption", res=resolution, base=base, rho=resolution / base))
     for notice in st.session_state.get("notices", []):
         sidebar.warning(notice)
     st.session_state["_previous_model"] = model
+    st.query_params["resolution"] = str(int(resolution))
     # the slider's float steps can carry binary noise (0.35000000000000003)
     return Selection(model, round(float(alpha), 2), int(resolution))
 

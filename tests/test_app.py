@@ -132,10 +132,10 @@ def test_graph_page_levels():
     at = run_app(model="v4_hybrid_large")
     at.switch_page("views/graph.py").run()
     assert len(at.get("image")) == 1  # the server-rendered SVG
-    at.radio(key="graph_level_en").set_value("one").run()
+    at.radio(key="graph_level").set_value("one").run()
     at.selectbox(key="graph_block").set_value("blocks.2.7").run()
     assert_clean(at, "one block")
-    at.radio(key="graph_level_en").set_value("layers").run()
+    at.radio(key="graph_level").set_value("layers").run()
     assert_clean(at, "layers")
     assert len(at.get("image")) == 1
 
@@ -232,3 +232,40 @@ def test_compare_scatter_includes_v4():
     assert {"MobileNetV4-Conv-S", "MobileNetV4-Hybrid-L"} <= set(names)
     table = at.dataframe[0].value
     assert table[table.columns[6]].iloc[0] == "73.8"  # Compare's top-1 column is no longer "—" for V4
+
+
+@pytest.mark.parametrize(("value", "title"), [("zh", "MobileNet 探索器"), ("en", "MobileNet Explorer"),
+                                              ("中文", "MobileNet 探索器")])  # fmt: skip
+def test_language_from_the_link_by_code_or_label(value, title):
+    at = run_app(model="v2", lang=value)
+    assert_clean(at, value)
+    assert at.title[0].value == title
+    assert at.query_params["lang"] == ("zh" if title.endswith("探索器") else "en")
+    assert not at.sidebar.warning
+
+
+def test_a_snapped_resolution_is_what_the_link_says():
+    at = run_app(model="v2", resolution="100")
+    assert at.session_state["selection"].resolution == 96
+    assert at.query_params["resolution"] == "96"
+
+
+def test_graph_detail_and_blocks_survive_a_language_switch_and_a_reload():
+    at = run_app(model="v3_large")
+    at.switch_page("views/graph.py").run()
+    at.radio(key="graph_level").set_value("layers").run()
+    at.radio(key="lang").set_value("zh").run()
+    assert at.radio(key="graph_level").value == "layers"  # today it went back to "blocks"
+    assert at.query_params["detail"] == "layers"
+    reload = AppTest.from_file(MAIN, default_timeout=120)  # a reload: a new session, same link
+    reload.query_params.update({"model": "v3_large", "detail": "one", "block": "blocks.3.1", "lang": "zh"})
+    reload.run()
+    reload.switch_page("views/graph.py").run()
+    assert reload.radio(key="graph_level").value == "one"
+    assert reload.selectbox(key="graph_block").value == "blocks.3.1"
+    anatomy = AppTest.from_file(MAIN, default_timeout=120)
+    anatomy.query_params.update({"model": "v3_large", "block": "blocks.5.2"})
+    anatomy.run()
+    anatomy.switch_page("views/anatomy.py").run()
+    assert anatomy.selectbox(key="anatomy_block").value == "blocks.5.2"
+    assert anatomy.query_params["block"] == "blocks.5.2"

@@ -7,7 +7,7 @@ import streamlit as st
 import mobilenet_core as mc
 from app.common import exact, file_stem, graph_downloads, lab_generation, report_for, show_graph, title_line
 from app.i18n import graph_words, t
-from app.state import current_selection
+from app.state import current_selection, remember_choice, url_choice
 from mobilenet_core.anatomy import (
     depthwise_separable_costs,
     inverted_residual_costs,
@@ -48,8 +48,7 @@ default = next(
     (b.name for b in candidates if b.kind in ("ds", "ir", "uib", "mqa") and b.residual),
     next((b.name for b in candidates if b.kind != "conv"), candidates[0].name),
 )
-if st.session_state.get("anatomy_block") not in by_name:
-    st.session_state["anatomy_block"] = default
+url_choice("block", list(by_name), default=default, state_key="anatomy_block")  # a reload keeps the block
 name = st.selectbox(
     t("pick_block"),
     list(by_name),
@@ -59,6 +58,7 @@ name = st.selectbox(
         f"{by_name[n].out_channels} · {by_name[n].out_height}×{by_name[n].out_width}"
     ),
 )
+remember_choice("block", name)
 block = by_name[name]
 
 left, right = st.columns(2)

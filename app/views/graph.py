@@ -3,8 +3,8 @@
 import streamlit as st
 
 from app.common import device_picker, file_stem, graph_downloads, report_for, show_graph, title_line
-from app.i18n import current_language, graph_words, t
-from app.state import current_selection
+from app.i18n import graph_words, t
+from app.state import current_selection, remember_choice, url_choice
 from mobilenet_core.graph import layer_graph
 from mobilenet_core.latency import estimate_latency
 
@@ -15,13 +15,11 @@ st.subheader(f"{t('page_graph')} · {title_line(sel)}")
 cols = st.columns([2, 2, 3])
 # labels fixed now: a format_func must not read the language later, outside the run
 level_labels = {v: t(f"level_{v}") for v in ("blocks", "layers", "one")}
+url_choice("detail", list(level_labels), state_key="graph_level")  # survives a reload and a language switch
 level = cols[0].radio(
-    t("graph_level"),
-    ["blocks", "layers", "one"],
-    horizontal=True,
-    key=f"graph_level_{current_language()}",
-    format_func=level_labels.get,
+    t("graph_level"), list(level_labels), horizontal=True, key="graph_level", format_func=level_labels.get
 )
+remember_choice("detail", level)
 fold = cols[1].toggle(t("fold"), value=True, key="graph_fold", disabled=level == "layers")
 expand: list[str] | str = []
 if level == "layers":
@@ -29,9 +27,11 @@ if level == "layers":
 elif level == "one":
     names = [b.name for b in report.blocks if b.name.startswith("blocks.")]
     variants = {b.name: b.variant for b in report.blocks}
+    url_choice("block", names, state_key="graph_block")
     choice = cols[2].selectbox(
         t("expand_which"), names, key="graph_block", format_func=lambda n: f"{n} · {variants[n]}"
     )
+    remember_choice("block", choice)
     expand = [choice]
 
 color_labels = {"type": t("color_block_type"), "time": t("color_time")}

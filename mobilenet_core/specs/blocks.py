@@ -174,7 +174,6 @@ class Generation:
     stem_fixed_below: float | None = None
     head_width_rule: HeadWidthRule = "fixed"
     layer_scale: bool = False  # V4 hybrids: per-channel gamma on UIB and MQA residual branches
-    bn_eps: float = 1e-5
 
     def __post_init__(self) -> None:
         if self.head.features == 0 and self.head_width_rule != "none":
