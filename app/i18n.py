@@ -120,11 +120,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "level_layers": ("All layers", "全部层"),
     "level_one": ("Expand one block", "展开单个模块"),
     "expand_which": ("Block to expand", "要展开的模块"),
+    "viewer_fit": ("Fit", "适应窗口"),
+    "viewer_zoom_in": ("Zoom in", "放大"),
+    "viewer_zoom_out": ("Zoom out", "缩小"),
+    "viewer_search": (
+        "Find a block (e.g. blocks.3.1, MQA, ExtraDW)",
+        "查找模块（如 blocks.3.1、MQA、ExtraDW）",
+    ),
+    "viewer_found": ("{n} found", "找到 {n} 个"),
+    "graph_pick": ("Block", "模块"),
+    "open_in_anatomy": ("Open in Block anatomy", "在模块剖析中打开"),
     "fold": ("Fold repeated identical blocks (× n)", "折叠重复的相同模块（× n）"),
     "graph_help": (
         "One column per stage, left to right; colors by block type (legend on the right); ⊕ marks a "
-        "residual connection.",
-        "每个阶段一列，从左到右；颜色表示模块类型（右侧图例）；⊕ 表示残差连接。",
+        "residual connection. Drag to pan, scroll or use the buttons to zoom, click a block for its "
+        "details.",
+        "每个阶段一列，从左到右；颜色表示模块类型（右侧图例）；⊕ 表示残差连接。拖动可平移，滚轮或按钮可缩放，"
+        "点击模块查看详情。",
     ),
     "download_png": ("PNG", "PNG"),
     "download_svg": ("SVG", "SVG"),
@@ -603,6 +615,11 @@ GRAPH_WORDS_ZH = {
     "of_time": "的时间",
     "time_legend": "估计时间占比",
 }
+
+
+def viewer_words() -> dict[str, str]:
+    """The interactive graph's own words, in the current language."""
+    return {key: t(f"viewer_{key}") for key in ("fit", "zoom_in", "zoom_out", "search", "found")}
 
 
 def graph_words() -> dict | None:

@@ -117,7 +117,8 @@ def fold_blocks(blocks: Iterable[BlockRow], fold: bool = True) -> list[FoldedBlo
     ]
 
 
-def _node_id(name: str) -> str:
+def node_id(name: str) -> str:
+    """The DOT node id of a block in layer_graph (and the <title> of its SVG group)."""
     return "n_" + name.replace(".", "_")
 
 
@@ -239,7 +240,7 @@ def layer_graph(
             if expand_all or b.name in expanded:
                 entry, exit_ = _emit_expanded_block(lines, b, w)
             else:
-                node = _node_id(b.name)
+                node = node_id(b.name)
                 label, fill = _block_label(f, w), BLOCK_COLORS.get(b.variant, "#dddddd")
                 if time_share is not None:
                     share = sum(time_share.get(n, 0.0) for n in f.names)
@@ -293,6 +294,30 @@ def _heat_legend(top: float, w: dict) -> list[str]:
         lines.append(f"    {a} -> {b} [style=invis];")
     lines.append("  }")
     return lines
+
+
+def node_details(report: CountReport, words: dict | None = None, fold: bool = True) -> dict[str, dict]:
+    """For every node id layer_graph can draw (blocks "n_...", layers "l_..."): the block it
+    belongs to, the block names it stands for (several when folded), a one-line description
+    (op, channels, kernel, stride, output, params, MACs) and the text a search matches against."""
+    w = {**WORDS, **(words or {})}
+    covers = {node_id(f.names[0]): list(f.names) for f in fold_blocks(report.blocks, fold)}
+    details = {}
+    for b in report.blocks:
+        shape = f"{b.out_channels}×{b.out_height}×{b.out_width}" if b.kind != "head" else str(b.out_channels)
+        kernel = f" · k{b.kernel} s{b.stride}" if b.kind not in ("head", "mqa") else ""
+        text = (f"{b.name} · {b.variant} · {b.in_channels}→{b.out_channels}{kernel} · "
+                f"{w['output']} {shape} · {b.params:,} {w['params']} · {b.macs:,} MACs")  # fmt: skip
+        names = covers.get(node_id(b.name), [b.name])
+        details[node_id(b.name)] = {"block": b.name, "names": names, "text": text,
+                                    "search": f"{' '.join(names)} {b.variant} {b.kind}"}  # fmt: skip
+        for r in b.layers:
+            node = "l_" + r.name.replace(".", "_").replace("-", "_")
+            text = (f"{r.name} · {r.kind} · {r.in_channels}→{r.out_channels} · k{r.kernel} s{r.stride} · "
+                    f"{w['output']} {r.out_channels}×{r.out_height}×{r.out_width} · "
+                    f"{r.params:,} {w['params']} · {r.macs:,} MACs")  # fmt: skip
+            details[node] = {"block": b.name, "names": [r.name], "text": text, "search": f"{r.name} {r.kind}"}
+    return details
 
 
 def _emit_expanded_block(lines: list[str], b: BlockRow, w: dict) -> tuple[str, str]:

@@ -131,13 +131,26 @@ def test_language_switch_changes_the_text():
 def test_graph_page_levels():
     at = run_app(model="v4_hybrid_large")
     at.switch_page("views/graph.py").run()
-    assert len(at.get("image")) == 1  # the server-rendered SVG
+    assert len(at.get("bidi_component")) == 1  # the server-rendered SVG in the pan / zoom viewer
     at.radio(key="graph_level").set_value("one").run()
     at.selectbox(key="graph_block").set_value("blocks.2.7").run()
     assert_clean(at, "one block")
     at.radio(key="graph_level").set_value("layers").run()
     assert_clean(at, "layers")
-    assert len(at.get("image")) == 1
+    assert len(at.get("bidi_component")) == 1
+
+
+def test_graph_block_details_and_open_in_anatomy():
+    at = run_app(model="v3_large", alpha="0.75")
+    at.switch_page("views/graph.py").run()
+    at.selectbox(key="graph_details_block").set_value("blocks.3.1").run()
+    block = next(b for b in mc.count("v3_large", 0.75).blocks if b.name == "blocks.3.1")
+    text = " ".join(m.value for m in at.markdown)
+    assert f"{block.params:,} params" in text and f"{block.macs:,} MACs" in text
+    at.button(key="graph_to_anatomy").click().run()
+    at.switch_page("views/anatomy.py").run()  # AppTest does not follow a script's switch_page
+    assert at.selectbox(key="anatomy_block").value == "blocks.3.1"
+    assert_clean(at, "anatomy from graph")
 
 
 def test_anatomy_formulas_use_the_block_numbers():

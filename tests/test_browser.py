@@ -245,3 +245,65 @@ def test_design_lab_edit_anatomy_latency_sweep_and_measured_roofline(server, bro
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(SHOTS / "roofline_measured_en.png"))
     page.close()
+
+
+def _node_text_heights(page) -> list[float]:
+    return page.locator(".gv-stage svg g.node text").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().height).filter(h => h > 0)"
+    )
+
+
+def _viewport_transform(page) -> str:
+    return page.locator(".gv-stage svg .svg-pan-zoom_viewport").first.get_attribute("transform") or ""
+
+
+@pytest.mark.parametrize("model", ["v3_large", "v4_hybrid_large"])
+def test_layer_graph_is_readable_zooms_pans_and_opens_a_node(server, browser, model):
+    """The graph at 1440 x 900 (a laptop): node text at least 12 CSS px at 100 %, zoom buttons and
+    drag-to-pan move it, a click on a node shows its details, search finds a block; then the same
+    graph in Chinese at 1920 x 1080 with 150 % zoom (a projector: 1280 x 720 CSS px at 1.5)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(f"{server}/graph?model={model}&lang=en")
+    page.locator(".gv-stage svg g.node").first.wait_for(timeout=60000)
+    settle(page)
+    heights = _node_text_heights(page)
+    assert len(heights) > 20 and min(heights) >= 12, sorted(heights)[:5]
+    page.screenshot(path=str(SHOTS / f"graph_{model}_1440_en.png"))
+
+    before = _viewport_transform(page)
+    page.locator(".gv-in").click()
+    page.locator(".gv-in").click()
+    time.sleep(0.5)
+    assert min(_node_text_heights(page)) > min(heights) * 1.2  # zoomed in
+    box = page.locator(".gv-stage").bounding_box()
+    page.mouse.move(box["x"] + 500, box["y"] + 300)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 300, box["y"] + 200, steps=8)
+    page.mouse.up()
+    time.sleep(0.3)
+    assert _viewport_transform(page) != before  # zoomed and panned
+    page.locator(".gv-one").click()
+    time.sleep(0.3)
+    assert abs(min(_node_text_heights(page)) - min(heights)) < 0.5  # "100 %" is the natural size
+
+    target = "blocks.3.1"
+    block = next(b for b in mc.count(model).blocks if b.name == target)
+    page.locator(".gv-search").fill(target)
+    page.locator(".gv-search").press("Enter")
+    page.get_by_text("1 found").wait_for(timeout=10000)
+    node = page.locator(".gv-stage svg g.node.gv-selected")
+    assert node.count() == 1
+    node.click()
+    page.get_by_text(f"{block.macs:,} MACs").first.wait_for(timeout=30000)  # the details, from Python
+    settle(page)
+    page.screenshot(path=str(SHOTS / f"graph_{model}_selected_en.png"))
+    page.close()
+
+    projector = browser.new_page(viewport={"width": 1280, "height": 720}, device_scale_factor=1.5)
+    projector.goto(f"{server}/graph?model={model}&lang=zh")
+    projector.locator(".gv-stage svg g.node").first.wait_for(timeout=60000)
+    settle(projector)
+    assert min(_node_text_heights(projector)) >= 12
+    projector.screenshot(path=str(SHOTS / f"graph_{model}_projector_zh.png"))
+    projector.close()

@@ -2,10 +2,20 @@
 
 import streamlit as st
 
-from app.common import device_picker, file_stem, graph_downloads, report_for, show_graph, title_line
-from app.i18n import graph_words, t
+from app.common import (
+    device_picker,
+    file_stem,
+    graph_downloads,
+    has_dot,
+    render_dot,
+    report_for,
+    show_graph,
+    title_line,
+)
+from app.graph_viewer import graph_viewer
+from app.i18n import graph_words, t, viewer_words
 from app.state import current_selection, remember_choice, url_choice
-from mobilenet_core.graph import layer_graph
+from mobilenet_core.graph import layer_graph, node_details, node_id
 from mobilenet_core.latency import estimate_latency
 
 sel = current_selection()
@@ -46,5 +56,25 @@ if color_by == "time":
 dot = layer_graph(report, title=title_line(sel), fold=fold, expand=expand, words=graph_words(),
                   time_share=time_share)  # fmt: skip
 st.caption(t("graph_help"))
-show_graph(dot)
+details = node_details(report, words=graph_words(), fold=fold and level != "layers")
+if has_dot():
+    clicked = graph_viewer(render_dot(dot, "svg").decode(), details, viewer_words(), key="graph_viewer",
+                           selected=st.session_state.get("graph_selected_node"))  # fmt: skip
+    if clicked and clicked in details and clicked != st.session_state.get("graph_selected_node"):
+        st.session_state["graph_selected_node"] = clicked
+        st.session_state["graph_details_block"] = details[clicked]["block"]
+else:
+    show_graph(dot)  # without Graphviz's dot: the browser lays the graph out, without pan and zoom
+
+# the selected block (clicked in the graph, found by search, or picked here): details and anatomy
+blocks = [b.name for b in report.blocks]
+if st.session_state.get("graph_details_block") not in blocks:
+    st.session_state["graph_details_block"] = blocks[len(blocks) // 2]
+detail_cols = st.columns([2, 5, 2])
+picked = detail_cols[0].selectbox(t("graph_pick"), blocks, key="graph_details_block")
+detail_cols[1].markdown(f"**{details[node_id(picked)]['text']}**")
+if picked.startswith("blocks.") and detail_cols[2].button(t("open_in_anatomy"), key="graph_to_anatomy"):
+    st.session_state["anatomy_block"] = picked
+    st.session_state["anatomy_source"] = "model"
+    st.switch_page("views/anatomy.py")
 graph_downloads(dot, file_stem(sel, "graph"), key="graph")

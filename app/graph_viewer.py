@@ -1,0 +1,187 @@
+"""An interactive layer graph: the server-rendered Graphviz SVG with pan and zoom (mouse wheel,
+pinch, buttons: fit, 100 %), search by block name, and click-to-select that reports the node back
+to Python (Streamlit custom components v2). Pan and zoom come from svg-pan-zoom 3.6.2 (npm,
+BSD-2-Clause, vendored unchanged in app/components/graph_viewer/ with its license): a
+well-kept library rather than our own transform code; st.graphviz_chart cannot zoom
+(streamlit issue #3200).
+
+At "100 %" one SVG point is drawn as 4/3 CSS px, as Graphviz sizes it: node text of 9-10 pt is
+12-13 CSS px, readable on a laptop and larger with the browser's zoom on a projector. The graph
+opens at 100 % (top left), not squeezed to the page width."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import streamlit as st
+
+_ASSETS = Path(__file__).parent / "components" / "graph_viewer"
+_LIBRARY = (_ASSETS / "svg-pan-zoom.min.js").read_text(encoding="utf-8")
+
+_HTML = """
+<div class="gv">
+  <div class="gv-bar">
+    <button class="gv-out" type="button">−</button>
+    <button class="gv-in" type="button">+</button>
+    <button class="gv-fit" type="button"></button>
+    <button class="gv-one" type="button">100 %</button>
+    <input class="gv-search" type="search" />
+    <span class="gv-found"></span>
+  </div>
+  <div class="gv-stage"></div>
+  <div class="gv-details"></div>
+</div>
+"""
+
+_CSS = """
+.gv { font-family: "Source Sans Pro", "Noto Sans CJK SC", sans-serif; color: #111; }
+.gv-bar { display: flex; gap: 6px; align-items: center; margin-bottom: 6px; flex-wrap: wrap; }
+.gv-bar button { font-size: 15px; min-width: 36px; padding: 4px 10px; border: 1px solid #bbb;
+  border-radius: 6px; background: #fff; cursor: pointer; }
+.gv-bar button:hover { background: #f0f2f6; }
+.gv-search { font-size: 15px; padding: 4px 8px; border: 1px solid #bbb; border-radius: 6px; width: 24em; }
+.gv-found { font-size: 14px; color: #555; }
+.gv-stage { border: 1px solid #ddd; border-radius: 8px; overflow: hidden; background: #fff; }
+.gv-stage svg { width: 100%; height: 100%; display: block; cursor: grab; }
+.gv-stage g.node { cursor: pointer; }
+.gv-stage g.node.gv-selected polygon,
+.gv-stage g.node.gv-selected path { stroke: #d62728; stroke-width: 4px; }
+.gv-stage g.node.gv-match polygon,
+.gv-stage g.node.gv-match path { stroke: #ff7f0e; stroke-width: 3px; }
+.gv-details { font-size: 15px; margin-top: 6px; min-height: 1.4em; }
+"""
+
+_JS = (
+    "const LIBRARY = "
+    + json.dumps(_LIBRARY)
+    + r""";
+
+function ensureLibrary() {
+  if (!window.svgPanZoom) {
+    const script = document.createElement("script");
+    script.textContent = LIBRARY;  // a classic script: the bundle sets window.svgPanZoom
+    document.head.appendChild(script);
+  }
+  return window.svgPanZoom;
+}
+
+export default function (component) {
+  const { parentElement, data, setStateValue } = component;
+  const root = parentElement.querySelector(".gv");
+  const stage = root.querySelector(".gv-stage");
+  const details = root.querySelector(".gv-details");
+  const words = data.words;
+  root.querySelector(".gv-fit").textContent = words.fit;
+  root.querySelector(".gv-in").title = words.zoom_in;
+  root.querySelector(".gv-out").title = words.zoom_out;
+  const search = root.querySelector(".gv-search");
+  search.placeholder = words.search;
+  stage.style.height = data.height + "px";
+
+  if (root.dataset.svg !== data.svg) {  // a new graph: draw it and set up pan and zoom again
+    if (root.panZoom) { root.panZoom.destroy(); root.panZoom = null; }
+    stage.innerHTML = data.svg;
+    root.dataset.svg = data.svg;
+    root.dataset.centered = "";
+    const svg = stage.querySelector("svg");
+    svg.removeAttribute("width");
+    svg.removeAttribute("height");
+    const panZoom = ensureLibrary()(svg, {
+      zoomEnabled: true, controlIconsEnabled: false, fit: false, center: false, contain: false,
+      minZoom: 0.02, maxZoom: 20, zoomScaleSensitivity: 0.25, dblClickZoomEnabled: false,
+    });
+    root.panZoom = panZoom;
+    // "100 %": one Graphviz point drawn as 4/3 CSS px (realZoom is screen px per SVG unit)
+    root.oneToOne = () => {
+      panZoom.zoom((4 / 3) * panZoom.getZoom() / panZoom.getSizes().realZoom);
+      panZoom.pan({ x: 0, y: 0 });
+    };
+    root.oneToOne();
+    for (const node of svg.querySelectorAll("g.node")) {
+      const id = node.querySelector("title")?.textContent;
+      if (!id || !data.details[id]) continue;
+      node.addEventListener("click", (event) => {
+        event.stopPropagation();
+        select(id, true);
+      });
+    }
+  }
+
+  function show(id) {
+    const info = data.details[id];
+    details.textContent = info ? info.text : "";
+  }
+
+  function select(id, report) {
+    for (const node of stage.querySelectorAll("g.node.gv-selected")) node.classList.remove("gv-selected");
+    for (const node of stage.querySelectorAll("g.node")) {
+      if (node.querySelector("title")?.textContent === id) node.classList.add("gv-selected");
+    }
+    show(id);
+    if (report) setStateValue("selected", id);
+  }
+
+  function centerOn(node) {  // screen coordinates: Graphviz nests its own transforms
+    const target = node.getBoundingClientRect();
+    const frame = stage.getBoundingClientRect();
+    root.panZoom.panBy({
+      x: frame.left + frame.width / 2 - (target.left + target.width / 2),
+      y: frame.top + frame.height / 2 - (target.top + target.height / 2),
+    });
+  }
+
+  root.querySelector(".gv-in").onclick = () => root.panZoom.zoomIn();
+  root.querySelector(".gv-out").onclick = () => root.panZoom.zoomOut();
+  root.querySelector(".gv-fit").onclick = () => { root.panZoom.fit(); root.panZoom.center(); };
+  root.querySelector(".gv-one").onclick = () => root.oneToOne();
+  search.onkeydown = (event) => {
+    if (event.key !== "Enter") return;
+    const query = search.value.trim().toLowerCase();
+    for (const node of stage.querySelectorAll("g.node.gv-match")) node.classList.remove("gv-match");
+    if (!query) { root.querySelector(".gv-found").textContent = ""; return; }
+    const nodes = [...stage.querySelectorAll("g.node")];
+    const infoOf = (node) => data.details[node.querySelector("title")?.textContent];
+    // a block's exact name finds that block (inside its folded "x n" node too); else any part
+    let hits = nodes.filter((node) => infoOf(node)?.names.some((n) => n.toLowerCase() === query));
+    if (!hits.length) hits = nodes.filter((node) => infoOf(node)?.search.toLowerCase().includes(query));
+    hits.forEach((node) => node.classList.add("gv-match"));
+    root.querySelector(".gv-found").textContent = words.found.replace("{n}", hits.length);
+    if (hits.length) {
+      centerOn(hits[0]);
+      select(hits[0].querySelector("title").textContent, true);
+    }
+  };
+  if (data.selected) {
+    select(data.selected, false);
+    if (root.dataset.centered !== data.selected) {  // a redrawn graph keeps the selection in view
+      const node = [...stage.querySelectorAll("g.node")].find(
+        (n) => n.querySelector("title")?.textContent === data.selected);
+      if (node) centerOn(node);
+      root.dataset.centered = data.selected;
+    }
+  }
+}
+"""
+)
+
+_COMPONENT = None
+
+
+def _component():
+    global _COMPONENT
+    if _COMPONENT is None:  # registered once per process, on first use
+        _COMPONENT = st.components.v2.component("mobilenet_graph_viewer", html=_HTML, css=_CSS, js=_JS)
+    return _COMPONENT
+
+
+def graph_viewer(svg: str, details: dict[str, dict], words: dict[str, str], key: str, height: int = 620,
+                 selected: str | None = None) -> str | None:  # fmt: skip
+    """Draw the interactive graph; returns the id of the node the user selected (or None)."""
+    result = _component()(
+        data={"svg": svg, "details": details, "words": words, "height": height, "selected": selected},
+        key=key,
+        default={"selected": selected},
+        on_selected_change=lambda: None,
+    )
+    return getattr(result, "selected", None) if result is not None else None
