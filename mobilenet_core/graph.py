@@ -214,6 +214,10 @@ def layer_graph(
     previous_exit = "input"
     column_heads = []
     used_variants = []
+    # Edges between columns are written outside the clusters: in DOT, a node named in a
+    # subgraph's edge becomes a member of that subgraph, so an edge into the next stage's
+    # cluster would pull the previous block into it (drawn in the wrong column).
+    between: list[str] = []
     for stage, folded in sorted(stages.items()):
         first = folded[0].first
         if stage < 0:
@@ -238,7 +242,7 @@ def layer_graph(
             if b.variant not in used_variants:
                 used_variants.append(b.variant)
             if expand_all or b.name in expanded:
-                entry, exit_ = _emit_expanded_block(lines, b, w)
+                entry, exit_ = _emit_expanded_block(lines, b, w, previous_exit, between)
             else:
                 node = node_id(b.name)
                 label, fill = _block_label(f, w), BLOCK_COLORS.get(b.variant, "#dddddd")
@@ -252,12 +256,15 @@ def layer_graph(
             stage_entry = stage_entry or entry
             # an edge into a new column goes back up to its top: it must not pull the
             # layout into one long chain
-            constraint = "true" if previous_exit in stage_nodes else "false"
-            lines.append(f"    {previous_exit} -> {entry} [constraint={constraint}];")
+            if previous_exit in stage_nodes:
+                lines.append(f"    {previous_exit} -> {entry} [constraint=true];")
+            else:
+                between.append(f"  {previous_exit} -> {entry} [constraint=false];")
             stage_nodes.update((entry, exit_))
             previous_exit = exit_
         lines.append("  }")
         column_heads.append(stage_entry)
+    lines.extend(between)
     lines.append(f"  {{rank=same; {'; '.join(column_heads)};}}")
     # invisible edges keep the columns in order, left to right
     for a, b in zip(column_heads, column_heads[1:]):
@@ -320,7 +327,11 @@ def node_details(report: CountReport, words: dict | None = None, fold: bool = Tr
     return details
 
 
-def _emit_expanded_block(lines: list[str], b: BlockRow, w: dict) -> tuple[str, str]:
+def _emit_expanded_block(lines: list[str], b: BlockRow, w: dict, source: str, between: list[str]
+                         ) -> tuple[str, str]:  # fmt: skip
+    """A block at layer level: a cluster of its layers. With a residual, the skip runs from the
+    block's input (`source`, the node before it) to an add node after its last layer; that
+    edge is written outside the cluster (`between`), so that `source` stays in its own."""
     cluster = "cluster_" + b.name.replace(".", "_")
     lines.append(f"    subgraph {cluster} {{")
     lines.append(
@@ -334,13 +345,14 @@ def _emit_expanded_block(lines: list[str], b: BlockRow, w: dict) -> tuple[str, s
             f'      {node} [label={_layer_label(r, w)}, fillcolor="{LAYER_COLORS.get(r.kind, "#ffffff")}"];'
         )
         ids.append(node)
+    if b.residual:
+        add = "add_" + b.name.replace(".", "_")
+        lines.append(f'      {add} [label="⊕", shape=circle, fillcolor="#ffffff", fontsize=14];')
+        ids.append(add)
+        between.append(f'  {source} -> {add} [style=dashed, label="  {w["skip"]} ⊕", fontsize=10, '
+                       "constraint=false];")  # fmt: skip
     for a, c in zip(ids, ids[1:]):
         lines.append(f"      {a} -> {c};")
-    if b.residual and len(ids) > 1:
-        lines.append(
-            f'      {ids[0]} -> {ids[-1]} [style=dashed, label="  {w["skip"]} ⊕", fontsize=9, '
-            "constraint=false];"
-        )
     lines.append("    }")
     return ids[0], ids[-1]
 

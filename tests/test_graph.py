@@ -53,3 +53,51 @@ def test_block_diagrams_show_each_layer_cost(model):
                 assert f"{layer.macs:,}" in dot
         assert f"params {block.params:,} · MACs {block.macs:,}" in dot
         graphviz.Source(dot).pipe(format="svg")
+
+
+def _stage_members(dot: str) -> dict[str, set[str]]:
+    """node -> the stage clusters that name it (in a declaration or an edge)."""
+    import re
+
+    members: dict[str, set[str]] = {}
+    stack: list[str] = []
+    for line in dot.splitlines():
+        text = line.strip()
+        if text.startswith("subgraph "):
+            stack.append(text.split()[1])
+            continue
+        if text == "}":
+            if stack:
+                stack.pop()
+            continue
+        stage = next((c for c in stack if c.startswith("cluster_stage_")), None)
+        if stage is None:
+            continue
+        edge = re.match(r"(\w+) -> (\w+)", text)
+        names = edge.groups() if edge else ((m.group(1),) if (m := re.match(r"(\w+) \[", text)) else ())
+        for name in names:
+            members.setdefault(name, set()).add(stage)
+    return members
+
+
+@pytest.mark.parametrize("model", mc.list_models())
+def test_every_node_is_in_one_column_and_a_skip_starts_at_the_block_input(model):
+    """A node named in two stage clusters is drawn in the wrong column (V3-Large with a block
+    expanded drew stage 3's "IR x 2" inside stage 4); the skip of an expanded block must run
+    from the block's input, not from its first layer."""
+    report = mc.count(model)
+    residual = [b for b in report.blocks if b.residual and b.name.startswith("blocks.")]
+    middle = [b.name for b in report.blocks if b.name.startswith("blocks.")][3]
+    for expand in ([], [middle], "all"):
+        dot = layer_graph(report, expand=expand)
+        twice = {n: c for n, c in _stage_members(dot).items() if len(c) > 1}
+        assert not twice, (expand, twice)
+    if not residual:  # V1
+        return
+    block = residual[len(residual) // 2]
+    index = [b.name for b in report.blocks].index(block.name)
+    dot = layer_graph(report, fold=False, expand=[block.name])
+    add = "add_" + block.name.replace(".", "_")
+    before = "n_" + report.blocks[index - 1].name.replace(".", "_")
+    skip = [line for line in dot.splitlines() if f"-> {add}" in line and "dashed" in line]
+    assert len(skip) == 1 and skip[0].strip().startswith(before), skip
