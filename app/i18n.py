@@ -613,6 +613,7 @@ GRAPH_WORDS_ZH = {
     "expand": "扩展",
     "then_relu": "后接 ReLU",
     "of_time": "的时间",
+    "none": "无",
     "time_legend": "估计时间占比",
 }
 

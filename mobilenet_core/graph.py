@@ -63,6 +63,7 @@ WORDS = {
     "expand": "expand",
     "then_relu": "then ReLU",
     "of_time": "of the time",
+    "none": "none",
     "time_legend": "share of the estimated time",
 }
 TEXT = "#111111"
@@ -162,7 +163,8 @@ def _layer_label(r: LayerRow, w: dict) -> str:
         f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="0">'
         f"<tr><td><b>{escape(op)}</b>{kernel}</td></tr>"
         f'<tr><td><font point-size="9">{escape(r.kind)} · {shape}</font></td></tr>'
-        f'<tr><td><font point-size="9">{human(r.params)} p · {human(r.macs)} MACs</font></td></tr>'
+        f'<tr><td><font point-size="9">{human(r.params)} {w["params"]} · '
+        f"{human(r.macs)} MACs</font></td></tr>"
         f"</table>>"
     )
 
@@ -401,8 +403,9 @@ def block_diagram(block: BlockRow, title: str = "", words: dict | None = None) -
             }[r.kind]
             if r.kind == "dwconv":
                 what = f"{r.kernel}×{r.kernel} {w['depthwise']}"
-            text = f"{op}: {what}" + (f", stride {r.stride}" if r.stride > 1 else "")
-            text += f"\n{r.in_channels} → {r.out_channels}, out {r.out_channels}×{r.out_height}×{r.out_width}"
+            text = f"{op}: {what}" + (f", {w['stride']} {r.stride}" if r.stride > 1 else "")
+            text += (f"\n{r.in_channels} → {r.out_channels}, {w['output']} "
+                     f"{r.out_channels}×{r.out_height}×{r.out_width}")  # fmt: skip
             text += f"\n{r.params:,} {w['params']} · {r.macs:,} MACs"
         elif r.kind == "se":
             text = (
@@ -412,7 +415,7 @@ def block_diagram(block: BlockRow, title: str = "", words: dict | None = None) -
         elif r.kind == "attention":
             text = f"{'q·kᵀ' if op.endswith('qk') else 'softmax · v'}: {r.macs:,} MACs"
         else:
-            text = f"{op} ({r.kind})" + (f"\n{r.params:,} params" if r.params else "")
+            text = f"{op} ({r.kind})" + (f"\n{r.params:,} {w['params']}" if r.params else "")
         lines.append(_op(node, text, LAYER_COLORS.get(r.kind, "#ffffff")))
         lines.append(f"  {previous} -> {node};")
         previous = node
@@ -432,8 +435,8 @@ def block_diagram(block: BlockRow, title: str = "", words: dict | None = None) -
     else:
         lines.append(f"  {previous} -> y;")
     lines.append(
-        f'  note [shape=note, fillcolor="#fffbe6", label="{w["activation"]}: {escape(act)}\\n'
-        f'params {block.params:,} · MACs {block.macs:,}"];'
+        f'  note [shape=note, fillcolor="#fffbe6", label="{w["activation"]}: {escape(act or w["none"])}\\n'
+        f'{w["params"]} {block.params:,} · MACs {block.macs:,}"];'
     )
     lines.append("}")
     return "\n".join(lines)

@@ -101,3 +101,26 @@ def test_every_node_is_in_one_column_and_a_skip_starts_at_the_block_input(model)
     before = "n_" + report.blocks[index - 1].name.replace(".", "_")
     skip = [line for line in dot.splitlines() if f"-> {add}" in line and "dashed" in line]
     assert len(skip) == 1 and skip[0].strip().startswith(before), skip
+
+
+def test_chinese_diagrams_have_no_english_words_left():
+    import re
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from app.i18n import GRAPH_WORDS_ZH
+    from mobilenet_core.graph import WORDS, bottleneck_diagram, standard_conv_diagram
+
+    assert set(GRAPH_WORDS_ZH) == set(WORDS)  # every word of the pictures has its translation
+    english = re.compile(r"\b(stride|out|output|params|input|skip|legend|stage|None|none|activation)\b")
+    for model in ("v2", "v3_large", "v4_hybrid_medium"):
+        report = mc.count(model)
+        pictures = [layer_graph(report, words=GRAPH_WORDS_ZH, expand="all")]
+        for b in report.blocks[1:-1]:
+            for draw in (block_diagram, standard_conv_diagram, bottleneck_diagram):
+                pictures.append(draw(b, words=GRAPH_WORDS_ZH))
+        for dot in pictures:
+            labels = " ".join(re.findall(r'label=("[^"]*"|<<.*?>>)', dot))
+            labels = re.sub(r"\w+(?:[._]\w+)+", "", labels)  # module paths (attn.output.proj) are names
+            assert not english.search(labels), english.search(labels).group(0)
