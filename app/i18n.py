@@ -254,13 +254,42 @@ STRINGS.update(
         "download_weights": ("Download pretrained weights", "下载预训练权重"),
         "retry_download": ("Try the download again", "重新尝试下载"),
         "downloading": ("Downloading {name}", "正在下载 {name}"),
-        "download_failed": ("{error}", "{error}"),
-        "weights_not_cached": (
-            "The weights are not downloaded yet (cache: {path}). Without internet: upload the checkpoint file on the right, or run `python -m mobilenet_core weights import FILE`.",
-            "权重尚未下载（缓存目录：{path}）。没有网络时：在右侧上传检查点文件，或运行 `python -m mobilenet_core weights import FILE`。",
+        "weights_offline": (
+            "No internet: the pretrained weights for {config} (about {mb} MB) could not be downloaded.",
+            "没有网络：无法下载 {config} 的预训练权重（约 {mb} MB）。",
+        ),
+        "weights_server": (
+            "The pretrained weights for {config} (about {mb} MB) could not be downloaded: the download server did not send them.",
+            "无法下载 {config} 的预训练权重（约 {mb} MB）：下载服务器没有提供该文件。",
+        ),
+        "weights_corrupt": (
+            "The pretrained weights for {config} arrived damaged and were thrown away. Try the download again.",
+            "{config} 的预训练权重下载后已损坏并被丢弃。请重新下载。",
+        ),
+        "weights_too_big": (
+            "The download server offered a file far larger than the weights for {config} should be; it was not downloaded.",
+            "下载服务器提供的文件远大于 {config} 的权重应有的大小，未下载。",
+        ),
+        "weights_not_downloaded": (
+            "The pretrained weights for {config} (about {mb} MB) are not downloaded yet.",
+            "{config} 的预训练权重（约 {mb} MB）尚未下载。",
+        ),
+        "upload_checkpoint_button": ("Upload a checkpoint file", "上传权重文件"),
+        "use_untrained_button": ("Use the untrained network", "使用未训练的网络"),
+        "choose_weights_first": (
+            "Your photos are ready: choose one of the ways above to get a network, and they are classified at once.",
+            "照片已就绪：在上方选择一种方式得到网络后，会立即进行分类。",
+        ),
+        "untrained_no_cam": (
+            "No Grad-CAM: with random weights there is nothing to explain, and the classes below are meaningless.",
+            "不显示 Grad-CAM：随机权重没有可解释的内容，下方的类别也没有意义。",
+        ),
+        "top5_untrained": (
+            "Top-5 of an UNTRAINED network: meaningless classes · {ms:.1f} ms",
+            "未训练网络的 Top-5：类别没有意义 · {ms:.1f} 毫秒",
         ),
         "no_published": (
-            "No published checkpoint for {model} at α {alpha:g}, {res} px. Nearest published configuration: {near}. You can switch to it, upload a checkpoint, or run the untrained network.",
+            "No published checkpoint for {model} at α {alpha:g}, {res} px. Nearest published configuration: {near}. Switch to it, upload a checkpoint file, or use the untrained network.",
             "{model}（α {alpha:g}，{res} 像素）没有已发布的权重。最接近的已发布配置：{near}。可以切换到该配置、上传权重文件，或运行未训练的网络。",
         ),
         "switch_nearest": ("Switch to {name}", "切换到 {name}"),
@@ -269,10 +298,6 @@ STRINGS.update(
             "……或上传权重文件（.pth / .safetensors，timm 或 torchvision 格式）",
         ),
         "checkpoint_refused": ("Checkpoint refused: {error}", "权重文件被拒绝：{error}"),
-        "cli_import_hint": (
-            "Offline? `python -m mobilenet_core weights import FILE` puts a file you have into the cache.",
-            "离线？`python -m mobilenet_core weights import FILE` 可把已有文件放入缓存。",
-        ),
         "source_pretrained": ("Pretrained ImageNet weights: {name}", "ImageNet 预训练权重：{name}"),
         "source_uploaded": ("Weights from your upload: {name}", "来自上传文件的权重：{name}"),
         "source_untrained": (

@@ -10,4 +10,10 @@ class ConfigError(MobileNetError, ValueError):
 
 
 class CheckpointError(MobileNetError):
-    """A checkpoint file that cannot be read, is unsafe, or does not fit the model."""
+    """A checkpoint file that cannot be read, is unsafe, or does not fit the model; or a download
+    that failed. `code` says which in a way a UI can put in its own words ("offline", "server",
+    "corrupt", "too_big"; "" for the rest, whose message is meant to be shown)."""
+
+    def __init__(self, message: str, code: str = ""):
+        super().__init__(message)
+        self.code = code

@@ -72,6 +72,22 @@ class WeightsEntry:
     sha256_prefix: str | None = None  # torchvision's 8-hex prefix in the file name
 
     @property
+    def description(self) -> str:
+        """The configuration in words, for people: "MobileNetV2 α 0.5, 224 px, top-1 65.4 %"."""
+        from .api import get_generation
+
+        top1 = f", top-1 {self.top1:g} %" if self.top1 is not None else ""
+        return f"{get_generation(self.model).title} α {self.alpha:g}, {self.resolution} px{top1}"
+
+    @property
+    def approx_mb(self) -> int:
+        """The download's size in MB, from the counter (float32 parameters and BN statistics)."""
+        from .api import count
+
+        report = count(self.model, self.alpha, self.resolution)
+        return max(1, round(4 * (report.params + report.norm_params) / 1e6))
+
+    @property
     def label(self) -> str:
         top1 = f", top-1 {self.top1:.1f}%" if self.top1 is not None else ""
         return f"{self.name} ({self.layout}{top1})"

@@ -240,12 +240,13 @@ def verify_file(entry, path: Path) -> str:
         expected = pinned.read_text().strip()
     if expected is not None and digest != expected:
         raise CheckpointError(
-            f"{path.name}: SHA-256 {digest[:12]}… does not match {entry.name} ({expected[:12]}…)"
+            f"{path.name}: SHA-256 {digest[:12]}… does not match {entry.name} ({expected[:12]}…)", "corrupt"
         )
     if entry.sha256_prefix is not None and not digest.startswith(entry.sha256_prefix):
         raise CheckpointError(
             f"{path.name}: SHA-256 starts {digest[:8]}, {entry.name} needs {entry.sha256_prefix}: "
-            "the download is corrupt or not this checkpoint"
+            "the download is corrupt or not this checkpoint",
+            "corrupt",
         )
     return digest
 
@@ -301,7 +302,9 @@ def download(entry, progress=None, timeout: float = 30.0) -> Path:
             length = response.headers.get("Content-Length")
             total = have + int(length) if length is not None else None
             if total is not None and total > MAX_CHECKPOINT_BYTES:
-                raise CheckpointError(f"{entry.name}: the server offers {total} bytes, over the limit")
+                raise CheckpointError(
+                    f"{entry.name}: the server offers {total} bytes, over the limit", "too_big"
+                )
             with open(part, "ab" if have else "wb") as out:
                 done = have
                 if progress:
@@ -315,17 +318,21 @@ def download(entry, progress=None, timeout: float = 30.0) -> Path:
         if isinstance(exc, CheckpointError):
             raise
         reason = getattr(exc, "reason", exc)
+        # an HTTP answer means the network works and the server said no; anything else: offline
+        code = "server" if isinstance(exc, urllib.error.HTTPError) else "offline"
         raise CheckpointError(
             f"cannot download {entry.name} from {entry.url} ({reason}). Offline? Put the file in "
             f"{final.parent} with `python -m mobilenet_core weights import FILE`, upload it in the app, "
-            "or run with --checkpoint FILE / --untrained"
+            "or run with --checkpoint FILE / --untrained",
+            code,
         ) from None
     try:
         digest = verify_file(entry, part)
         if declared is not None and digest != declared:
             raise CheckpointError(
                 f"{entry.name}: the download's SHA-256 {digest[:12]}… does not match the {declared[:12]}… "
-                "the server declares: the download is corrupt"
+                "the server declares: the download is corrupt",
+                "corrupt",
             )
     except CheckpointError:
         part.unlink(missing_ok=True)

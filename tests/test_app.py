@@ -177,7 +177,7 @@ def test_classify_shows_top5_for_an_upload_with_untrained_weights():
     at = run_app(model="v3_small", alpha="0.6")
     at.switch_page("views/classify.py").run()
     assert_clean(at, "classify")
-    assert any("No published checkpoint for v3_small at α 0.6" in w.value for w in at.warning)
+    assert any("No published checkpoint for MobileNetV3-Small at α 0.6" in w.value for w in at.warning)
     at.toggle(key="use_untrained").set_value(True).run()
     at.file_uploader(key="images").set_value(
         [

@@ -491,12 +491,43 @@ def test_classify_downloads_the_published_weights_on_first_use(server, torch_hom
     assert _RangeHandler.requests == [""]  # cached: not fetched again
 
 
+def _page_text(at) -> str:
+    return " ".join(e.value for kind in ("error", "warning", "info", "success", "caption", "markdown")
+                    for e in getattr(at, kind))  # fmt: skip
+
+
 def test_classify_offline_explains_and_offers_a_retry(server, torch_home, monkeypatch):
     at, entry = _classify_app(monkeypatch, server, "/missing.safetensors")  # the server answers 404
     assert not at.exception and not cached_file(entry).exists()
-    assert any("cannot download" in e.value and "weights import" in e.value for e in at.error)
-    assert any("upload the checkpoint file" in i.value for i in at.info)
+    # once, in a user's words: the configuration in words and the size, no errno, path or flags
+    messages = [w.value for w in at.warning]
+    assert messages == [f"The pretrained weights for {entry.description} (about {entry.approx_mb} MB) could "
+                        "not be downloaded: the download server did not send them."]  # fmt: skip
+    assert "MobileNetV3-Small α 0.5, 224 px, top-1" in messages[0]
+    text = _page_text(at)
+    for leak in ("Errno", "--checkpoint", "--untrained", "weights import", str(torch_home), "http://"):
+        assert leak not in text, leak
+    assert not at.error and not at.info
+    assert at.file_uploader(key="images") is not None  # photos can be dropped already
     at.run()  # not retried on its own: one failed attempt per session
     assert len(_RangeHandler.requests) == 1
     at.button(key="download").click().run()  # "Try the download again"
     assert len(_RangeHandler.requests) == 2 and not at.exception
+    at.button(key="untrained_button").click().run()  # the other way forward
+    assert at.toggle(key="use_untrained").value is True
+    assert any("UNTRAINED" in e.value for e in at.error)
+
+
+def test_classify_with_no_network_says_no_internet(torch_home, monkeypatch):
+    """A server that cannot be reached (a closed port on 127.0.0.1, so nothing leaves this
+    machine): "No internet", not the socket's errno."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    at, entry = _classify_app(monkeypatch, f"http://127.0.0.1:{closed}", "/w.safetensors")
+    assert [w.value for w in at.warning] == [
+        f"No internet: the pretrained weights for {entry.description} (about {entry.approx_mb} MB) could "
+        "not be downloaded."]  # fmt: skip
+    assert "Errno" not in _page_text(at) and not at.exception

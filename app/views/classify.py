@@ -40,22 +40,45 @@ SAMPLES = Path(__file__).resolve().parent.parent.parent / "assets" / "samples"
 
 
 def download_with_progress(entry) -> bool:
-    bar = st.progress(0.0, text=t("downloading", name=entry.name))
+    """Download with a progress bar; a failure is remembered for the session (what went wrong,
+    in the user's words, is said once by the page) and never shown as a technical message."""
+    bar = st.progress(0.0, text=t("downloading", name=entry.description))
 
     def show(done: int, total: int | None) -> None:
         if total:
-            bar.progress(
-                min(done / total, 1.0), text=t("downloading", name=entry.name) + f" {done / 2**20:.1f} MiB"
-            )
+            text = t("downloading", name=entry.description) + f" {done / 2**20:.1f} MiB"
+            bar.progress(min(done / total, 1.0), text=text)
 
+    failures = st.session_state.setdefault("download_failures", {})
     try:
         ensure_weights(entry, show)
     except mc.CheckpointError as exc:
         bar.empty()
-        st.error(t("download_failed", error=str(exc)))
+        failures[entry.name] = exc.code or "server"
         return False
     bar.empty()
+    failures.pop(entry.name, None)
     return True
+
+
+def image_inputs() -> list[tuple[str, bytes]]:
+    """The photo drop zone (and the bundled samples): (name, bytes) of each."""
+    uploads = st.file_uploader(t("upload_images"), type=IMAGE_TYPES, accept_multiple_files=True, key="images")
+    use_samples = st.toggle(t("use_samples"), key="use_samples")
+    inputs = [(u.name, u.getvalue()) for u in uploads or []]
+    if use_samples:
+        inputs += [
+            (p.name, p.read_bytes()) for p in sorted(SAMPLES.glob("*")) if p.suffix in (".png", ".jpg")
+        ]
+    return inputs
+
+
+def open_checkpoint_upload() -> None:
+    st.session_state["show_checkpoint_upload"] = True
+
+
+def use_untrained() -> None:
+    st.session_state["use_untrained"] = True
 
 
 def auto_download_allowed() -> bool:
@@ -91,30 +114,41 @@ with left:
             tried.add(entry.name)
             cached = download_with_progress(entry)
         if not cached:
+            failure = st.session_state.get("download_failures", {}).get(entry.name)
+            words = {"config": entry.description, "mb": entry.approx_mb}
+            # one message, in the user's words; the ways forward are buttons
+            st.warning(t(f"weights_{failure}", **words) if failure else t("weights_not_downloaded", **words))
+            ways = st.columns(3)
             label = t("retry_download") if entry.name in tried else t("download_weights")
-            if st.button(label, key="download"):
+            if ways[0].button(label, key="download"):
                 tried.add(entry.name)
-                cached = download_with_progress(entry)
+                download_with_progress(entry)
+                st.rerun()  # drawn again: the weights, or the new failure said by the message above
+            ways[1].button(t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload)
+            ways[2].button(t("use_untrained_button"), key="untrained_button", on_click=use_untrained)
         if cached:
             try:
                 module, runner = pretrained_model(entry.name)
                 recipe = entry.preprocess
-                source_label = t("source_pretrained", name=entry.name)
+                source_label = t("source_pretrained", name=f"{entry.description} ({entry.name})")
                 source_kind = "pretrained"
             except mc.CheckpointError as exc:
-                st.error(str(exc))
-        else:
-            st.info(t("weights_not_cached", path=str(cached_file(entry).parent)))
+                st.error(t("checkpoint_refused", error=str(exc)))
     else:
         near = nearest_weights(sel.model, sel.alpha, sel.resolution)
-        st.warning(t("no_published", model=sel.model, alpha=sel.alpha, res=sel.resolution,
-                     near=f"{near.model} α {near.alpha:g} @ {near.resolution} px"))  # fmt: skip
-        st.button(
-            t("switch_nearest", name=near.name), on_click=switch_to_weights, args=(near.name,), key="switch"
-        )
-with right:
+        st.warning(t("no_published", model=sel.generation.title, alpha=sel.alpha, res=sel.resolution,
+                     near=near.description))  # fmt: skip
+        ways = st.columns(3)
+        ways[0].button(t("switch_nearest", name=near.description), on_click=switch_to_weights,
+                       args=(near.name,), key="switch")  # fmt: skip
+        ways[1].button(t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload)
+        ways[2].button(t("use_untrained_button"), key="untrained_button", on_click=use_untrained)
+with (
+    right,
+    st.expander(t("upload_checkpoint"), expanded=bool(st.session_state.get("show_checkpoint_upload"))),
+):
     checkpoint_file = st.file_uploader(t("upload_checkpoint"), type=["pth", "pt", "bin", "safetensors"],
-                                       key="checkpoint_upload")  # fmt: skip
+                                       key="checkpoint_upload", label_visibility="collapsed")  # fmt: skip
     if checkpoint_file is not None:
         data = checkpoint_file.getvalue()
         digest = hashlib.sha256(data).hexdigest()
@@ -130,7 +164,6 @@ with right:
                     st.session_state["uploaded_checkpoint"] = uploaded_checkpoint
                 except mc.CheckpointError as exc:
                     st.error(t("checkpoint_refused", error=str(exc)))
-    st.caption(t("cli_import_hint"))
 
 if uploaded_checkpoint:
     module, runner = uploaded_checkpoint["module"], uploaded_checkpoint["runner"]
@@ -144,6 +177,9 @@ if module is None:
         source_kind = "untrained"
 
 if module is None:
+    # the photos can be dropped already; they are classified once there is a network
+    if image_inputs():
+        st.info(t("choose_weights_first"))
     st.stop()
 if source_kind == "untrained":
     st.error(source_label)
@@ -166,11 +202,7 @@ st.caption(t("backend_caption", backend=runner.backend, resize=recipe.resize, cr
              interpolation=recipe.interpolation))  # fmt: skip
 
 # --- images -------------------------------------------------------------------------------------
-uploads = st.file_uploader(t("upload_images"), type=IMAGE_TYPES, accept_multiple_files=True, key="images")
-use_samples = st.toggle(t("use_samples"), key="use_samples")
-inputs: list[tuple[str, bytes]] = [(u.name, u.getvalue()) for u in uploads or []]
-if use_samples:
-    inputs += [(p.name, p.read_bytes()) for p in sorted(SAMPLES.glob("*")) if p.suffix in (".png", ".jpg")]
+inputs = image_inputs()
 
 language = current_language()
 results = []
@@ -187,10 +219,13 @@ for name, image, prediction in results:
     cols = st.columns([1, 1, 1, 2])
     cols[0].image(image, caption=t("original", w=image.width, h=image.height), width="stretch")
     cols[1].image(prediction.crop, caption=t("network_input", size=recipe.crop), width="stretch")
-    classes = {f"{c.label} / {c.label_zh}": c.index for c in prediction.top}
-    chosen = cols[2].selectbox(t("cam_class"), list(classes), key=f"cam_{name}")
-    cam = grad_cam(module, prediction.tensor, classes[chosen])
-    cols[2].image(overlay_heatmap(prediction.crop, cam), caption=t("grad_cam"), width="stretch")
+    if source_kind == "untrained":  # random weights: nothing to explain, and the classes are noise
+        cols[2].info(t("untrained_no_cam"))
+    else:
+        classes = {f"{c.label} / {c.label_zh}": c.index for c in prediction.top}
+        chosen = cols[2].selectbox(t("cam_class"), list(classes), key=f"cam_{name}")
+        cam = grad_cam(module, prediction.tensor, classes[chosen])
+        cols[2].image(overlay_heatmap(prediction.crop, cam), caption=t("grad_cam"), width="stretch")
     labels = [(c.label_zh if language == "zh" else c.label) for c in prediction.top][::-1]
     probabilities = [c.probability for c in prediction.top][::-1]
     fig = go.Figure(go.Bar(
@@ -199,7 +234,12 @@ for name, image, prediction in results:
         customdata=[f"{c.label} / {c.label_zh} (#{c.index})" for c in prediction.top][::-1],
         hovertemplate="%{customdata}<br>%{x:.2%}<extra></extra>",
     ))  # fmt: skip
-    fig.update_layout(title=t("top5", ms=prediction.latency_ms), xaxis=dict(range=[0, 1], tickformat=".0%"),
+    title = (
+        t("top5_untrained", ms=prediction.latency_ms)
+        if source_kind == "untrained"
+        else t("top5", ms=prediction.latency_ms)
+    )
+    fig.update_layout(title=title, xaxis=dict(range=[0, 1], tickformat=".0%"),
                       height=300, margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
                       paper_bgcolor="white", font=dict(color="#111111"))  # fmt: skip
     cols[3].plotly_chart(fig, width="stretch", key=f"top5_{name}", config={"displaylogo": False})
