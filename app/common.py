@@ -61,29 +61,13 @@ def title_line(sel: Selection) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def block_table(model: str, alpha: float, resolution: int, lang: str) -> pd.DataFrame:
-    report = mc.count(model, alpha, resolution)
-    rows = []
-    for b in report.blocks:
-        rows.append(
-            {
-                t("col_block"): b.name,
-                t("col_type"): b.variant,
-                t("col_in"): b.in_channels,
-                t("col_exp"): b.expanded_channels,
-                t("col_out"): b.out_channels,
-                t("col_kernel"): b.kernel,
-                t("col_stride"): b.stride,
-                t("col_output"): f"{b.out_channels}×{b.out_height}×{b.out_width}"
-                if b.kind != "head"
-                else str(b.out_channels),
-                t("col_params"): b.params,
-                t("col_macs"): b.macs,
-                t("col_act"): b.activation,
-                t("col_residual"): "⊕" if b.residual else "",
-                t("col_se"): b.se_channels or None,
-            }
-        )
-    return pd.DataFrame(rows)
+    # the library's table (the one Jupyter shows), with the column names in the current language
+    names = {"block": "col_block", "type": "col_type", "in": "col_in", "exp": "col_exp",
+             "out": "col_out", "kernel": "col_kernel", "stride": "col_stride", "output": "col_output",
+             "params": "col_params", "MACs": "col_macs", "activation": "col_act",
+             "residual": "col_residual", "SE": "col_se"}  # fmt: skip
+    rows = mc.count(model, alpha, resolution).block_table()
+    return pd.DataFrame([{t(names[k]): v for k, v in row.items()} for row in rows])
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -1,6 +1,6 @@
 """mobilenet_core: the MobileNet family (V1, V2, V3, V4) as specs, modules and exact counts."""
 
-from .api import build, count, get_generation, list_models, resolve_model
+from .api import build, count, get_generation, graph_of, list_models, resolve_model
 from .count import MAC_CONVENTION, BlockRow, CountReport, LayerRow
 from .errors import CheckpointError, ConfigError, MobileNetError
 from .specs.width import make_divisible
@@ -17,6 +17,7 @@ __all__ = [
     "build",
     "count",
     "get_generation",
+    "graph_of",
     "list_models",
     "load_checkpoint",
     "make_divisible",

@@ -79,3 +79,14 @@ def build_generation(generation: Generation, alpha: float = 1.0, resolution: int
     """build() for a custom Generation."""
     config = resolve_config(generation, alpha, resolution)
     return build_module(resolve(generation, config.alpha), config.resolution)
+
+
+def graph_of(model: str | CountReport, alpha: float = 1.0, resolution: int | None = None, **options):
+    """The layer graph of a configuration (or of a CountReport) as a Graph: in Jupyter it draws
+    itself, `.svg()` / `.png()` render it, `.dot` is the source. Options as layer_graph's
+    (fold, expand, time_share, words)."""
+    from .graph import Graph, layer_graph
+
+    report = model if isinstance(model, CountReport) else count(model, alpha, resolution)
+    title = f"{get_generation(report.model).title} · α {report.alpha:g} · {report.resolution} px"
+    return Graph(layer_graph(report, title=options.pop("title", title), **options))

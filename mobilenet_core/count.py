@@ -86,6 +86,39 @@ class CountReport:
         tables count parameters that way: 3.47 M for the 3,504,872 of V2 1.0)."""
         return sum(layer.norm_params for layer in self.layers)
 
+    def block_table(self) -> list[dict]:
+        """One row per block, as the app's block table shows it (English column names)."""
+        return [
+            {
+                "block": b.name, "type": b.variant, "in": b.in_channels, "exp": b.expanded_channels,
+                "out": b.out_channels, "kernel": b.kernel, "stride": b.stride,
+                "output": f"{b.out_channels}×{b.out_height}×{b.out_width}" if b.kind != "head"
+                else str(b.out_channels),
+                "params": b.params, "MACs": b.macs, "activation": b.activation,
+                "residual": "⊕" if b.residual else "", "SE": b.se_channels or None,
+            }
+            for b in self.blocks
+        ]  # fmt: skip
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the block table with the totals, as in the app's overview."""
+        from html import escape
+
+        rows = self.block_table()
+        head = "".join(f"<th>{escape(k)}</th>" for k in rows[0])
+        body = "".join(
+            "<tr>" + "".join(
+                f'<td style="text-align:right">{v:,}</td>' if isinstance(v, int) and k in ("params", "MACs")
+                else f"<td>{escape('' if v is None else str(v))}</td>" for k, v in row.items()
+            ) + "</tr>"
+            for row in rows
+        )  # fmt: skip
+        caption = (f"{escape(self.model)} · α {self.alpha:g} · {self.resolution}×{self.resolution} px · "
+                   f"{self.params:,} params · {self.macs:,} MACs")  # fmt: skip
+        return (
+            f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+
     def stage_totals(self) -> list[tuple[str, int, int]]:
         """(label, params, MACs) per stage: "stem", "stage 0", ..., "head"."""
         totals: dict[str, list[int]] = {}

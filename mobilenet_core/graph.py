@@ -185,6 +185,29 @@ def _header(title: str, rankdir: str = "TB") -> list[str]:
     ]
 
 
+class Graph:
+    """A Graphviz picture that shows itself in Jupyter (`_repr_svg_`), as the app draws it."""
+
+    def __init__(self, dot: str):
+        self.dot = dot
+
+    def svg(self) -> str:
+        import graphviz
+
+        return graphviz.Source(self.dot).pipe(format="svg").decode()
+
+    def png(self) -> bytes:
+        import graphviz
+
+        return graphviz.Source(self.dot).pipe(format="png")
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def __str__(self) -> str:
+        return self.dot
+
+
 def layer_graph(
     report: CountReport,
     title: str = "",

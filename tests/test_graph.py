@@ -124,3 +124,17 @@ def test_chinese_diagrams_have_no_english_words_left():
             labels = " ".join(re.findall(r'label=("[^"]*"|<<.*?>>)', dot))
             labels = re.sub(r"\w+(?:[._]\w+)+", "", labels)  # module paths (attn.output.proj) are names
             assert not english.search(labels), english.search(labels).group(0)
+
+
+def test_reports_and_graphs_show_themselves_in_jupyter():
+    """Two lines in a notebook give the app's block table and layer graph."""
+    report = mc.count("v3_small", 0.75, 192)
+    html = report._repr_html_()
+    assert html.startswith("<table>") and f"{report.params:,} params · {report.macs:,} MACs" in html
+    for b in report.blocks:
+        assert f"<td>{b.name}</td>" in html and f"{b.macs:,}" in html
+    picture = mc.graph_of("v3_small", 0.75, 192)
+    svg = picture._repr_svg_()
+    assert "<svg" in svg and "n_blocks_2_0" in svg and "MobileNetV3&#45;Small" in svg
+    assert picture.dot == layer_graph(report, title="MobileNetV3-Small · α 0.75 · 192 px")
+    assert picture.png().startswith(b"\x89PNG")
