@@ -543,6 +543,7 @@ STRINGS.update(
         "roof": ("roof: min(peak, intensity × bandwidth)", "屋顶：min(峰值, 强度 × 带宽)"),
         "intensity": ("arithmetic intensity (FLOP / byte)", "算术强度（FLOP / 字节）"),
         "attainable": ("attainable GFLOP/s", "可达 GFLOP/s"),
+        "axis_measured": ("achieved GFLOP/s (measured)", "实际 GFLOP/s（实测）"),
         "layer_kind": ("layer kind", "层类型"),
         "layers": ("layers", "层数"),
         "mac_share": ("share of MACs", "MACs 占比"),

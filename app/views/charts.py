@@ -22,6 +22,11 @@ colors = {
     "head": "#555555",
 }
 
+KIND_NAMES = {"conv": "Conv", "ds": "DS", "ir": "IR", "fused_ib": "FusedIB", "uib": "UIB",
+              "mqa": "Mobile MQA", "head": "Head"}  # fmt: skip
+# legends under the plot: above it they run into the title at laptop widths
+LEGEND_BELOW = dict(legend=dict(orientation="h", y=-0.45, yanchor="top", x=0, xanchor="left"))
+
 st.subheader(f"{t('page_charts')} · {title_line(sel)}")
 image_format = st.radio(t("image_format"), ["png", "svg"], horizontal=True, key="chart_format")
 
@@ -33,7 +38,7 @@ def show(fig: go.Figure, what: str) -> None:
         plot_bgcolor="white",
         font=dict(color="#111111", size=13),
         margin=dict(l=10, r=10, t=50, b=10),
-        height=420,
+        height=480,
     )
     st.plotly_chart(
         fig,
@@ -51,19 +56,18 @@ def bars(values: list[int], title: str, what: str, unit: str) -> None:
         [b.variant, f"{v:,}", f"{b.out_channels}×{b.out_height}×{b.out_width}"]
         for b, v in zip(blocks, values)
     ]
-    fig = go.Figure(
-        go.Bar(
-            x=names,
-            y=values,
-            marker_color=[colors.get(b.kind, "#999999") for b in blocks],
-            customdata=custom,
-            hovertemplate="<b>%{x}</b> · %{customdata[0]}<br>"
-            + unit
-            + ": %{customdata[1]}<br>out %{customdata[2]}"
-            "<extra></extra>",
-        )
-    )
-    fig.update_layout(title=title, xaxis_tickangle=-60)
+    fig = go.Figure()
+    # one trace per block type, so that the colours have a legend; each block has one bar
+    for kind in dict.fromkeys(b.kind for b in blocks):
+        mine = [i for i, b in enumerate(blocks) if b.kind == kind]
+        fig.add_trace(go.Bar(
+            x=[names[i] for i in mine], y=[values[i] for i in mine], name=KIND_NAMES.get(kind, kind),
+            marker_color=colors.get(kind, "#999999"), customdata=[custom[i] for i in mine],
+            hovertemplate="<b>%{x}</b> · %{customdata[0]}<br>" + unit + ": %{customdata[1]}<br>"
+                          + t("col_output") + " %{customdata[2]}<extra></extra>",
+        ))  # fmt: skip
+    fig.update_layout(title=title, xaxis_tickangle=-60, barmode="relative",
+                      xaxis=dict(categoryorder="array", categoryarray=names), **LEGEND_BELOW)  # fmt: skip
     show(fig, what)
 
 
@@ -96,10 +100,7 @@ with left:
             )
         )
     fig.update_layout(
-        title=t("chart_cumulative"),
-        yaxis_title=t("share"),
-        xaxis_tickangle=-60,
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"),
+        title=t("chart_cumulative"), yaxis_title=t("share"), xaxis_tickangle=-60, **LEGEND_BELOW
     )
     show(fig, "cumulative")
 with right:
@@ -124,26 +125,24 @@ with right:
         ),
         secondary_y=True,
     )
-    fig.update_yaxes(title_text=t("channels"), secondary_y=False)
-    fig.update_yaxes(title_text=t("spatial"), secondary_y=True)
-    fig.update_layout(
-        title=t("chart_profile"),
-        xaxis_tickangle=-60,
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"),
-    )
+    # both axes from 0: a map is never smaller than 1 px (Plotly's autorange ticked -1.7 px)
+    fig.update_yaxes(title_text=t("channels"), secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(title_text=t("spatial"), secondary_y=True, rangemode="tozero", tickformat="d")
+    fig.update_layout(title=t("chart_profile"), xaxis_tickangle=-60, **LEGEND_BELOW)
     show(fig, "profile")
 
 memory = [b.activations * 4 / 1024 for b in blocks]
 custom = [[f"{b.activations:,}", f"{b.out_channels}×{b.out_height}×{b.out_width}"] for b in blocks]
-fig = go.Figure(
-    go.Bar(
-        x=names,
-        y=memory,
-        marker_color=[colors.get(b.kind, "#999999") for b in blocks],
-        customdata=custom,
-        hovertemplate="<b>%{x}</b><br>%{y:,.1f} KiB · %{customdata[0]} values<br>out %{customdata[1]}"
-        "<extra></extra>",
-    )
-)
-fig.update_layout(title=t("chart_memory"), yaxis_title=t("memory_kib"), xaxis_tickangle=-60)
+fig = go.Figure()
+for kind in dict.fromkeys(b.kind for b in blocks):
+    mine = [i for i, b in enumerate(blocks) if b.kind == kind]
+    fig.add_trace(go.Bar(
+        x=[names[i] for i in mine], y=[memory[i] for i in mine], name=KIND_NAMES.get(kind, kind),
+        marker_color=colors.get(kind, "#999999"), customdata=[custom[i] for i in mine],
+        hovertemplate="<b>%{x}</b><br>%{y:,.1f} KiB · %{customdata[0]}<br>" + t("col_output")
+                      + " %{customdata[1]}<extra></extra>",
+    ))  # fmt: skip
+fig.update_layout(title=t("chart_memory"), yaxis_title=t("memory_kib"), xaxis_tickangle=-60,
+                  barmode="relative", xaxis=dict(categoryorder="array", categoryarray=names),
+                  **LEGEND_BELOW)  # fmt: skip
 show(fig, "memory")

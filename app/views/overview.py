@@ -110,7 +110,10 @@ st.dataframe(
     height="content",
     hide_index=True,
     width="stretch",
-    column_config=number_column_config([t("col_params"), t("col_macs")]),
+    column_config={
+        **number_column_config([t("col_params"), t("col_macs")]),
+        t("col_type"): st.column_config.TextColumn(t("col_type"), width="medium"),
+    },  # "Mobile MQA"
 )
 buttons = st.columns(2)
 buttons[0].download_button(

@@ -82,7 +82,7 @@ for kind in dict.fromkeys(p.kind for p in points):
 fig.add_vline(x=machine.ridge, line_dash="dot", annotation_text=t("ridge"))
 fig.update_layout(
     xaxis=dict(type="log", dtick=1), yaxis=dict(type="log", dtick=1), xaxis_title=t("intensity"),
-    yaxis_title=t("attainable") if mode == "estimated" else t("points_measured"),
+    yaxis_title=t("attainable") if mode == "estimated" else t("axis_measured"),
     template="plotly_white", paper_bgcolor="white", height=520, font=dict(color="#111111"),
 )  # fmt: skip
 st.plotly_chart(fig, width="stretch", key="roofline_chart", config={"displaylogo": False})

@@ -6,7 +6,7 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app import jobs
-from app.common import device_picker
+from app.common import device_picker, log_axis, number_column_config
 from app.i18n import t
 from app.state import PAPER_ALPHAS, current_selection
 from mobilenet_core.sweep import SweepPoint, pareto_front, sweep, with_estimates
@@ -21,10 +21,15 @@ alpha_options = sorted(set(PAPER_ALPHAS) | {1.3, 2.0})
 alphas = cols[1].multiselect(
     t("alpha"), alpha_options, default=[0.35, 0.5, 0.75, 1.0, 1.4], key="sweep_alphas"
 )
-resolution_options = list(range(96, 449, 32))
-resolutions = cols[2].multiselect(
-    t("resolution"), resolution_options, default=[96, 128, 160, 192, 224], key="sweep_resolutions"
-)
+# the grid follows the chosen models' base resolutions (Conv-L and Hybrid-L are at home at 384)
+bases = sorted({mc.get_generation(m).base_resolution for m in models} or {224})
+resolution_options = list(range(64, 2 * bases[-1] + 1, 32))
+# rho = 3/7 ... 7/7 of each base: 96, 128, 160, 192, 224 for a 224 px model, up to 384 for Conv-L
+default_resolutions = sorted({32 * round(base * k / 7 / 32) for base in bases for k in range(3, 8)})
+if st.session_state.get("_sweep_bases") != bases:  # other models chosen: their own sizes
+    st.session_state["_sweep_bases"] = bases
+    st.session_state["sweep_resolutions"] = default_resolutions
+resolutions = cols[2].multiselect(t("resolution"), resolution_options, key="sweep_resolutions")
 points = sweep(models, sorted(alphas), sorted(resolutions))
 x_labels = {"macs": "MACs (M)", "params": t("params") + " (M)", "latency_ms": t("latency"),
             "estimated_ms": t("sweep_estimated")}  # fmt: skip
@@ -77,8 +82,8 @@ if front:
     fig.add_trace(go.Scatter(x=[x_value(p) for p in front], y=[p.top1 for p in front], mode="lines+markers",
                              name=t("pareto"), line=dict(dash="dash", color="#d62728")))  # fmt: skip
 fig.update_layout(
-    xaxis_title=axis_title, yaxis_title=t("top1"), xaxis_type="log", template="plotly_white",
-    paper_bgcolor="white", height=520, font=dict(color="#111111"),
+    xaxis_title=axis_title, yaxis_title=t("top1"), xaxis=log_axis([x_value(p) for p in points]),
+    template="plotly_white", paper_bgcolor="white", height=520, font=dict(color="#111111"),
 )  # fmt: skip
 st.plotly_chart(fig, width="stretch", key="sweep_chart", config={"displaylogo": False})
 if not any(p.top1 is not None for p in points):
@@ -99,7 +104,8 @@ if x_axis == "latency_ms" and timed:
                           "%{customdata[3]} ms per GMAC<extra></extra>",
         ))  # fmt: skip
     lat.update_layout(
-        xaxis_title="MACs (M)", yaxis_title=t("latency"), xaxis_type="log", yaxis_type="log",
+        xaxis_title="MACs (M)", yaxis_title=t("latency"), xaxis=log_axis([p.macs / 1e6 for p in timed]),
+        yaxis=log_axis([p.latency_ms for p in timed]),
         template="plotly_white", paper_bgcolor="white", height=420, font=dict(color="#111111"),
     )  # fmt: skip
     st.plotly_chart(lat, width="stretch", key="sweep_latency_macs", config={"displaylogo": False})
@@ -111,4 +117,10 @@ rows = [
      t("pareto"): (p.model, p.alpha, p.resolution) in on_front}
     for p in points
 ]  # fmt: skip
-st.dataframe(rows, hide_index=True, width="stretch")
+# exact counts with separators, and an empty cell (not "None") where there is no figure
+st.dataframe(rows, hide_index=True, width="stretch", column_config={
+    **number_column_config([t("params"), "MACs"]),
+    t("top1"): st.column_config.NumberColumn(t("top1"), format="%.1f"),
+    t("latency"): st.column_config.NumberColumn(t("latency"), format="%.2f"),
+    t("sweep_estimated"): st.column_config.NumberColumn(t("sweep_estimated"), format="%.2f"),
+})  # fmt: skip
