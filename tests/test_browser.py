@@ -120,8 +120,10 @@ def test_screenshots_of_every_view(server, browser, lang):
         if view == "overview":
             expected = "参数量" if lang == "zh" else "Parameters"
             wait_for_metric(page, expected, f"{mc.count('v4_hybrid_medium').params:,}")
-        if view in ("graph", "anatomy", "lab"):
+        if view in ("anatomy", "lab"):
             page.locator('[data-testid="stImage"] img').first.wait_for(timeout=30000)
+        if view == "graph":  # the pan / zoom viewer
+            page.locator(".gv-stage svg g.node").first.wait_for(timeout=30000)
         if view in ("charts", "compare", "roofline", "tradeoffs"):
             page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
         assert page.locator('[data-testid="stException"]').count() == 0, f"{view}: exception shown"
