@@ -14,9 +14,11 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from app.i18n import t  # noqa: E402
-from app.state import language_picker, sidebar_selection  # noqa: E402
+from app.present import apply_presentation, presentation_switch, presenting  # noqa: E402
+from app.state import figure_format_picker, language_picker, sidebar_selection  # noqa: E402
 
-st.set_page_config(page_title="MobileNet Explorer", page_icon="📱", layout="wide")
+st.set_page_config(page_title="MobileNet Explorer", page_icon="📱", layout="wide",
+                   initial_sidebar_state="collapsed" if presenting() else "auto")  # fmt: skip
 
 PAGES = Path(__file__).parent / "views"
 
@@ -41,4 +43,7 @@ pages = [
 ]
 navigation = st.navigation(pages, position="sidebar")
 st.session_state["selection"] = sidebar_selection()
+presentation_switch()
+figure_format_picker()
+apply_presentation()
 navigation.run()

@@ -203,3 +203,9 @@ def sidebar_selection() -> Selection:
 def current_selection() -> Selection:
     """For pages: the selection the sidebar drew in this run."""
     return st.session_state["selection"]
+
+
+def figure_format_picker() -> None:
+    """What the charts' camera button saves: PNG at 3x (print quality) or SVG (vector)."""
+    st.sidebar.radio(t("figure_format"), ["png", "svg"], horizontal=True, key="figure_format",
+                     format_func={"png": t("figure_png"), "svg": "SVG"}.get)  # fmt: skip

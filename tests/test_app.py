@@ -282,3 +282,15 @@ def test_graph_detail_and_blocks_survive_a_language_switch_and_a_reload():
     anatomy.switch_page("views/anatomy.py").run()
     assert anatomy.selectbox(key="anatomy_block").value == "blocks.5.2"
     assert anatomy.query_params["block"] == "blocks.5.2"
+
+
+def test_presentation_mode_from_the_link_and_the_switch():
+    at = run_app(model="v2", present="1")
+    assert_clean(at, "present")
+    assert at.toggle(key="present_switch").value is True
+    assert any("Esc" in m.value for m in at.markdown)  # the hint
+    at.toggle(key="present_switch").set_value(False).run()
+    assert "present" not in at.query_params
+    plain = run_app(model="v2")
+    plain.toggle(key="present_switch").set_value(True).run()
+    assert plain.query_params["present"] == "1"

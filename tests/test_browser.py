@@ -311,3 +311,30 @@ def test_layer_graph_is_readable_zooms_pans_and_opens_a_node(server, browser, mo
     assert min(_node_text_heights(projector)) >= 12
     projector.screenshot(path=str(SHOTS / f"graph_{model}_projector_zh.png"))
     projector.close()
+
+
+def test_presentation_mode_hides_the_controls_and_steps_with_the_arrow_keys(server, browser):
+    """?present=1 on a projector (1920 x 1080 at 150 %): no sidebar, no controls, big text; the
+    right arrow goes to the next view with the same selection, Esc leaves."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 720}, device_scale_factor=1.5)
+    page.goto(f"{server}/?model=v4_conv_medium&present=1&lang=en")
+    wait_for_metric(page, "Parameters", f"{mc.count('v4_conv_medium').params:,}")
+    idle(page)  # (settle() waits for the sidebar, which is hidden here)
+    time.sleep(1.5)
+    assert not page.locator('section[data-testid="stSidebar"]').is_visible()
+    assert page.locator('.stMainBlockContainer [data-testid="stDownloadButton"]').first.is_hidden()
+    value = page.locator('[data-testid="stMetricValue"]').first
+    assert value.evaluate("e => e.getBoundingClientRect().height") >= 40  # the number as drawn
+    page.screenshot(path=str(SHOTS / "present_overview_en.png"))
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(re.compile(r"/graph\?.*present=1"), timeout=30000)
+    page.locator(".gv-stage svg g.node").first.wait_for(timeout=60000)
+    assert "model=v4_conv_medium" in page.url
+    idle(page)  # (settle() waits for the sidebar, which is hidden here)
+    time.sleep(1.5)
+    page.screenshot(path=str(SHOTS / "present_graph_en.png"))
+    page.keyboard.press("Escape")
+    page.wait_for_url(lambda url: "present=1" not in url, timeout=30000)
+    page.locator('section[data-testid="stSidebar"]').wait_for(state="visible", timeout=30000)
+    page.close()

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from app.common import file_stem, report_for, title_line
+from app.common import file_stem, plot_config, report_for, title_line
 from app.i18n import t
 from app.state import current_selection
 
@@ -28,7 +28,6 @@ KIND_NAMES = {"conv": "Conv", "ds": "DS", "ir": "IR", "fused_ib": "FusedIB", "ui
 LEGEND_BELOW = dict(legend=dict(orientation="h", y=-0.45, yanchor="top", x=0, xanchor="left"))
 
 st.subheader(f"{t('page_charts')} · {title_line(sel)}")
-image_format = st.radio(t("image_format"), ["png", "svg"], horizontal=True, key="chart_format")
 
 
 def show(fig: go.Figure, what: str) -> None:
@@ -44,10 +43,7 @@ def show(fig: go.Figure, what: str) -> None:
         fig,
         width="stretch",
         key=f"chart_{what}",
-        config={
-            "displaylogo": False,
-            "toImageButtonOptions": {"format": image_format, "filename": file_stem(sel, what), "scale": 2},
-        },
+        config=plot_config(file_stem(sel, what)),
     )
 
 

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import delta, exact, kib
+from app.common import delta, exact, file_stem, kib, plot_config
 from app.i18n import t
 from app.state import current_selection
 from mobilenet_core.latency import device_rows
@@ -100,7 +100,7 @@ if len(configs) >= 1:
             height=460,
             margin=dict(l=10, r=10, t=50, b=10),
         )
-        column.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+        column.plotly_chart(fig, width="stretch", config=plot_config(file_stem(sel, "fig")))
 
 # every published configuration, counted exactly, against its published top-1
 figures = published_figures()
@@ -154,4 +154,4 @@ fig.update_layout(
     font=dict(color="#111111"),
     height=520,
 )
-st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+st.plotly_chart(fig, width="stretch", config=plot_config(file_stem(sel, "fig")))

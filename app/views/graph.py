@@ -14,6 +14,7 @@ from app.common import (
 )
 from app.graph_viewer import graph_viewer
 from app.i18n import graph_words, t, viewer_words
+from app.present import presenting
 from app.state import current_selection, remember_choice, url_choice
 from mobilenet_core.graph import layer_graph, node_details, node_id
 from mobilenet_core.latency import estimate_latency
@@ -59,6 +60,7 @@ st.caption(t("graph_help"))
 details = node_details(report, words=graph_words(), fold=fold and level != "layers")
 if has_dot():
     clicked = graph_viewer(render_dot(dot, "svg").decode(), details, viewer_words(), key="graph_viewer",
+                           height=780 if presenting() else 620,
                            selected=st.session_state.get("graph_selected_node"))  # fmt: skip
     if clicked and clicked in details and clicked != st.session_state.get("graph_selected_node"):
         st.session_state["graph_selected_node"] = clicked

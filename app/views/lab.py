@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import exact, graph_downloads, show_graph
+from app.common import exact, file_stem, graph_downloads, plot_config, show_graph
 from app.i18n import graph_words, t
 from app.state import current_selection
 from mobilenet_core.api import build_generation, count_generation
@@ -156,7 +156,7 @@ fig.update_layout(
     font=dict(color="#111111"),
     margin=dict(l=10, r=10, t=40, b=10), xaxis_tickangle=-60,
 )  # fmt: skip
-st.plotly_chart(fig, width="stretch", key="lab_macs", config={"displaylogo": False})
+st.plotly_chart(fig, width="stretch", key="lab_macs", config=plot_config(file_stem(sel, "fig")))
 
 if st.button(t("lab_anatomy"), key="lab_to_anatomy"):
     st.session_state["anatomy_source"] = "lab"
@@ -202,5 +202,5 @@ if bench and bench["key"] == bench_key:
         paper_bgcolor="white", height=340, font=dict(color="#111111"), xaxis_tickangle=-60,
         margin=dict(l=10, r=10, t=40, b=10),
     )  # fmt: skip
-    st.plotly_chart(share, width="stretch", key="lab_time_share", config={"displaylogo": False})
+    st.plotly_chart(share, width="stretch", key="lab_time_share", config=plot_config(file_stem(sel, "fig")))
     st.caption(t("lab_time_vs_macs_note"))

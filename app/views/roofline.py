@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import device_picker, report_for, title_line
+from app.common import device_picker, file_stem, plot_config, report_for, title_line
 from app.i18n import t
 from app.state import current_selection
 from mobilenet_core.latency import device_rows, estimate_latency, host_device, paper_failed, paper_latency_ms
@@ -85,7 +85,7 @@ fig.update_layout(
     yaxis_title=t("attainable") if mode == "estimated" else t("axis_measured"),
     template="plotly_white", paper_bgcolor="white", height=520, font=dict(color="#111111"),
 )  # fmt: skip
-st.plotly_chart(fig, width="stretch", key="roofline_chart", config={"displaylogo": False})
+st.plotly_chart(fig, width="stretch", key="roofline_chart", config=plot_config(file_stem(sel, "fig")))
 
 total_flops = sum(p.flops for p in points)
 total_ms = sum(p.estimated_ms for p in points)
@@ -142,7 +142,7 @@ if device is not None:
         template="plotly_white", paper_bgcolor="white", height=420, font=dict(color="#111111"),
         legend=dict(orientation="h", y=-0.25), margin=dict(t=50),
     )  # fmt: skip
-    st.plotly_chart(bars, width="stretch", key="device_blocks", config={"displaylogo": False})
+    st.plotly_chart(bars, width="stretch", key="device_blocks", config=plot_config(file_stem(sel, "fig")))
     st.caption(t("device_source", source=device.source, calibration=device.calibration))
 
 st.markdown(f"**{t('all_devices')}**")

@@ -6,7 +6,7 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app import jobs
-from app.common import device_picker, log_axis, number_column_config
+from app.common import device_picker, file_stem, log_axis, number_column_config, plot_config
 from app.i18n import t
 from app.state import PAPER_ALPHAS, current_selection
 from mobilenet_core.sweep import SweepPoint, pareto_front, sweep, with_estimates
@@ -85,7 +85,7 @@ fig.update_layout(
     xaxis_title=axis_title, yaxis_title=t("top1"), xaxis=log_axis([x_value(p) for p in points]),
     template="plotly_white", paper_bgcolor="white", height=520, font=dict(color="#111111"),
 )  # fmt: skip
-st.plotly_chart(fig, width="stretch", key="sweep_chart", config={"displaylogo": False})
+st.plotly_chart(fig, width="stretch", key="sweep_chart", config=plot_config(file_stem(sel, "fig")))
 if not any(p.top1 is not None for p in points):
     st.caption(t("no_top1_in_sweep"))
 
@@ -108,7 +108,7 @@ if x_axis == "latency_ms" and timed:
         yaxis=log_axis([p.latency_ms for p in timed]),
         template="plotly_white", paper_bgcolor="white", height=420, font=dict(color="#111111"),
     )  # fmt: skip
-    st.plotly_chart(lat, width="stretch", key="sweep_latency_macs", config={"displaylogo": False})
+    st.plotly_chart(lat, width="stretch", key="sweep_latency_macs", config=plot_config(file_stem(sel, "fig")))
     per_gmac = [p.latency_ms * 1e9 / p.macs for p in timed]
     st.caption(t("latency_vs_macs_note", low=min(per_gmac), high=max(per_gmac)))
 rows = [
