@@ -176,9 +176,11 @@ if module is None:
         source_label = t("source_untrained")
         source_kind = "untrained"
 
+# the photo drop zone, in the same place whether or not a network is chosen yet (a widget that
+# moved between runs would lose a file dropped while the page redraws)
+inputs = image_inputs()
 if module is None:
-    # the photos can be dropped already; they are classified once there is a network
-    if image_inputs():
+    if inputs:  # they are classified as soon as there is a network
         st.info(t("choose_weights_first"))
     st.stop()
 if source_kind == "untrained":
@@ -202,7 +204,6 @@ st.caption(t("backend_caption", backend=runner.backend, resize=recipe.resize, cr
              interpolation=recipe.interpolation))  # fmt: skip
 
 # --- images -------------------------------------------------------------------------------------
-inputs = image_inputs()
 
 language = current_language()
 results = []
