@@ -283,10 +283,6 @@ STRINGS.update(
         ),
         "upload_checkpoint_button": ("Upload a checkpoint file", "上传权重文件"),
         "use_untrained_button": ("Use the untrained network", "使用未训练的网络"),
-        "choose_weights_first": (
-            "Your photos are ready: choose one of the ways above to get a network, and they are classified at once.",
-            "照片已就绪：在上方选择一种方式得到网络后，会立即进行分类。",
-        ),
         "untrained_no_cam": (
             "No Grad-CAM: with random weights there is nothing to explain, and the classes below are meaningless.",
             "不显示 Grad-CAM：随机权重没有可解释的内容，下方的类别也没有意义。",

@@ -105,7 +105,7 @@ def language_picker() -> None:
         st.session_state["lang"] = LANGUAGE_IN_LINKS.get(st.query_params.get("lang", "en"), "en")
     lang = st.sidebar.radio("Language / 语言", list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
                             horizontal=True)  # fmt: skip
-    st.query_params["lang"] = lang
+    set_link("lang", lang)
 
 
 def url_choice(name: str, options: list, default=None, state_key: str | None = None):
@@ -121,8 +121,15 @@ def url_choice(name: str, options: list, default=None, state_key: str | None = N
     return st.session_state[key]
 
 
+def set_link(name: str, value) -> None:
+    """Put a value in the link, only when it changes: every write is a message to the browser,
+    and a page that writes its link on every run keeps the browser busy for nothing."""
+    if st.query_params.get(name) != str(value):
+        st.query_params[name] = str(value)
+
+
 def remember_choice(name: str, value) -> None:
-    st.query_params[name] = str(value)
+    set_link(name, value)
 
 
 def _resolution_from_link() -> None:
@@ -195,7 +202,7 @@ def sidebar_selection() -> Selection:
     for notice in st.session_state.get("notices", []):
         sidebar.warning(notice)
     st.session_state["_previous_model"] = model
-    st.query_params["resolution"] = str(int(resolution))
+    set_link("resolution", int(resolution))
     # the slider's float steps can carry binary noise (0.35000000000000003)
     return Selection(model, round(float(alpha), 2), int(resolution))
 

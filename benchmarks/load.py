@@ -25,6 +25,7 @@ from appdriver import CHROMIUM, FLAGS, Server, idle, metric, wait  # noqa: E402
 import mobilenet_core as mc  # noqa: E402
 
 PHOTO = ROOT / "tests" / "data" / "chelsea_cat.png"
+SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 CONFIGS = [("v2", 0.35), ("v3_small", 0.6), ("v3_large", 0.85), ("v4_conv_small", 0.45), ("v1", 0.3),
            ("v4_hybrid_medium", 0.3), ("v2", 0.6), ("v3_small", 0.9)]  # fmt: skip
 
@@ -36,8 +37,24 @@ def classify_in_page(page, url: str, model: str, alpha: float) -> list[str]:
     idle(page)
     page.locator(".st-key-use_untrained label").click()
     idle(page)
+    # as a user would: drop the photo once the page shows the untrained network (a file set while
+    # that run is still redrawing the page can be lost under load)
+    page.get_by_text("UNTRAINED network").first.wait_for(timeout=60000)
+    idle(page)
     page.locator('.st-key-images input[type="file"]').set_input_files(str(PHOTO))
-    page.locator(".js-plotly-plot").first.wait_for(timeout=120000)
+    try:
+        page.locator(".st-key-images").get_by_text(PHOTO.name).first.wait_for(timeout=30000)
+    except Exception:
+        print(f"the photo did not arrive for {model} {alpha}", file=sys.stderr)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"load_noupload_{model}_{alpha}.png"), full_page=True)
+        raise
+    try:
+        page.locator(".js-plotly-plot").first.wait_for(timeout=120000)
+    except Exception:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"load_failure_{model}_{alpha}.png"), full_page=True)
+        raise
     idle(page)
     labels = page.eval_on_selector_all(".js-plotly-plot .ytick text", "els => els.map(e => e.textContent)")
     return labels[::-1]  # the chart lists the best class at the top

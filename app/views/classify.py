@@ -176,13 +176,11 @@ if module is None:
         source_label = t("source_untrained")
         source_kind = "untrained"
 
-# the photo drop zone, in the same place whether or not a network is chosen yet (a widget that
-# moved between runs would lose a file dropped while the page redraws)
-inputs = image_inputs()
 if module is None:
-    if inputs:  # they are classified as soon as there is a network
-        st.info(t("choose_weights_first"))
+    # the drop zone appears with a network: rendered before one is chosen, it lost the photo in
+    # 1 to 6 of 8 concurrent sessions of benchmarks/load.py (dropped while the page redrew)
     st.stop()
+inputs = image_inputs()
 if source_kind == "untrained":
     st.error(source_label)
 else:
