@@ -71,6 +71,18 @@ def switch_to_weights(entry_name: str) -> None:
     st.session_state["_previous_model"] = entry.model
 
 
+def open_checkpoint_upload() -> None:
+    import streamlit as st
+
+    st.session_state["show_checkpoint_upload"] = True
+
+
+def use_untrained() -> None:
+    import streamlit as st
+
+    st.session_state["use_untrained"] = True
+
+
 def weights_label(name: str) -> str:
     return get_weights(name).label
 

@@ -240,7 +240,9 @@ def feature_maps(module: torch.nn.Module, tensor: torch.Tensor, block: str, coun
     Read with `block_outputs`, not a hook: the module may be shared by many sessions."""
     with torch.inference_mode():
         output = module.block_outputs(tensor, [block])[block]
-    maps = output[0, :count].float()
+    maps = output[0, :count].float().clone()
+    del output
+    release_memory()  # the forward pass's activations: hundreds of MB on the large models
     low = maps.amin(dim=(1, 2), keepdim=True)
     high = maps.amax(dim=(1, 2), keepdim=True)
     return ((maps - low) / (high - low).clamp_min(1e-12)).numpy()
