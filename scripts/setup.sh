@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv at the repo root and install what the app needs; with --test, also what the
-# test suite needs (pytest, hypothesis, ruff, Playwright, and Debian's chromium + CJK fonts).
+# test suite needs (pytest, hypothesis, ruff, Playwright, and Debian's chromium, CJK fonts, nginx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +25,8 @@ command -v dot >/dev/null || need_apt+=(graphviz)
 if (( with_tests )); then
   [[ -x /usr/bin/chromium ]] || need_apt+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
+  # scripts/serve.sh puts replicas behind nginx; tests/test_serve.py starts it
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need_apt+=(nginx)
 fi
 install_apt() {
   local sudo_cmd=()

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Serve a class: N Streamlit replicas behind Debian's nginx, with session affinity.
+#
+#   bash scripts/serve.sh [--replicas N] [--port P] [--host ADDRESS] [--dir RUNDIR]
+#
+# nginx listens on ADDRESS:P (default 0.0.0.0:8500, so students reach it over the room's network);
+# the replicas listen on 127.0.0.1:P+1 ... P+N.
+#
+# One Streamlit process uses about one core for Python work, so a machine with C cores is best
+# served by about C replicas. nginx keeps each browser on one replica (Streamlit's websocket and
+# its upload / media requests must reach the process that holds the session, or uploads fail
+# with HTTP 400: streamlit issues #4173 / #2936), passes the websocket upgrade through, and stops
+# sending new sessions to a replica that does not answer. Each replica runs under a small
+# supervisor that restarts it when it dies. Ctrl-C (or SIGTERM) stops everything.
+#
+# Affinity without nginx Plus's sticky cookies: the first response sets a cookie with a random
+# key, and the upstream is chosen by a consistent hash of that key; a browser keeps its replica
+# for as long as the replica lives.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+replicas=2
+port=8500
+host=0.0.0.0
+rundir=""
+while (($#)); do
+  case "$1" in
+    --replicas) replicas="$2"; shift 2 ;;
+    --port) port="$2"; shift 2 ;;
+    --host) host="$2"; shift 2 ;;
+    --dir) rundir="$2"; shift 2 ;;
+    *) echo "usage: bash scripts/serve.sh [--replicas N] [--port P] [--host ADDRESS] [--dir RUNDIR]" >&2; exit 2 ;;
+  esac
+done
+[[ "$replicas" =~ ^[1-9][0-9]*$ ]] || { echo "--replicas takes a whole number, at least 1" >&2; exit 2; }
+
+[[ -x .venv/bin/streamlit ]] || bash scripts/setup.sh
+if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  echo "installing Debian's nginx"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends nginx >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+rundir=${rundir:-$(mktemp -d -t mobilenet-serve.XXXXXX)}
+mkdir -p "$rundir"
+rundir=$(cd "$rundir" && pwd)
+chmod 755 "$rundir"  # nginx's workers (user nobody when started as root) read and write below it
+for temp in client_body proxy fastcgi uwsgi scgi; do mkdir -p "$rundir/$temp" && chmod 777 "$rundir/$temp"; done
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  [[ -f "$rundir/nginx.pid" ]] && kill "$(cat "$rundir/nginx.pid")" 2>/dev/null || true
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+# one cookie secret for every replica: Streamlit's XSRF token from one replica is then valid on
+# another (after a replica dies, its students' browsers reach a live one)
+secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+servers=""
+for ((i = 1; i <= replicas; i++)); do
+  rport=$((port + i))
+  servers+="    server 127.0.0.1:$rport max_fails=1 fail_timeout=10s;"$'\n'
+  # the supervisor: start the replica again whenever it exits
+  STREAMLIT_SERVER_COOKIE_SECRET=$secret setsid bash -c "
+    while true; do
+      .venv/bin/streamlit run app/main.py --server.port $rport --server.address 127.0.0.1 \
+        --server.headless true >>'$rundir/replica$i.log' 2>&1
+      echo \"replica $i exited (\$?), restarting\" >>'$rundir/replica$i.log'
+      sleep 1
+    done" &
+  pids+=($!)
+  echo "$!" >"$rundir/replica$i.supervisor.pid"
+done
+
+cat >"$rundir/nginx.conf" <<EOF
+worker_processes 1;
+pid $rundir/nginx.pid;
+error_log $rundir/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $rundir/client_body;
+  proxy_temp_path $rundir/proxy;
+  fastcgi_temp_path $rundir/fastcgi;
+  uwsgi_temp_path $rundir/uwsgi;
+  scgi_temp_path $rundir/scgi;
+  map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
+  # the affinity key: the browser's cookie, or a new random one on its first request
+  map \$cookie_mne_replica \$affinity { '' \$request_id; default \$cookie_mne_replica; }
+  upstream mobilenet_explorer {
+    hash \$affinity consistent;
+$servers  }
+  server {
+    listen $host:$port;
+    client_max_body_size 200m;   # checkpoints (Streamlit's own limit is in .streamlit/config.toml)
+    location / {
+      proxy_pass http://mobilenet_explorer;
+      proxy_http_version 1.1;
+      proxy_set_header Host \$host;
+      proxy_set_header Upgrade \$http_upgrade;
+      proxy_set_header Connection \$connection_upgrade;
+      proxy_read_timeout 86400s;   # a lecture's websocket stays open for hours
+      proxy_send_timeout 86400s;
+      proxy_connect_timeout 2s;
+      proxy_next_upstream error timeout http_502 http_503;
+      proxy_buffering off;            # stream the app's responses as they come
+      proxy_request_buffering off;    # and uploads straight to the replica
+      add_header Set-Cookie "mne_replica=\$affinity; Path=/; HttpOnly; SameSite=Lax" always;
+    }
+  }
+}
+EOF
+
+# wait for every replica's health check before nginx takes traffic
+for ((i = 1; i <= replicas; i++)); do
+  for _ in $(seq 1 120); do
+    .venv/bin/python -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=2)" \
+      "http://127.0.0.1:$((port + i))/_stcore/health" 2>/dev/null && break
+    sleep 0.5
+  done
+done
+"$NGINX" -c "$rundir/nginx.conf" -p "$rundir" -e "$rundir/nginx-error.log"
+echo "serving MobileNet Explorer at http://$host:$port with $replicas replicas (logs in $rundir)"
+wait
