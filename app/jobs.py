@@ -5,8 +5,9 @@ process-wide table, so a point measured for one user is not measured again for t
 run one at a time (LatencyJob's lock), in a daemon thread; pages only read their progress.
 
 Why the module-level state here is safe with many sessions at once:
-- LATENCY is written only by `_record`, one key at a time (a single dict assignment is atomic
-  under the GIL), and values are floats that are never changed afterwards; readers only `get`.
+- LATENCY is a SQLite table (mobilenet_core.store) that every replica of `scripts/serve.sh`
+  shares (MOBILENET_EXPLORER_SHARED_DIR): each call opens its own connection, writes are single
+  upserts, and SQLite's WAL mode lets processes read while one writes.
 - _JOBS is changed only under _LOCK; readers `get` one key. Job ids come from a counter that
   never repeats (id() of a finished job could be handed to a new one, and a session still
   holding the old id would then see, or cancel, another session's job).
@@ -20,9 +21,10 @@ import threading
 import streamlit as st
 
 from app.i18n import t
+from mobilenet_core.store import LatencyTable
 from mobilenet_core.sweep import LatencyJob, SweepPoint
 
-LATENCY: dict[tuple[str, float, int], float] = {}
+LATENCY = LatencyTable()
 _JOBS: dict[int, LatencyJob] = {}
 _LOCK = threading.Lock()
 _IDS = itertools.count(1)

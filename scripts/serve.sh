@@ -66,7 +66,8 @@ for ((i = 1; i <= replicas; i++)); do
   rport=$((port + i))
   servers+="    server 127.0.0.1:$rport max_fails=1 fail_timeout=10s;"$'\n'
   # the supervisor: start the replica again whenever it exits
-  STREAMLIT_SERVER_COOKIE_SECRET=$secret setsid bash -c "
+  # measured latencies (the trade-off explorer's) are shared by the replicas through one SQLite file
+  MOBILENET_EXPLORER_SHARED_DIR="$rundir" STREAMLIT_SERVER_COOKIE_SECRET=$secret setsid bash -c "
     while true; do
       .venv/bin/streamlit run app/main.py --server.port $rport --server.address 127.0.0.1 \
         --server.headless true >>'$rundir/replica$i.log' 2>&1

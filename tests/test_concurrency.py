@@ -103,3 +103,38 @@ def test_no_page_script_defines_a_widget_callback():
             if isinstance(node, ast.keyword) and node.arg and node.arg.startswith("on_"):
                 if isinstance(node.value, ast.Name):
                     assert node.value.id not in defined, f"{page.name}: {node.arg}={node.value.id}"
+
+
+def test_measured_latencies_are_shared_between_processes(tmp_path):
+    """Two server processes (replicas) see each other's measured points through one file."""
+    import subprocess
+    import sys
+
+    from mobilenet_core.store import LatencyTable
+
+    table = LatencyTable(tmp_path / "latency.sqlite")
+    table[("v2", 0.5, 160)] = 3.25
+    code = ("import sys; from mobilenet_core.store import LatencyTable; t = LatencyTable(sys.argv[1]); "
+            "print(t[('v2', 0.5, 160)]); t[('v3_small', 1.0, 224)] = 1.5")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "latency.sqlite")], capture_output=True,
+                         text=True, timeout=60)  # fmt: skip
+    assert out.stdout.strip() == "3.25", out.stderr
+    assert table[("v3_small", 1.0, 224)] == 1.5 and len(table) == 2
+    del table[("v2", 0.5, 160)]
+    assert ("v2", 0.5, 160) not in table and table.get(("v2", 0.5, 160)) is None
+
+    errors = []
+
+    def writer(i: int) -> None:
+        try:
+            for j in range(20):
+                table[(f"m{i}", 1.0, j)] = float(j)
+        except Exception as exc:  # reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors and len(table) == 1 + 8 * 20
