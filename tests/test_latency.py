@@ -121,7 +121,7 @@ def test_host_peaks_are_the_fastest_kernel_we_run_and_no_layer_or_model_is_above
         n.startswith("torch") for n in names
     )
     assert peaks.flops_per_s == max(rate for _, rate in peaks.kernels)
-    assert peaks.bytes_per_s == max(rate for _, rate in peaks.copies)
+    assert peaks.bytes_per_s == dict(peaks.copies)[64 * 2**20]  # main memory, from a large copy
     for model in ("v2", "v4_conv_small"):
         report = mc.count(model, 1.0, 224)
         module = mc.build(model, 1.0, 224)
