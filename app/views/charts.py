@@ -47,24 +47,30 @@ def show(fig: go.Figure, what: str) -> None:
     )
 
 
-def bars(values: list[int], title: str, what: str, unit: str) -> None:
-    custom = [
-        [b.variant, f"{v:,}", f"{b.out_channels}×{b.out_height}×{b.out_width}"]
-        for b, v in zip(blocks, values)
-    ]
+def kind_bars(values: list, custom: list, hover: str, title: str, what: str, **layout) -> None:
+    """One bar per block, one trace per block type, so that the colours have a legend."""
     fig = go.Figure()
-    # one trace per block type, so that the colours have a legend; each block has one bar
     for kind in dict.fromkeys(b.kind for b in blocks):
         mine = [i for i, b in enumerate(blocks) if b.kind == kind]
         fig.add_trace(go.Bar(
             x=[names[i] for i in mine], y=[values[i] for i in mine], name=KIND_NAMES.get(kind, kind),
             marker_color=colors.get(kind, "#999999"), customdata=[custom[i] for i in mine],
-            hovertemplate="<b>%{x}</b> · %{customdata[0]}<br>" + unit + ": %{customdata[1]}<br>"
-                          + t("col_output") + " %{customdata[2]}<extra></extra>",
+            hovertemplate=hover,
         ))  # fmt: skip
-    fig.update_layout(title=title, xaxis_tickangle=-60, barmode="relative",
-                      xaxis=dict(categoryorder="array", categoryarray=names), **LEGEND_BELOW)  # fmt: skip
+    order = dict(categoryorder="array", categoryarray=names)
+    fig.update_layout(title=title, xaxis_tickangle=-60, barmode="relative", xaxis=order, **LEGEND_BELOW,
+                      **layout)  # fmt: skip
     show(fig, what)
+
+
+def bars(values: list[int], title: str, what: str, unit: str) -> None:
+    custom = [
+        [b.variant, f"{v:,}", f"{b.out_channels}×{b.out_height}×{b.out_width}"]
+        for b, v in zip(blocks, values)
+    ]
+    hover = ("<b>%{x}</b> · %{customdata[0]}<br>" + unit + ": %{customdata[1]}<br>" + t("col_output")
+             + " %{customdata[2]}<extra></extra>")  # fmt: skip
+    kind_bars(values, custom, hover, title, what)
 
 
 left, right = st.columns(2)
@@ -129,16 +135,9 @@ with right:
 
 memory = [b.activations * 4 / 1024 for b in blocks]
 custom = [[f"{b.activations:,}", f"{b.out_channels}×{b.out_height}×{b.out_width}"] for b in blocks]
-fig = go.Figure()
-for kind in dict.fromkeys(b.kind for b in blocks):
-    mine = [i for i, b in enumerate(blocks) if b.kind == kind]
-    fig.add_trace(go.Bar(
-        x=[names[i] for i in mine], y=[memory[i] for i in mine], name=KIND_NAMES.get(kind, kind),
-        marker_color=colors.get(kind, "#999999"), customdata=[custom[i] for i in mine],
-        hovertemplate="<b>%{x}</b><br>%{y:,.1f} KiB · %{customdata[0]}<br>" + t("col_output")
-                      + " %{customdata[1]}<extra></extra>",
-    ))  # fmt: skip
-fig.update_layout(title=t("chart_memory"), yaxis_title=t("memory_kib"), xaxis_tickangle=-60,
-                  barmode="relative", xaxis=dict(categoryorder="array", categoryarray=names),
-                  **LEGEND_BELOW)  # fmt: skip
-show(fig, "memory")
+hover = (
+    "<b>%{x}</b><br>%{y:,.1f} KiB · %{customdata[0]}<br>"
+    + t("col_output")
+    + " %{customdata[1]}<extra></extra>"
+)
+kind_bars(memory, custom, hover, t("chart_memory"), "memory", yaxis_title=t("memory_kib"))
