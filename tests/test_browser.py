@@ -157,10 +157,11 @@ def test_upload_a_photo_and_see_top5_and_heatmap(server, browser):
 def _edit_cell(page, row: int, column: int, value: str, until) -> None:
     """Type into the design lab's data editor like a user: click the row's 'stage' cell, move
     right to the column (0 = stage), open the editor with Enter, type, commit with Enter; until
-    `until()` is true (a click that lands while Streamlit redraws the grid is lost: one retry).
+    `until()` is true (a click that lands while Streamlit redraws the grid is lost: retried).
     The grid is drawn on a canvas; its rows are 35 px below a 35 px header."""
-    for attempt in range(2):
+    for attempt in range(3):
         settle(page)
+        page.keyboard.press("Escape")  # close an editor a lost attempt may have left open
         _type_into_cell(page, row, column, value)
         try:
             wait(until, timeout=20)
@@ -172,7 +173,8 @@ def _edit_cell(page, row: int, column: int, value: str, until) -> None:
 
 def _type_into_cell(page, row: int, column: int, value: str) -> None:
     editor = page.locator('[data-testid="stDataFrame"]').first
-    editor.evaluate("e => e.scrollIntoView({block: 'start', behavior: 'instant'})")
+    # in the middle of the window: nothing of Streamlit's fixed header can be over it
+    editor.evaluate("e => e.scrollIntoView({block: 'center', behavior: 'instant'})")
     grid = editor.bounding_box()
     for _ in range(20):  # wait until the page stops moving (a redraw can still shift the grid)
         time.sleep(0.15)
@@ -180,7 +182,12 @@ def _type_into_cell(page, row: int, column: int, value: str) -> None:
         if now == grid:
             break
         grid = now
-    page.mouse.click(grid["x"] + 120, grid["y"] + 35 * (row + 1) + 17)
+    # click the first row's 'stage' cell (right under the header, where nothing can shift it),
+    # then walk to the cell with the arrow keys
+    page.mouse.click(grid["x"] + 120, grid["y"] + 35 + 17)
+    time.sleep(0.2)
+    for _ in range(row):
+        page.keyboard.press("ArrowDown")
     for _ in range(column):
         page.keyboard.press("ArrowRight")
     page.keyboard.press("Enter")
