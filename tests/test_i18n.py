@@ -1,0 +1,68 @@
+"""The language files: every language has every key, every key is used, and the formats agree."""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from mobilenet_core.graph import WORDS
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES = sorted((ROOT / "app" / "locales").glob("*.toml"))
+APP_SOURCE = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "app").rglob("*.py")))
+
+
+def catalog(path: Path) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_english_and_chinese_exist():
+    assert {p.stem for p in LOCALES} >= {"en", "zh"}
+
+
+@pytest.mark.parametrize("path", LOCALES, ids=lambda p: p.stem)
+def test_every_language_has_exactly_the_english_keys(path):
+    english, other = catalog(LOCALES[[p.stem for p in LOCALES].index("en")]), catalog(path)
+    assert other["meta"]["name"]
+    for section in ("ui", "graph"):
+        assert set(other[section]) == set(english[section]), section
+        for key, text in other[section].items():
+            assert text.strip(), f"{path.stem}: {key} is empty"
+            # the same placeholders, so a translation never fails (or drops a number) at run time
+            assert fields(text) == fields(english[section][key]), f"{path.stem}: {key}"
+
+
+def test_graph_words_are_the_library_words():
+    english = catalog(ROOT / "app" / "locales" / "en.toml")
+    assert english["graph"] == WORDS
+
+
+# keys the app builds from a prefix and a value: t(f"img_{exc.code}"), t("cost_" + term.key), ...
+DYNAMIC = re.compile(r"""\bt\(\s*(?:f["']([a-z_]+)\{|["']([a-z_]+)["']\s*\+)""")
+
+
+def test_every_key_is_used_by_the_app():
+    english = catalog(ROOT / "app" / "locales" / "en.toml")["ui"]
+    prefixes = {a or b for a, b in DYNAMIC.findall(APP_SOURCE)}
+    unused = [
+        key
+        for key in english
+        if f'"{key}"' not in APP_SOURCE
+        and f"'{key}'" not in APP_SOURCE
+        and not any(key.startswith(prefix) for prefix in prefixes)
+    ]
+    assert not unused, f"keys no page uses: {unused}"
+
+
+def test_every_literal_key_the_app_asks_for_exists():
+    english = catalog(ROOT / "app" / "locales" / "en.toml")["ui"]
+    asked = set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']\s*[,)]""", APP_SOURCE))
+    assert asked and not asked - set(english), sorted(asked - set(english))
