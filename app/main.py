@@ -1,6 +1,7 @@
 """MobileNet Explorer: `streamlit run app/main.py`.
 
-The router and the shared selection; each view lives in app/pages/. The app does no network
+The router and the shared selection; each view lives in app/views/ (lessons in app/views/lessons/, their
+functions in app/lesson_pages.py). The app does no network
 arithmetic: every number comes from mobilenet_core.
 """
 
@@ -14,8 +15,10 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from app.i18n import t  # noqa: E402
+from app.lesson_pages import lesson_title  # noqa: E402
 from app.present import apply_presentation, presentation_switch, presenting  # noqa: E402
 from app.state import figure_format_picker, language_picker, sidebar_selection  # noqa: E402
+from mobilenet_core.lessons import LESSON_PATHS  # noqa: E402
 
 st.set_page_config(page_title="MobileNet Explorer", page_icon="📱", layout="wide",
                    initial_sidebar_state="collapsed" if presenting() else "auto")  # fmt: skip
@@ -41,7 +44,13 @@ pages = [
         PAGES / "classify.py", title=t("page_classify"), icon=":material/image_search:", url_path="classify"
     ),
 ]
-navigation = st.navigation(pages, position="sidebar")
+# the Lessons section: a story page and one page per idea, at stable paths a slide can link to
+lessons = [
+    st.Page(PAGES / "lessons" / f"{path.replace('-', '_')}.py", title=lesson_title(path), url_path=path,
+            icon=":material/school:" if path == "lessons" else ":material/lightbulb:")
+    for path in LESSON_PATHS
+]  # fmt: skip
+navigation = st.navigation({"": pages, t("nav_lessons"): lessons}, position="sidebar", expanded=True)
 st.session_state["selection"] = sidebar_selection()
 presentation_switch()
 figure_format_picker()

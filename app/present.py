@@ -8,9 +8,11 @@ from __future__ import annotations
 import streamlit as st
 
 from app.i18n import t
+from mobilenet_core.lessons import LESSON_PATHS
 
 # the views in navigation order, by URL path ("" is the overview)
 VIEW_PATHS = ("", "graph", "charts", "anatomy", "compare", "lab", "roofline", "tradeoffs", "classify")
+VIEW_PATHS += LESSON_PATHS  # then the lessons, in the order of the navigation
 
 _CSS = """
 <style>

@@ -344,3 +344,43 @@ def test_presentation_mode_hides_the_controls_and_steps_with_the_arrow_keys(serv
     page.wait_for_url(lambda url: "present=1" not in url, timeout=30000)
     page.locator('section[data-testid="stSidebar"]').wait_for(state="visible", timeout=30000)
     page.close()
+
+
+LESSON_MODEL = {
+    "lesson-se": "v3_large",
+    "lesson-attention": "v4_hybrid_medium",
+    "lesson-uib": "v4_conv_small",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_lesson_url_opens_steps_and_is_screenshotted(server, browser, lang):
+    """Each lesson at its own URL (what a slide links to), in a laptop window and on a projector
+    (1920x1080 at 150 %); the separable lesson's step-through advances with "Next step"."""
+    from mobilenet_core.lessons import LESSON_PATHS
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    sizes = {"1440": dict(viewport={"width": 1440, "height": 900}),
+             "projector": dict(viewport={"width": 1280, "height": 720}, device_scale_factor=1.5)}  # fmt: skip
+    for size, options in sizes.items():
+        context = browser.new_context(**options)
+        page = context.new_page()
+        for path in LESSON_PATHS:
+            model = LESSON_MODEL.get(path, "v2")
+            page.goto(f"{server}/{path}?model={model}&lang={lang}")
+            settle(page)
+            heading = page.locator('[data-testid="stHeading"]').first
+            heading.wait_for(timeout=30000)
+            assert page.locator('[data-testid="stException"]').count() == 0, f"{path}: exception shown"
+            shown = ".js-plotly-plot" if path != "lesson-uib" else '[data-testid="stMetric"]'
+            page.locator(shown).first.wait_for(timeout=30000)
+            if path == "lesson-separable":
+                label = "乘加次数：深度卷积" if lang == "zh" else "MACs, depthwise"
+                before = metric(page, label)
+                page.get_by_role("button", name="下一步" if lang == "zh" else "Next step").click()
+                after = wait(lambda p=page, k=label, b=before: (v := metric(p, k)) != b and v, timeout=30)
+                # one more output position: one more D_K² M multiply-adds of the depthwise conv
+                assert int(after.replace(",", "")) == 2 * int(before.replace(",", ""))
+                settle(page)
+            page.screenshot(path=str(SHOTS / f"{path}_{size}_{lang}.png"), full_page=size == "1440")
+        context.close()

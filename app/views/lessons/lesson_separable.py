@@ -1,0 +1,5 @@
+"""Lessons: separable (the page is a function in app/lesson_pages.py)."""
+
+from app.lesson_pages import separable
+
+separable()

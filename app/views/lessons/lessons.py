@@ -1,0 +1,5 @@
+"""Lessons: story (the page is a function in app/lesson_pages.py)."""
+
+from app.lesson_pages import story
+
+story()
