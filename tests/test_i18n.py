@@ -66,3 +66,33 @@ def test_every_literal_key_the_app_asks_for_exists():
     english = catalog(ROOT / "app" / "locales" / "en.toml")["ui"]
     asked = set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']\s*[,)]""", APP_SOURCE))
     assert asked and not asked - set(english), sorted(asked - set(english))
+
+
+LESSON_TEXTS = ROOT / "app" / "lessons"
+# the established Chinese terms the lessons must use (issue 13)
+TERMS_ZH = {
+    "lesson-separable": ["深度可分离卷积", "逐点卷积"],
+    "lesson-multipliers": ["宽度乘子", "分辨率乘子"],
+    "lesson-bottleneck": ["线性瓶颈"],
+    "lesson-inverted-residual": ["倒残差"],
+    "lesson-se": ["挤压激励"],
+    "lesson-activations": ["硬 swish"],
+    "lesson-uib": ["通用倒瓶颈"],
+}
+
+
+def test_every_lesson_has_a_text_in_every_language():
+    from mobilenet_core.lessons import LESSON_PATHS
+
+    languages = [p.stem for p in LOCALES]
+    for language in languages:
+        files = {p.stem for p in (LESSON_TEXTS / language).glob("*.md")}
+        assert files == set(LESSON_PATHS), language
+        for path in LESSON_PATHS:
+            text = (LESSON_TEXTS / language / f"{path}.md").read_text(encoding="utf-8")
+            assert text.startswith("# ") and text.count("<!-- demo -->") == 1, f"{language}/{path}"
+            assert "arXiv:" in text, f"{language}/{path}: cite the paper"
+    for path, terms in TERMS_ZH.items():
+        text = (LESSON_TEXTS / "zh" / f"{path}.md").read_text(encoding="utf-8")
+        for term in terms:
+            assert term in text, f"zh/{path} lacks {term}"
