@@ -190,7 +190,9 @@ def test_roofline_view_estimates_the_selection_on_every_paper_device():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["estimated latency"] == f"{expected.ms:.2f} ms"
     assert metrics["measured in the paper"] == "2.4 ms"
-    assert metrics["ridge point"] == "433.8 MACs/byte"
+    assert metrics["ridge point (MACs/byte)"] == "433.8"  # the unit in the label: not clipped on a projector
+    ratio = f"estimate / measured = {expected.ms / 2.4:.2f}×"
+    assert any(c.value == ratio for c in at.caption)  # a caption, not a delta arrow
     table = at.table[-1].value
     row = table[table.iloc[:, 0] == "Pixel 8 EdgeTPU"].iloc[0]
     assert row.iloc[3] == f"{expected.ms:.2f}" and row.iloc[4] == "2.4"
