@@ -22,7 +22,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 import mobilenet_core as mc
-from app.common import exact, kib, plot_config, short
+from app.common import exact, kib, number_column_config, plot_config, short
 from app.i18n import current_language, t
 from app.state import current_selection
 from mobilenet_core import lessons as L
@@ -123,6 +123,14 @@ def _untrained_note() -> None:
     st.caption(t("ls_untrained"))
 
 
+def _table(frame: pd.DataFrame) -> None:
+    """A table with exact integers shown with thousands separators (years stay as they are)."""
+    numbers = [
+        c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c]) and frame[c].abs().max() >= 10000
+    ]
+    st.dataframe(frame, hide_index=True, column_config=number_column_config(numbers))
+
+
 def _figure(fig: go.Figure, name: str, height: int = 360) -> None:
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.18)
@@ -145,7 +153,7 @@ def story() -> None:
             for r in rows
         ]
     )  # fmt: skip
-    st.dataframe(table, hide_index=True, use_container_width=True)
+    _table(table)
     fig = go.Figure()
     for gen in ("V1", "V2", "V3", "V4"):
         pts = [r for r in rows if r.generation == gen and r.top1 is not None]
@@ -262,7 +270,7 @@ def separable() -> None:
             {"": t("ls_paper_standard"), t("params"): 29_300_000, t("macs"): 4_866_000_000},
         ]
     st.markdown(f"**{t('ls_whole_net')}**")
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    _table(pd.DataFrame(rows))
     _untrained_note()
     _close(path)
 
@@ -321,19 +329,19 @@ def multipliers() -> None:
     kind_names = {"conv": t("ls_kind_conv"), "dwconv": t("ls_kind_dwconv"), "pwconv": t("ls_kind_pwconv"),
                   "se": t("ls_kind_se"), "attention": t("ls_kind_attention"), "linear": t("ls_kind_linear")}  # fmt: skip
     st.markdown(f"**{t('ls_by_kind')}**")
-    st.dataframe(pd.DataFrame([
+    _table(pd.DataFrame([
         {t("ls_kind"): kind_names.get(k, k), t("ls_at_alpha"): a,
          t("ls_at_one"): b, t("ls_scale"): f"{a / b:.3f}", "α²": f"{alpha**2:.3f}"}
         for k, (a, b) in kinds.items()
-    ]), hide_index=True)  # fmt: skip
+    ]))  # fmt: skip
     breaks = L.width_breaks(model, alpha, res)
     reasons = {"rounded": t("ls_rounded"), "fixed": t("ls_fixed")}
     if breaks:
         st.markdown(f"**{t('ls_breaks')}**")
-        st.dataframe(pd.DataFrame([
+        _table(pd.DataFrame([
             {t("block"): b.block, t("ls_width"): b.channels, "α × c": f"{b.scaled:g}", t("ls_reason"): reasons[b.reason]}
             for b in breaks
-        ]), hide_index=True)  # fmt: skip
+        ]))  # fmt: skip
     else:
         st.caption(t("ls_no_breaks"))
     _close(path)
@@ -609,12 +617,11 @@ def uib() -> None:
                                                                       (spec.start or 3, 0))]  # fmt: skip
     if spec.stride == 1:
         four.append(L.uib_choice(g, alpha, res, name, 0, 0))
-    st.dataframe(pd.DataFrame([{t("ls_variant"): v.name, t("params"): v.row.params, t("macs"): v.row.macs,
-                                t("ls_rf"): v.receptive_field} for v in four]), hide_index=True)  # fmt: skip
+    _table(pd.DataFrame([{t("ls_variant"): v.name, t("params"): v.row.params, t("macs"): v.row.macs,
+                                t("ls_rf"): v.receptive_field} for v in four]))  # fmt: skip
     st.markdown(f"**{t('ls_by_stage', model=g.title)}**")
     stages = L.uib_choices_by_stage(report)
-    st.dataframe(pd.DataFrame([{t("stage"): s, t("ls_variant"): v, t("ls_count"): n} for s, v, n in stages]),
-                 hide_index=True)  # fmt: skip
+    _table(pd.DataFrame([{t("stage"): s, t("ls_variant"): v, t("ls_count"): n} for s, v, n in stages]))  # fmt: skip
     _close(path)
 
 
@@ -639,12 +646,12 @@ def attention() -> None:
     cost = L.attention_cost(row, spec.heads, spec.key_dim, spec.kv_stride)
     n, m = cost.queries, cost.kv_positions_mqa
     d, h = spec.key_dim, spec.heads
-    st.dataframe(pd.DataFrame([
+    _table(pd.DataFrame([
         {"": "MHSA", "Q": f"{h} × {n} × {d}", "K": f"{h} × {n} × {d}", "V": f"{h} × {n} × {d}",
          "QKᵀ": f"{h} × {n} × {n}", t("macs"): cost.mha_macs, t("ls_kv_values"): cost.mha_kv_values},
         {"": "Mobile MQA", "Q": f"{h} × {n} × {d}", "K": f"1 × {m} × {d}", "V": f"1 × {m} × {d}",
          "QKᵀ": f"{h} × {n} × {m}", t("macs"): cost.mqa_macs, t("ls_kv_values"): cost.mqa_kv_values},
-    ]), hide_index=True)  # fmt: skip
+    ]))  # fmt: skip
     st.latex(
         rf"\frac{{\text{{K/V}}_\text{{MHSA}}}}{{\text{{K/V}}_\text{{MQA}}}} = \frac{{2\cdot{h}\cdot{n}\cdot{d}}}"
         rf"{{2\cdot{m}\cdot{d}}} = {cost.mha_kv_values / cost.mqa_kv_values:g}"
@@ -725,12 +732,12 @@ def roofline() -> None:
     top = L.bottlenecks(here, 5)
     bound = {"compute": t("ls_compute_bound"), "memory": t("ls_memory_bound")}
     st.markdown(f"**{t('ls_bottlenecks')}**")
-    st.dataframe(pd.DataFrame([
+    _table(pd.DataFrame([
         {t("ls_layer"): x.name, t("ls_kind"): x.kind, t("macs"): x.macs, t("ls_bytes"): x.bytes,
          t("ls_intensity"): f"{x.intensity:.1f}", t("ls_bound"): bound[x.bound], "ms": f"{x.ms:.4f}",
          t("ls_share"): f"{x.ms / here.ms:.1%}"}
         for x in top
-    ]), hide_index=True)  # fmt: skip
+    ]))  # fmt: skip
     slowest = top[0]
     peak = L.ILLUSTRATIVE_PEAK
     st.latex(
