@@ -257,7 +257,6 @@ class MobileNet(nn.Module):
         super().__init__()
         g = net.generation
         self.model_name, self.alpha, self.resolution = g.name, net.alpha, resolution
-        self.layout = "timm"  # the key layout of the last checkpoint loaded; timm is native
         stem = net.stem
         self.conv_stem = _conv(3, stem.out_channels, stem.spec.kernel, stem.spec.stride)
         self.bn1 = nn.BatchNorm2d(stem.out_channels)

@@ -186,7 +186,6 @@ def load_state_dict(module: nn.Module, state: Mapping[str, torch.Tensor]) -> nn.
     for m in module.modules():
         if isinstance(m, nn.BatchNorm2d):
             m.eps = eps
-    module.layout = layout
     return module.eval()
 
 
