@@ -10,7 +10,7 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app.i18n import LANGUAGES, t
-from mobilenet_core.specs.width import resolution_range
+from mobilenet_core.specs.width import ALPHA_MAX, ALPHA_MIN, nearest_resolution, resolution_range
 
 PAPER_ALPHAS = (0.25, 0.35, 0.5, 0.75, 1.0, 1.4)
 ALPHA_STEP = 0.05
@@ -50,7 +50,7 @@ def _check_query(raw: dict[str, str]) -> list[str]:
     if "alpha" in raw:
         try:
             value = float(raw["alpha"])
-            ok = math.isfinite(value) and mc.specs.width.ALPHA_MIN <= value <= mc.specs.width.ALPHA_MAX
+            ok = math.isfinite(value) and ALPHA_MIN <= value <= ALPHA_MAX
         except ValueError:
             ok = False
         if not ok:
@@ -58,7 +58,8 @@ def _check_query(raw: dict[str, str]) -> list[str]:
     if "resolution" in raw:
         try:
             value = float(raw["resolution"])
-            ok = value.is_integer() and 32 <= value <= 2 * _base(model)
+            low, high = resolution_range(mc.get_generation(model))
+            ok = value.is_integer() and low <= value <= high
         except ValueError:
             ok = False
         if not ok:
@@ -75,7 +76,7 @@ def _on_model_change() -> None:
     if res == _base(previous):
         st.session_state["resolution"] = _base(model)  # an untouched resolution follows the base
     else:
-        st.session_state["resolution"] = min(max(res, 32), 2 * _base(model))
+        st.session_state["resolution"] = nearest_resolution(mc.get_generation(model), res)
     st.session_state.pop("notices", None)
 
 
@@ -171,8 +172,8 @@ def sidebar_selection() -> Selection:
     base = _base(model)
     alpha = sidebar.slider(
         t("alpha"),
-        0.25,
-        2.0,
+        ALPHA_MIN,
+        ALPHA_MAX,
         1.0,
         ALPHA_STEP,
         key="alpha",
@@ -187,12 +188,14 @@ def sidebar_selection() -> Selection:
         on_change=_on_alpha_pick,
         format_func=lambda a: f"{a:g}",
     )
-    if "resolution" in st.session_state and not 32 <= st.session_state["resolution"] <= 2 * base:
-        st.session_state["resolution"] = min(max(st.session_state["resolution"], 32), 2 * base)
+    low, high = resolution_range(mc.get_generation(model))  # the limits are the library's
+    if "resolution" in st.session_state and not low <= st.session_state["resolution"] <= high:
+        kept = st.session_state["resolution"]
+        st.session_state["resolution"] = nearest_resolution(mc.get_generation(model), kept)
     resolution = sidebar.slider(
         t("resolution"),
-        32,
-        2 * base,
+        low,
+        high,
         base,
         RESOLUTION_STEP,
         key="resolution",

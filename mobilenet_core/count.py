@@ -142,6 +142,17 @@ class CountReport:
         return self.macs - self.attention_macs + self.norm_params + biases
 
     @property
+    def fvcore_macs(self) -> int:
+        """About what fvcore reports: no attention products, one op per element batch norm
+        normalises."""
+        return self.macs - self.attention_macs + self.norm_output_elements
+
+    @property
+    def thop_macs(self) -> int:
+        """At least what thop / ptflops miss: the attention products (they see modules only)."""
+        return self.macs - self.attention_macs
+
+    @property
     def norm_output_elements(self) -> int:
         """Elements batch norm normalises (what fvcore adds as one op each)."""
         return sum(layer.activations for layer in self.layers if layer.norm_params)

@@ -37,6 +37,14 @@ class MachinePeaks:
         return self.flops_per_s / self.bytes_per_s
 
 
+def block_shares(report: CountReport, per_block_ms: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """Each timed block's (share of the MACs, share of the measured time), over the blocks timed."""
+    blocks = [b for b in report.blocks if b.name in per_block_ms]
+    total_macs = sum(b.macs for b in blocks) or 1
+    total_ms = sum(per_block_ms[b.name] for b in blocks) or 1.0
+    return {b.name: (b.macs / total_macs, per_block_ms[b.name] / total_ms) for b in blocks}
+
+
 def _best_rate(run, work: float, seconds: float) -> float:
     """work / time of the fastest of repeated calls of `run` within about `seconds`."""
     run()  # warm-up: first calls allocate and pick kernels

@@ -12,6 +12,7 @@ from mobilenet_core.anatomy import (
     depthwise_separable_costs,
     inverted_residual_costs,
     scaling_terms,
+    separable_saving,
     uib_variants_of,
 )
 from mobilenet_core.api import count_generation
@@ -121,8 +122,8 @@ for term in terms:
     st.markdown(f"**{t('cost_' + term.key)}**")
     st.latex(f"{term.formula} = {term.substituted} = {value}")
 if block.kind == "ds":
-    ratio = terms[3].value / terms[0].value
-    st.caption(f"{terms[3].value:,.0f} / {terms[0].value:,.0f} = {ratio:.4f}")
+    separable, standard, ratio = separable_saving(terms)
+    st.caption(f"{separable:,.0f} / {standard:,.0f} = {ratio:.4f}")
 
 st.markdown(f"### {t('scaling')}")
 reference = count_generation(generation, 1.0, generation.base_resolution)  # rho of the shown generation

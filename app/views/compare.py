@@ -9,6 +9,8 @@ from app.i18n import t
 from app.state import current_selection
 from mobilenet_core.latency import device_rows
 from mobilenet_core.published import find_published, published_figures
+from mobilenet_core.specs import GENERATIONS
+from mobilenet_core.specs.width import ALPHA_MAX, ALPHA_MIN, resolution_range
 
 sel = current_selection()
 st.subheader(t("page_compare"))
@@ -36,9 +38,12 @@ for i, col in enumerate(columns):
             format_func=lambda m: mc.get_generation(m).title,
         )
         alpha = st.number_input(
-            t("alpha"), 0.25, 2.0, float(alpha0), 0.05, key=f"cmp_alpha_{i}", format="%.2f"
+            t("alpha"), ALPHA_MIN, ALPHA_MAX, float(alpha0), 0.05, key=f"cmp_alpha_{i}", format="%.2f"
         )
-        resolution = st.number_input(t("resolution"), 32, 768, int(res0), 32, key=f"cmp_res_{i}")
+        # any model's range (the widest, twice the largest base); mc.count says when one is outside its own
+        low = min(resolution_range(g)[0] for g in GENERATIONS.values())
+        high = max(resolution_range(g)[1] for g in GENERATIONS.values())
+        resolution = st.number_input(t("resolution"), low, high, int(res0), 32, key=f"cmp_res_{i}")
         try:
             report = mc.count(model, round(alpha, 2), int(resolution))
         except mc.ConfigError as exc:

@@ -12,7 +12,7 @@ from app.state import current_selection
 from mobilenet_core.api import build_generation, count_generation
 from mobilenet_core.fast import FastModel
 from mobilenet_core.graph import layer_graph
-from mobilenet_core.roofline import measure_layer_times
+from mobilenet_core.roofline import block_shares, measure_layer_times
 from mobilenet_core.specs.blocks import Activation
 from mobilenet_core.specs.custom import (
     BLOCK_TYPES,
@@ -188,14 +188,12 @@ bench = st.session_state.get("lab_bench")
 if bench and bench["key"] == bench_key:
     st.success(t("lab_latency", ms=bench["ms"], backend=bench["backend"], params=bench["params"]))
     # what MACs do not tell you: each block's share of the MACs against its share of the time
-    report_block = {b.name: b for b in report.blocks}
-    names = [b.name for b in report.blocks if b.name in bench["per_block"]]
-    total_macs = sum(b.macs for b in report.blocks if b.name in bench["per_block"])
-    total_ms = sum(bench["per_block"].values())
+    shares = block_shares(report, bench["per_block"])
+    names = list(shares)
     share = go.Figure()
-    share.add_trace(go.Bar(x=names, y=[report_block[n].macs / total_macs for n in names], name=t("mac_share"),
+    share.add_trace(go.Bar(x=names, y=[shares[n][0] for n in names], name=t("mac_share"),
                            marker_color="#7f7f7f"))  # fmt: skip
-    share.add_trace(go.Bar(x=names, y=[bench["per_block"][n] / total_ms for n in names],
+    share.add_trace(go.Bar(x=names, y=[shares[n][1] for n in names],
                            name=t("measured_time_share"), marker_color="#d62728"))  # fmt: skip
     share.update_layout(
         title=t("lab_time_vs_macs"), barmode="group", yaxis_tickformat=".0%", template="plotly_white",

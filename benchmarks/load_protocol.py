@@ -1,0 +1,433 @@
+"""Capacity of one server and of two replicas, with simulated students that speak Streamlit's own
+protocol (protobuf messages over the websocket, the HTTP upload the browser does), so that a
+hundred sessions need no browser each.
+
+    .venv/bin/python benchmarks/load_protocol.py [--sessions 10 30 60 120] [--think 1 3]
+
+Every student: opens the app (V2, English), moves alpha three times, switches to Charts and to
+Compare, opens Classify, picks the untrained network, uploads a photo with the same PUT the
+browser sends, and reads the top-5. Think time between steps; students start over the first
+10 s. The top-5 each student is shown must equal the library's serial computation (a
+mismatch counts as an error). Traffic goes to 127.0.0.1 only; every run is bounded in time.
+
+Prints, for one replica (`streamlit run`) and for `scripts/serve.sh --replicas 2` (nginx) in the
+same run: per action p50 / p95 / max latency (ms), errors, the servers' CPU (% of one core) and
+peak RSS; then the memory after every session closed and Streamlit's disconnected-session TTL
+(2 min) has passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from appdriver import ROOT, Server  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+PHOTO = ROOT / "assets" / "samples" / "chelsea_cat.png"
+RUN_LIMIT_S = 240  # a run that takes longer is stopped and its unfinished students count as errors
+TTL_S = 120  # Streamlit keeps a disconnected session this long (MemorySessionStorage)
+
+
+def _words() -> dict[str, str]:
+    import tomllib
+
+    return tomllib.loads((ROOT / "app" / "locales" / "en.toml").read_text(encoding="utf-8"))["ui"]
+
+
+WORDS = _words()  # the widgets are found by their English labels, as a user would find them
+
+
+# --- the protocol ------------------------------------------------------------------------------------
+
+
+class Student:
+    """One browser's worth of protocol: cookies, the websocket, widget ids read from the deltas."""
+
+    def __init__(self, base: str):
+        self.host, self.port = base.removeprefix("http://").split(":")
+        self.cookies: dict[str, str] = {}
+        self.widgets: dict[str, tuple[str, str]] = {}  # label -> (element type, widget id)
+        self.pages: dict[str, str] = {}  # url path -> page script hash
+        self.session_id = ""
+        self.states: dict[str, object] = {}  # widget id -> value we set (sent on every rerun)
+        self.page_hash = ""
+        self.elements: list = []
+
+    def _http(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        conn = http.client.HTTPConnection(self.host, int(self.port), timeout=60)
+        head = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), **(headers or {})}
+        conn.request(method, path, body=body, headers=head)
+        response = conn.getresponse()
+        data = response.read()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key.strip()] = rest.split(";")[0]
+        conn.close()
+        return response.status, data
+
+    def connect(self) -> None:
+        from websockets.sync.client import connect
+
+        status, _ = self._http("GET", "/")  # the page (and, behind nginx, the affinity cookie)
+        if status != 200:
+            raise RuntimeError(f"GET / answered {status}")
+        self._http("GET", "/_stcore/health")  # as the browser does first: it sets the XSRF cookie
+        xsrf = self.cookies.get("_streamlit_xsrf", "")
+        self.ws = connect(
+            f"ws://{self.host}:{self.port}/_stcore/stream",
+            subprotocols=["streamlit", xsrf] if xsrf else ["streamlit"],
+            additional_headers={"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+                                "Origin": f"http://{self.host}:{self.port}"},
+            max_size=2**26, open_timeout=30,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        self.ws.close()
+
+    def _send(self, msg) -> None:
+        self.ws.send(msg.SerializeToString())
+
+    def rerun(self, query: str = "", page: str | None = None, timeout: float = 120) -> None:
+        """Run the script with our widget states; returns when the run has finished."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        if page is not None:
+            self.page_hash = self.pages.get(page, "")
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.query_string = query
+        state.page_script_hash = self.page_hash
+        for wid, value in self.states.items():
+            w = state.widget_states.widgets.add()
+            w.id = wid
+            if isinstance(value, bool):
+                w.bool_value = value
+            elif isinstance(value, float):
+                w.double_array_value.data.append(value)
+            else:  # an uploader state proto
+                w.file_uploader_state_value.CopyFrom(value)
+        self._send(msg)
+        self._receive_until_finished(timeout)
+
+    def _receive_until_finished(self, timeout: float) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        deadline = time.time() + timeout
+        self.elements = []
+        while True:
+            raw = self.ws.recv(timeout=max(deadline - time.time(), 0.01))
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                self.session_id = msg.new_session.initialize.session_id
+                self.pages.update({p.url_pathname: p.page_script_hash for p in msg.new_session.app_pages})
+            elif kind == "navigation":
+                self.pages.update({p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages})
+                if msg.navigation.page_script_hash:
+                    self.page_hash = msg.navigation.page_script_hash
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                element = msg.delta.new_element
+                etype = element.WhichOneof("type")
+                self.elements.append((etype, element))
+                inner = getattr(element, etype, None)
+                if inner is not None and hasattr(inner, "id") and hasattr(inner, "label") and inner.id:
+                    self.widgets[inner.label] = (etype, inner.id)
+            elif kind == "script_finished":
+                if msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    return
+
+    def set(self, label: str, value) -> None:
+        self.states[self.widgets[label][1]] = value
+
+    def upload(self, label: str, path: Path) -> None:
+        """The browser's upload: ask for URLs, PUT the file, then rerun with the uploader's state."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.Common_pb2 import FileUploaderState
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        request = BackMsg()
+        request.file_urls_request.request_id = uuid.uuid4().hex
+        request.file_urls_request.file_names.append(path.name)
+        request.file_urls_request.session_id = self.session_id
+        self._send(request)
+        while True:
+            msg = ForwardMsg()
+            msg.ParseFromString(self.ws.recv(timeout=60))
+            if msg.WhichOneof("type") == "file_urls_response":
+                urls = msg.file_urls_response.file_urls[0]
+                break
+        data = path.read_bytes()
+        boundary = uuid.uuid4().hex
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+                "Content-Type: image/png\r\n\r\n")  # fmt: skip
+        body = head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        status, answer = self._http("PUT", urls.upload_url, body, {
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "X-Xsrftoken": self.cookies.get("_streamlit_xsrf", ""),
+        })  # fmt: skip
+        if status != 204 and status != 200:
+            raise RuntimeError(f"upload answered {status}: {answer[:200]!r}")
+        state = FileUploaderState()
+        info = state.uploaded_file_info.add()
+        info.name, info.size, info.file_id = path.name, len(data), urls.file_id
+        info.file_urls.CopyFrom(urls)
+        self.states[self.widgets[label][1]] = state
+        self.rerun()
+
+    def top5_shown(self) -> list[int]:
+        """The class indices of the top-5 chart, best first."""
+        for etype, element in self.elements:
+            if etype == "plotly_chart":
+                spec = element.plotly_chart.spec
+                found = [int(i) for i in re.findall(r"\(#(\d+)\)", spec)]
+                if len(found) >= 5:
+                    return found[:5][::-1]  # the chart draws the best class on top (last)
+        return []
+
+
+# --- one student's visit -------------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    times: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, action: str, seconds: float) -> None:
+        with self.lock:
+            self.times.setdefault(action, []).append(seconds)
+
+    def fail(self, what: str) -> None:
+        with self.lock:
+            self.errors.append(what)
+
+
+def expected_top5() -> list[int]:
+    """The library's serial answer for the untrained V2 at alpha 1, 224 px, on the photo."""
+    import mobilenet_core as mc
+    from mobilenet_core.predict import classify, load_image
+    from mobilenet_core.registry import default_preprocess
+
+    module = mc.build("v2", 1.0, 224)
+    prediction = classify(module, load_image(PHOTO), default_preprocess(224), k=5)
+    return [c.index for c in prediction.top]
+
+
+def visit(base: str, results: Results, expected: list[int], think: tuple[float, float], seed: int,
+          deadline: float) -> None:  # fmt: skip
+    rng = random.Random(seed)
+    student = Student(base)
+
+    def step(action: str, fn) -> None:
+        if time.time() > deadline:
+            raise TimeoutError("the run's time limit")
+        start = time.perf_counter()
+        fn()
+        results.add(action, time.perf_counter() - start)
+        time.sleep(rng.uniform(*think))
+
+    try:
+        student.connect()
+        step("open", lambda: student.rerun("model=v2&lang=en"))
+        for alpha in rng.sample([0.5, 0.75, 1.4, 0.35], 3):
+            student.set(WORDS["alpha"], alpha)
+            step("move alpha", student.rerun)
+        student.set(WORDS["alpha"], 1.0)
+        step("view Charts", lambda: student.rerun(page="charts"))
+        step("view Compare", lambda: student.rerun(page="compare"))
+        step("open Classify", lambda: student.rerun(page="classify"))
+        student.set(WORDS["use_untrained"], True)
+        step("untrained network", student.rerun)
+        step("upload photo", lambda: student.upload(WORDS["upload_images"], PHOTO))
+        shown = student.top5_shown()
+        if shown != expected:
+            results.fail(f"top-5 {shown} differs from the serial {expected}")
+    except Exception as exc:  # noqa: BLE001 - every failure is counted and the run goes on
+        results.fail(f"{type(exc).__name__}: {str(exc)[:120]}")
+    finally:
+        try:
+            student.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+# --- servers and their processes ----------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def replica_pids(ports: list[int]) -> list[int]:
+    pids = []
+    for port in ports:
+        pattern = f"^[^ ]*python[^ ]* .*streamlit run .*--server.port {port}( |$)"
+        out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()
+        pids += [int(p) for p in out[:1]]
+    return pids
+
+
+class Replicas:
+    """scripts/serve.sh --replicas N behind nginx, on a free block of ports."""
+
+    def __init__(self, count: int, rundir: Path):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        self.port, self.count = base, count
+        self.proc = subprocess.Popen(
+            ["bash", str(ROOT / "scripts" / "serve.sh"), "--replicas", str(count), "--port", str(base),
+             "--host", "127.0.0.1", "--dir", str(rundir)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        self.url = f"http://127.0.0.1:{base}"
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        self.pids = replica_pids([base + 1 + i for i in range(count)])
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def run_level(
+    url: str, pids: list[int], sessions: int, think: tuple[float, float], expected: list[int]
+) -> dict:
+    results = Results()
+    cpu0 = sum(cpu_seconds(p) for p in pids)
+    peak = [sum(rss_mib(p) for p in pids)]
+    start = time.time()
+    deadline = start + RUN_LIMIT_S
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], sum(rss_mib(p) for p in pids))
+            time.sleep(0.5)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    threads = []
+    for i in range(sessions):
+        th = threading.Thread(target=visit, args=(url, results, expected, think, i, deadline), daemon=True)
+        th.start()
+        threads.append(th)
+        time.sleep(10 / sessions)  # everyone arrives within the first 10 s
+    for th in threads:
+        th.join(timeout=max(deadline - time.time(), 0) + 5)
+    wall = time.time() - start
+    stop.set()
+    unfinished = sum(th.is_alive() for th in threads)
+    cpu = (sum(cpu_seconds(p) for p in pids) - cpu0) / wall * 100
+    return {"results": results, "cpu": cpu, "peak_rss": peak[0], "wall": wall, "unfinished": unfinished}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def report(name: str, sessions: int, level: dict) -> tuple[float, int]:
+    results: Results = level["results"]
+    everything = [t for v in results.times.values() for t in v]
+    errors = len(results.errors) + level["unfinished"]
+    p95 = percentile(everything, 0.95) if everything else float("inf")
+    print(f"\n{name}, {sessions} sessions: {level['wall']:.0f} s, errors {errors}, server CPU "
+          f"{level['cpu']:.0f} % of one core, peak RSS {level['peak_rss']:.0f} MiB, p95 of all actions "
+          f"{p95 * 1000:.0f} ms")  # fmt: skip
+    print(f"  {'action':<20} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for action, values in results.times.items():
+        print(f"  {action:<20} {len(values):>4} {statistics.median(values) * 1000:>8.0f} "
+              f"{percentile(values, 0.95) * 1000:>8.0f} {max(values) * 1000:>8.0f}")  # fmt: skip
+    for e in sorted(set(results.errors))[:5]:
+        print(f"  error x{results.errors.count(e)}: {e}")
+    return p95, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[10, 30, 60, 120])
+    parser.add_argument("--think", type=float, nargs=2, default=[1.0, 3.0], metavar=("MIN", "MAX"))
+    parser.add_argument("--no-memory", action="store_true", help="skip the 2-minute memory-release check")
+    args = parser.parse_args()
+    think = (args.think[0], args.think[1])
+    expected = expected_top5()
+    env = {"MOBILENET_EXPLORER_OFFLINE": "1"}
+    os.environ.update(env)
+    held = {}
+    for name in ("1 replica", "2 replicas (serve.sh)"):
+        if name == "1 replica":
+            server = Server(env=env)
+            url, pids = server.url, [server.proc.pid]
+        else:
+            import tempfile
+
+            rundir = Path(tempfile.mkdtemp(prefix="mne_load_"))
+            server = Replicas(2, rundir)
+            url, pids = server.url, server.pids
+        baseline = sum(rss_mib(p) for p in pids)
+        print(f"\n=== {name}: {url}, {len(pids)} process(es), RSS at start {baseline:.0f} MiB")
+        best = 0
+        for sessions in args.sessions:
+            level = run_level(url, pids, sessions, think, expected)
+            p95, errors = report(name, sessions, level)
+            if p95 < 1.0 and errors == 0:
+                best = sessions
+        held[name] = best
+        if name == "1 replica" and not args.no_memory:
+            closed = sum(rss_mib(p) for p in pids)
+            time.sleep(TTL_S + 5)
+            probe = Student(url)  # a new session makes the session store drop expired ones
+            probe.connect()
+            probe.rerun("model=v2&lang=en")
+            probe.close()
+            time.sleep(2)
+            after = sum(rss_mib(p) for p in pids)
+            print(f"\nmemory: {baseline:.0f} MiB at start, {closed:.0f} MiB when every session had closed, "
+                  f"{after:.0f} MiB after the {TTL_S} s disconnected-session TTL")  # fmt: skip
+        server.stop()
+    one, two = held["1 replica"], held["2 replicas (serve.sh)"]
+    print(
+        f"\nlargest count with p95 < 1 s and no errors: 1 replica {one}, 2 replicas {two}"
+        + (f" ({two / one:.1f}x)" if one else "")
+    )
+    print(json.dumps({"held": held}))
+
+
+if __name__ == "__main__":
+    main()
