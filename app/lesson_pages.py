@@ -550,11 +550,12 @@ def activations() -> None:
     se_count = len(L.se_blocks(report))
     st.caption(t("ls_hsig_used", n=se_count))
     st.markdown(f"**{t('ls_last_stage')}**")
-    model = sel.model if sel.model.startswith("v3") else "v3_large"
-    alpha = sel.alpha if model == sel.model else 1.0
-    res = sel.resolution if model == sel.model else 224
-    stage = L.last_stage(mc.count(model, alpha, res), projected=mc.make_divisible(320 * alpha)
-                         if model == "v3_large" else mc.make_divisible(192 * alpha))  # fmt: skip
+    # the paper's Figure 5 is V3-Large's last stage (projection to 320): counted on V3-Large, at the
+    # selection's alpha and resolution when V3-Large is selected
+    model = "v3_large"
+    alpha = sel.alpha if sel.model == model else 1.0
+    res = sel.resolution if sel.model == model else 224
+    stage = L.last_stage(mc.count(model, alpha, res), projected=mc.make_divisible(320 * alpha))
     c = st.columns(3)
     c[0].metric(t("ls_original"), short(stage.original_macs) + " MACs")
     c[1].metric(t("ls_efficient"), short(stage.efficient_macs) + " MACs")
