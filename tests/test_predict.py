@@ -35,7 +35,15 @@ from mobilenet_core.predict import (
     preprocess_image,
 )
 from mobilenet_core.registry import WEIGHTS, default_preprocess, get_weights, nearest_weights, weights_for
-from mobilenet_core.weights import cached_file, download, ensure_weights, import_weights, load_pretrained
+from mobilenet_core.weights import (
+    cached_file,
+    detect_layout,
+    download,
+    ensure_weights,
+    import_weights,
+    load_pretrained,
+    read_state_dict,
+)
 from reference import deterministic_state_dict, manifest
 
 DATA = Path(__file__).parent / "data"
@@ -186,7 +194,8 @@ def test_download_lands_in_the_cache_with_its_hash_checked(server, torch_home):
     assert path == torch_home / "hub" / "checkpoints" / entry.filename and path.read_bytes() == data
     assert seen[-1] == (len(data), len(data))
     module = load_pretrained(entry, allow_download=False)
-    assert module.layout == "torchvision" and module.model_name == "v3_small"
+    # loaded from the torchvision-layout file it downloaded
+    assert detect_layout(read_state_dict(path)) == "torchvision" and module.model_name == "v3_small"
 
 
 def test_corrupted_download_is_rejected_and_leaves_no_file(server, torch_home):
