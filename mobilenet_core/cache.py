@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -72,7 +73,11 @@ class ModelCache:
                 if nbytes <= self.max_bytes:
                     self._entries[key] = (value, nbytes)
                     self._evict()
-            release_memory()  # the build's temporaries (ONNX export, folded copies) are gone now
+            # the build's temporaries (ONNX export, folded copies) and the entries just evicted are
+            # gone now; evicted modules sit in reference cycles, so collect them first (the server
+            # no longer runs a full collection after every script run: .streamlit/config.toml)
+            gc.collect()
+            release_memory()
             return value
 
     def _evict(self) -> None:
