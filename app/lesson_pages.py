@@ -693,11 +693,10 @@ def roofline() -> None:
     report = mc.count(sel.model, sel.alpha, sel.resolution)
     st.caption(t("ls_on_model", model=sel.generation.title, alpha=sel.alpha, res=sel.resolution))
     ridge = st.slider(t("ls_ridge"), 0.0, 500.0, 31.2, step=0.1, key="lesson_ridge", help=t("ls_ridge_help"))
-    ridges = list(np.linspace(0, 500, 51)) + [ridge]
-    sweep = L.ridge_sweep(report, sorted(set(ridges)))
-    here = L.ridge_sweep(report, [ridge])[0]
+    xs = sorted({*np.linspace(0, 500, 51), ridge})
+    sweep = L.ridge_sweep(report, xs)
+    here = sweep[xs.index(ridge)]
     curve = go.Figure()
-    xs = sorted(set(ridges))
     curve.add_scatter(x=xs, y=[e.ms for e in sweep], name=t("ls_total_time"), mode="lines")
     curve.add_scatter(x=xs, y=[100 * e.memory_bound_share for e in sweep], name=t("ls_memory_share"), yaxis="y2",
                       mode="lines", line=dict(dash="dot"))  # fmt: skip
@@ -708,23 +707,18 @@ def roofline() -> None:
     curve.update_layout(title=t("ls_time_vs_ridge"), xaxis_title=t("ls_ridge"), yaxis_title="ms",
                         yaxis2=dict(overlaying="y", side="right", range=[0, 100], title="%"))  # fmt: skip
     _figure(curve, f"ridge_sweep_{sel.model}", height=380)
-    blocks = here.by_block()
-    compute = {}
-    memory = {}
-    for layer in here.layers:
-        (memory if layer.bound == "memory" else compute)[layer.block] = (
-            memory if layer.bound == "memory" else compute
-        ).get(layer.block, 0) + layer.ms
+    split = here.by_block_bound()
+    blocks = list(split)
     bars = go.Figure()
     bars.add_bar(
-        x=list(blocks),
-        y=[compute.get(b, 0) for b in blocks],
+        x=blocks,
+        y=[split[b][0] for b in blocks],
         name=t("ls_compute_bound"),
         marker_color="#4C78A8",
     )
     bars.add_bar(
-        x=list(blocks),
-        y=[memory.get(b, 0) for b in blocks],
+        x=blocks,
+        y=[split[b][1] for b in blocks],
         name=t("ls_memory_bound"),
         marker_color="#e4002b",
     )

@@ -17,6 +17,18 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update"]  # fmt: skip
 
 
+def wait_healthy(url: str, seconds: float = 120) -> None:
+    """Until `url`/_stcore/health answers; RuntimeError after `seconds`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"no server answered at {url}")
+
+
 class Server:
     def __init__(self, env: dict | None = None):
         with socket.socket() as s:
@@ -28,13 +40,7 @@ class Server:
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
         )  # fmt: skip
         self.url = f"http://127.0.0.1:{self.port}"
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError("server did not start")
+        wait_healthy(self.url)
 
     def memory_mib(self) -> tuple[float, float]:
         """(current RSS, peak RSS) of the server process, MiB."""

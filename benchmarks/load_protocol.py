@@ -31,14 +31,13 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from appdriver import ROOT, Server  # noqa: E402
+from appdriver import ROOT, Server, wait_healthy  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 PHOTO = ROOT / "assets" / "samples" / "chelsea_cat.png"
@@ -312,12 +311,7 @@ class Replicas:
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         self.url = f"http://127.0.0.1:{base}"
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
+        wait_healthy(self.url)
         self.pids = replica_pids([base + 1 + i for i in range(count)])
 
     def stop(self) -> None:

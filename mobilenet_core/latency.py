@@ -132,6 +132,18 @@ class LatencyEstimate:
             totals[layer.block] = totals.get(layer.block, 0.0) + layer.ms
         return totals
 
+    def by_block_bound(self) -> dict[str, tuple[float, float]]:
+        """Estimated (compute-bound ms, memory-bound ms) per block, in network order."""
+        totals: dict[str, tuple[float, float]] = {}
+        for layer in self.layers:
+            compute, memory = totals.get(layer.block, (0.0, 0.0))
+            if layer.bound == "memory":
+                memory += layer.ms
+            else:
+                compute += layer.ms
+            totals[layer.block] = (compute, memory)
+        return totals
+
     def to_dict(self) -> dict:
         d = self.device
         return {

@@ -162,10 +162,6 @@ def _is_depthwise(m: nn.Module) -> bool:
     return isinstance(m, nn.Conv2d) and m.groups == m.in_channels > 1
 
 
-def _is_pointwise(m: nn.Module) -> bool:
-    return isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1) and m.groups == 1
-
-
 # --- lesson-separable -----------------------------------------------------------------------------
 
 

@@ -129,15 +129,12 @@ if device is not None:
     else:
         cols[3].metric(t("paper_measured"), "—")
         cols[3].caption(t("not_in_paper"))
-    blocks = list(dict.fromkeys(x.block for x in estimate.layers))
-    compute = {b: 0.0 for b in blocks}
-    memory = {b: 0.0 for b in blocks}
-    for x in estimate.layers:
-        (memory if x.bound == "memory" else compute)[x.block] += x.ms
+    split = estimate.by_block_bound()
+    blocks = list(split)
     bars = go.Figure()
-    bars.add_trace(go.Bar(x=blocks, y=[compute[b] for b in blocks], name=t("compute_bound_ms"),
+    bars.add_trace(go.Bar(x=blocks, y=[split[b][0] for b in blocks], name=t("compute_bound_ms"),
                           marker_color="#2ca02c"))  # fmt: skip
-    bars.add_trace(go.Bar(x=blocks, y=[memory[b] for b in blocks], name=t("memory_bound_ms"),
+    bars.add_trace(go.Bar(x=blocks, y=[split[b][1] for b in blocks], name=t("memory_bound_ms"),
                           marker_color="#1f77b4"))  # fmt: skip
     bars.update_layout(
         barmode="stack", title=t("device_block_chart", device=device.title), yaxis_title="ms",
