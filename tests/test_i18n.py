@@ -96,3 +96,17 @@ def test_every_lesson_has_a_text_in_every_language():
         text = (LESSON_TEXTS / "zh" / f"{path}.md").read_text(encoding="utf-8")
         for term in terms:
             assert term in text, f"zh/{path} lacks {term}"
+
+
+def test_chinese_bold_renders():
+    # CommonMark does not close ** after full-width punctuation that is followed by a character
+    # ("**通用倒瓶颈（UIB）**是" shows the asterisks): end bold on a character instead
+    import re
+
+    for path in sorted((LESSON_TEXTS / "zh").glob("*.md")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            closing = [m.start() for m in re.finditer(r"\*\*", line)][1::2]  # every second ** closes
+            for at in closing:
+                after = line[at + 2 : at + 3]
+                bad = line[at - 1] in "（）。，：；！？“”" and re.match(r"[\u4e00-\u9fff]", after)
+                assert not bad, f"{path.name}: {line[max(at - 12, 0) : at + 4]}"
