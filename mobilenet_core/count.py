@@ -11,34 +11,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .specs.blocks import UIB, DepthwiseSeparable, FusedIB, InvertedResidual, MobileMQA
-from .specs.width import ResolvedBlock, ResolvedNet, conv_output_size
+from .blocktypes import block_type
+from .specs.width import ResolvedBlock, ResolvedNet
+from .walk import LayerRow, Walker
 
 MAC_CONVENTION = (
     "MACs = multiply-accumulates of convolutions, linear layers and attention matrix products "
     "(q·kᵀ and attn·v); batch norm, activations, pooling, residual additions and the SE gate's "
     "multiply are not counted. FLOPs = 2 × MACs."
 )
-
-
-@dataclass(frozen=True)
-class LayerRow:
-    """One layer: a conv (with its BN), an SE unit, an attention product, a norm, the classifier."""
-
-    name: str  # module path in the built model (attention products: attn.qk / attn.av)
-    block: str
-    kind: str  # conv, dwconv, pwconv, se, attention, norm, layer_scale, pool, linear
-    in_channels: int
-    out_channels: int
-    kernel: int
-    stride: int
-    out_height: int
-    out_width: int
-    params: int
-    macs: int
-    activations: int  # elements of this layer's output, batch 1
-    norm_params: int = 0  # of `params`, the BN gamma and beta (folded away for deployment)
-    bias_params: int = 0  # of `params`, conv / linear biases
 
 
 @dataclass(frozen=True)
@@ -194,161 +175,34 @@ class CountReport:
         }
 
 
-class _Walker:
-    """Accumulates layer rows of one block while tracking the feature-map size."""
-
-    def __init__(self, block: str, height: int, width: int, prefix: str | None = None):
-        self.block, self.h, self.w = block, height, width
-        # module path prefix of this block's layers ("" for top-level modules: stem, head)
-        self.prefix = block + "." if prefix is None else prefix
-        self.rows: list[LayerRow] = []
-
-    def conv(
-        self, name, in_ch, out_ch, kernel, stride=1, groups=1, bias=False, norm=True, at=None
-    ) -> LayerRow:
-        h, w = at if at is not None else (self.h, self.w)
-        oh, ow = conv_output_size(h, kernel, stride), conv_output_size(w, kernel, stride)
-        weights = kernel * kernel * (in_ch // groups) * out_ch
-        bias_params = out_ch if bias else 0
-        norm_params = 2 * out_ch if norm else 0
-        kind = "dwconv" if groups > 1 and groups == in_ch else ("pwconv" if kernel == 1 else "conv")
-        row = LayerRow(
-            name=self.prefix + name, block=self.block, kind=kind, in_channels=in_ch,
-            out_channels=out_ch, kernel=kernel, stride=stride, out_height=oh, out_width=ow,
-            params=weights + bias_params + norm_params, macs=weights * oh * ow,
-            activations=out_ch * oh * ow, norm_params=norm_params, bias_params=bias_params,
-        )  # fmt: skip
-        self.rows.append(row)
-        if at is None:
-            self.h, self.w = oh, ow
-        return row
-
-    def extra(self, name, kind, in_ch, out_ch, params, macs, height, width, kernel=1, stride=1, bias=0):
-        self.rows.append(
-            LayerRow(
-                name=self.prefix + name,
-                block=self.block,
-                kind=kind,
-                in_channels=in_ch,
-                out_channels=out_ch,
-                kernel=kernel,
-                stride=stride,
-                out_height=height,
-                out_width=width,
-                params=params,
-                macs=macs,
-                activations=out_ch * height * width,
-                norm_params=params if kind == "norm" else 0,
-                bias_params=bias,
-            )  # fmt: skip
-        )
-
-    def se(self, name, channels, squeeze):
-        # Two 1x1 convs with biases on the pooled 1 x 1 vector.
-        params = 2 * channels * squeeze + squeeze + channels
-        self.extra(
-            name,
-            "se",
-            channels,
-            channels,
-            params,
-            2 * channels * squeeze,
-            self.h,
-            self.w,
-            bias=squeeze + channels,
-        )
-
-
-def _variant(b: ResolvedBlock) -> tuple[str, str]:
+def _count_block(
+    b: ResolvedBlock, height: int, width: int, stage_shapes: tuple = (), stem_bias: bool = False
+) -> BlockRow:
+    """One block's rows, from its block type's own count rule (the stem is counted here)."""
+    walk = Walker(b.name, height, width, prefix="" if b.name == "stem" else None, norm=b.norm,
+                  stage_shapes=stage_shapes)  # fmt: skip
     spec = b.spec
-    if isinstance(spec, UIB):
-        kernel = f"{spec.start or '-'}/{spec.mid or '-'}"
-        return spec.variant, kernel
-    if isinstance(spec, MobileMQA):
-        return "Mobile MQA", "-"
-    if isinstance(spec, FusedIB):
-        return "FusedIB", str(spec.kernel)
-    if isinstance(spec, InvertedResidual):
-        return ("IR+SE" if spec.se else "IR"), str(spec.kernel)
-    if isinstance(spec, DepthwiseSeparable):
-        return ("DS+SE" if spec.se else "DS"), str(spec.kernel)
-    return "Conv", str(spec.kernel)
-
-
-def _count_block(b: ResolvedBlock, height: int, width: int) -> BlockRow:
-    walk = _Walker(b.name, height, width, prefix="" if b.name == "stem" else None)
-    spec = b.spec
-    cin, mid, cout = b.in_channels, b.expanded_channels, b.out_channels
-    if b.kind == "conv":
-        if b.name == "stem":
-            walk.conv("conv_stem", cin, cout, spec.kernel, spec.stride)  # its BN is bn1
+    kind = block_type(b.kind)
+    if b.name == "stem":
+        if stem_bias:  # V5: conv_stem.conv (with a bias) and its norm conv_stem.bn
+            walk.conv("conv_stem.conv", b.in_channels, b.out_channels, spec.kernel, spec.stride, bias=True)
         else:
-            walk.conv("conv", cin, cout, spec.kernel, spec.stride)
-    elif b.kind == "ds":
-        walk.conv("conv_dw", cin, cin, spec.kernel, spec.stride, groups=cin)
-        if b.se_channels:
-            walk.se("se", cin, b.se_channels)
-        walk.conv("conv_pw", cin, cout, 1)
-    elif b.kind == "ir":
-        walk.conv("conv_pw", cin, mid, 1)
-        walk.conv("conv_dw", mid, mid, spec.kernel, spec.stride, groups=mid)
-        if b.se_channels:
-            walk.se("se", mid, b.se_channels)
-        walk.conv("conv_pwl", mid, cout, 1)
-    elif b.kind == "fused_ib":
-        walk.conv("conv_exp", cin, mid, spec.kernel, spec.stride)
-        walk.conv("conv_pwl", mid, cout, 1)
-    elif b.kind == "uib":
-        if spec.start:
-            walk.conv("dw_start", cin, cin, spec.start, 1 if spec.mid else spec.stride, groups=cin)
-        walk.conv("pw_exp", cin, mid, 1)
-        if spec.mid:
-            walk.conv("dw_mid", mid, mid, spec.mid, spec.stride, groups=mid)
-        walk.conv("pw_proj", mid, cout, 1)
-        if b.layer_scale:
-            walk.extra("layer_scale", "layer_scale", cout, cout, cout, 0, walk.h, walk.w)
-    elif b.kind == "mqa":
-        h, w = walk.h, walk.w
-        heads, d = spec.heads, spec.key_dim
-        walk.extra("norm", "norm", cin, cin, 2 * cin, 0, h, w)
-        walk.conv("attn.query.proj", cin, heads * d, 1, norm=False, at=(h, w))
-        kv_h, kv_w = h, w
-        for branch in ("key", "value"):
-            kv_h, kv_w = h, w
-            if spec.kv_stride > 1:
-                row = walk.conv(
-                    f"attn.{branch}.down_conv",
-                    cin,
-                    cin,
-                    spec.kv_kernel,
-                    spec.kv_stride,
-                    groups=cin,
-                    at=(h, w),
-                )
-                kv_h, kv_w = row.out_height, row.out_width
-            walk.conv(f"attn.{branch}.proj", cin, d, 1, norm=False, at=(kv_h, kv_w))
-        queries, keys = h * w, kv_h * kv_w
-        # scores: [heads, N, M], one d-long dot product each; output: [heads, N, d]
-        walk.extra("attn.qk", "attention", d, keys, 0, queries * heads * d * keys, h, w)
-        walk.extra("attn.av", "attention", keys, heads * d, 0, queries * heads * keys * d, h, w)
-        walk.conv("attn.output.proj", heads * d, cout, 1, norm=False, at=(h, w))
-        if b.layer_scale:
-            walk.extra("layer_scale", "layer_scale", cout, cout, cout, 0, h, w)
-    else:  # pragma: no cover
-        raise TypeError(b.kind)
-    variant, kernel = _variant(b)
+            walk.conv("conv_stem", b.in_channels, b.out_channels, spec.kernel, spec.stride)  # its norm is bn1
+    else:
+        kind.count(walk, b)
+    variant, kernel = kind.variant(spec)
     return BlockRow(
         name=b.name,
         stage=b.stage,
         kind=b.kind,
         variant=variant,
-        in_channels=cin,
-        expanded_channels=mid,
-        out_channels=cout,
+        in_channels=b.in_channels,
+        expanded_channels=b.expanded_channels,
+        out_channels=b.out_channels,
         kernel=kernel,
         stride=spec.stride,
-        in_height=height,
-        in_width=width,
+        in_height=walk.in_h,
+        in_width=walk.in_w,
         out_height=walk.h,
         out_width=walk.w,
         se_channels=b.se_channels,
@@ -356,14 +210,14 @@ def _count_block(b: ResolvedBlock, height: int, width: int) -> BlockRow:
         activation=b.activation.value,
         params=sum(r.params for r in walk.rows),
         macs=sum(r.macs for r in walk.rows),
-        activations=cout * walk.h * walk.w,
+        activations=b.out_channels * walk.h * walk.w,
         layers=tuple(walk.rows),
     )
 
 
 def _count_head(net: ResolvedNet, height: int, width: int) -> BlockRow:
     head = net.generation.head
-    walk = _Walker("head", height, width, prefix="")
+    walk = Walker("head", height, width, prefix="", norm=net.generation.norm)
     features, cin = net.head_features, net.head_in
     if features and head.before_pool:
         walk.conv("conv_head", cin, features, 1, bias=head.bias, norm=head.norm)
@@ -373,17 +227,11 @@ def _count_head(net: ResolvedNet, height: int, width: int) -> BlockRow:
     if features and not head.before_pool:
         walk.conv("conv_head", cin, features, 1, bias=head.bias, norm=head.norm)
     fc_in = features or cin
-    walk.extra(
-        "classifier",
-        "linear",
-        fc_in,
-        head.num_classes,
-        fc_in * head.num_classes + head.num_classes,
-        fc_in * head.num_classes,
-        1,
-        1,
-        bias=head.num_classes,
-    )
+    if head.num_classes:  # 0: an encoder, whose output is the pooled feature vector
+        weights = fc_in * head.num_classes
+        walk.extra("classifier", "linear", fc_in, head.num_classes, weights + head.num_classes, weights, 1, 1,
+                   bias=head.num_classes)  # fmt: skip
+    outputs = head.num_classes or fc_in
     params = sum(r.params for r in walk.rows)
     macs = sum(r.macs for r in walk.rows)
     return BlockRow(
@@ -393,7 +241,7 @@ def _count_head(net: ResolvedNet, height: int, width: int) -> BlockRow:
         variant="Head",
         in_channels=cin,
         expanded_channels=features or cin,
-        out_channels=head.num_classes,
+        out_channels=outputs,
         kernel="1" if features else "-",
         stride=1,
         in_height=height,
@@ -405,18 +253,21 @@ def _count_head(net: ResolvedNet, height: int, width: int) -> BlockRow:
         activation=net.generation.activation.value if features else "none",
         params=params,
         macs=macs,
-        activations=head.num_classes,
+        activations=outputs,
         layers=tuple(walk.rows),
     )
 
 
 def count_resolved(net: ResolvedNet, resolution: int) -> CountReport:
-    rows = []
-    h = w = resolution
-    for b in (net.stem, *net.blocks):
-        row = _count_block(b, h, w)
+    rows = [_count_block(net.stem, resolution, resolution, stem_bias=net.generation.stem_bias)]
+    h, w = rows[0].out_height, rows[0].out_width
+    stage_shapes: list[tuple[int, int, int]] = []  # (channels, height, width) after each stage
+    for i, b in enumerate(net.blocks):
+        row = _count_block(b, h, w, tuple(stage_shapes))
         rows.append(row)
         h, w = row.out_height, row.out_width
+        if i + 1 == len(net.blocks) or net.blocks[i + 1].stage != b.stage:
+            stage_shapes.append((row.out_channels, h, w))
     rows.append(_count_head(net, h, w))
     return CountReport(
         model=net.generation.name,

@@ -9,15 +9,15 @@ import torch
 from torch import nn
 
 from . import modules as m
+from .blocktypes import REGISTRY
 
-# (conv, norm) attribute pairs per block class, in the order the forward pass uses them.
+# (conv, norm) attribute pairs per module class, in the order the forward pass uses them: the
+# block types' own pairs (their records), plus the network's stem and head and the shared brick.
+# Only batch norm folds; an RMS norm (V5) depends on the activations and stays.
 _PAIRS: dict[type, tuple[tuple[str, str], ...]] = {
     m.MobileNet: (("conv_stem", "bn1"), ("conv_head", "bn2"), ("conv_head", "norm_head")),
-    m.ConvBnActBlock: (("conv", "bn1"),),
-    m.DepthwiseSeparableBlock: (("conv_dw", "bn1"), ("conv_pw", "bn2")),
-    m.InvertedResidualBlock: (("conv_pw", "bn1"), ("conv_dw", "bn2"), ("conv_pwl", "bn3")),
-    m.FusedIBBlock: (("conv_exp", "bn1"), ("conv_pwl", "bn2")),
     m.ConvNormAct: (("conv", "bn"),),
+    **{t.module: t.fold for t in REGISTRY.values() if t.fold},
 }
 
 
@@ -44,7 +44,7 @@ def fold_batchnorm(module: nn.Module) -> nn.Module:
                 setattr(sub, bn_name, nn.Identity())
         if isinstance(sub, m.MultiQueryAttention2d):
             for branch in (sub.key, sub.value):
-                if hasattr(branch, "down_conv"):
+                if hasattr(branch, "down_conv") and isinstance(branch.norm, nn.BatchNorm2d):
                     branch.down_conv = fold_conv_bn(branch.down_conv, branch.norm)
                     branch.norm = nn.Identity()
     return folded

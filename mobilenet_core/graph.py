@@ -11,23 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 
+from .blocktypes import REGISTRY, variant_colors
 from .count import BlockRow, CountReport, LayerRow
 
-# Fill colors per block variant (pastel, with dark text), and their legend names.
-BLOCK_COLORS = {
-    "Conv": "#d9d9d9",
-    "DS": "#aec7e8",
-    "DS+SE": "#9edae5",
-    "IR": "#98df8a",
-    "IR+SE": "#c5e88a",
-    "FusedIB": "#ffbb78",
-    "ExtraDW": "#ff9896",
-    "IB": "#f7b6d2",
-    "ConvNeXt": "#c5b0d5",
-    "FFN": "#dbdb8d",
-    "Mobile MQA": "#fdd0a2",
-    "Head": "#e0e0e0",
-}
+# Fill colors per block variant (pastel, with dark text), from the block types' records.
+BLOCK_COLORS = {**variant_colors(), "Head": "#e0e0e0"}
 LAYER_COLORS = {
     "conv": "#d9d9d9",
     "dwconv": "#aec7e8",
@@ -123,6 +111,15 @@ def node_id(name: str) -> str:
     return "n_" + name.replace(".", "_")
 
 
+def _shows_kernel(b: BlockRow) -> bool:
+    return b.kind in REGISTRY and REGISTRY[b.kind].shows_kernel
+
+
+def _expands(b: BlockRow) -> bool:
+    """An expansion layer and a linear projection (its output has no activation)."""
+    return b.kind in REGISTRY and REGISTRY[b.kind].expands
+
+
 def _block_label(f: FoldedBlock, w: dict) -> str:
     b = f.first
     title = f"{escape(b.variant)}" + (f" × {f.count}" if f.count > 1 else "")
@@ -132,9 +129,9 @@ def _block_label(f: FoldedBlock, w: dict) -> str:
     else:
         shape = f"{b.out_channels}×{b.out_height}×{b.out_width}"
     details = f"{b.in_channels}→{b.out_channels}"
-    if b.kind not in ("head", "mqa"):
+    if _shows_kernel(b):
         details += f"  k{escape(b.kernel)}  s{b.stride}"
-    if b.kind in ("ir", "uib", "fused_ib"):
+    if _expands(b):
         details += f"  exp {b.expanded_channels}"
     if b.se_channels:
         details += "  SE"
@@ -337,7 +334,7 @@ def node_details(report: CountReport, words: dict | None = None, fold: bool = Tr
     details = {}
     for b in report.blocks:
         shape = f"{b.out_channels}×{b.out_height}×{b.out_width}" if b.kind != "head" else str(b.out_channels)
-        kernel = f" · k{b.kernel} s{b.stride}" if b.kind not in ("head", "mqa") else ""
+        kernel = f" · k{b.kernel} s{b.stride}" if _shows_kernel(b) else ""
         text = (f"{b.name} · {b.variant} · {b.in_channels}→{b.out_channels}{kernel} · "
                 f"{w['output']} {shape} · {b.params:,} {w['params']} · {b.macs:,} MACs")  # fmt: skip
         names = covers.get(node_id(b.name), [b.name])
@@ -446,7 +443,7 @@ def block_diagram(block: BlockRow, title: str = "", words: dict | None = None) -
         _op(
             "y",
             f"{w['output']} {block.out_channels}×{block.out_height}×{block.out_width}"
-            + (f"  ({w['linear']})" if block.kind in ("ir", "uib", "fused_ib") else ""),
+            + (f"  ({w['linear']})" if _expands(block) else ""),
             "#ffffff",
         )
     )

@@ -18,10 +18,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .blocktypes import REGISTRY
 from .count import BlockRow, CountReport, LayerRow
 from .errors import ConfigError
 from .latency import PAPER_RIDGE_POINTS, LatencyEstimate, custom_device, estimate_latency
-from .modules import ConvNormAct, MobileNet, MultiQueryAttention2d, SqueezeExcite
+from .layers import ConvNormAct, MultiQueryAttention2d, SqueezeExcite
+from .modules import MobileNet
 
 # --- the lessons and the models they apply to ----------------------------------------------------
 
@@ -168,8 +170,9 @@ def _is_depthwise(m: nn.Module) -> bool:
 def separable_pairs(report: CountReport) -> list[tuple[str, LayerRow, LayerRow]]:
     """(block, depthwise layer, the pointwise layer after it) for every such pair of the model."""
     pairs = []
+    attention = {k for k, t in REGISTRY.items() if t.anatomy == "attention"}
     for b in report.blocks:
-        if b.kind == "mqa":  # the K/V downsampling depthwise belongs to attention, not to this idea
+        if b.kind in attention:  # the K/V downsampling depthwise belongs to attention, not to this idea
             continue
         layers = list(b.layers)
         for i, layer in enumerate(layers):
@@ -440,7 +443,8 @@ def spiral_errors(ns=(2, 3, 5, 15, 30), seeds: int = 16) -> dict[int, float]:
 
 def expansion_blocks(report: CountReport) -> list[BlockRow]:
     """Blocks that expand to a wider tensor, apply an activation and project back linearly."""
-    return [b for b in report.blocks if b.kind in ("ir", "uib", "fused_ib") and b.expanded_channels > 0]
+    expands = {k for k, t in REGISTRY.items() if t.expands}
+    return [b for b in report.blocks if b.kind in expands and b.expanded_channels > 0]
 
 
 @dataclass(frozen=True)

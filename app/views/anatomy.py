@@ -8,14 +8,14 @@ import mobilenet_core as mc
 from app.common import exact, file_stem, graph_downloads, lab_generation, report_for, show_graph, title_line
 from app.i18n import graph_words, t
 from app.state import current_selection, remember_choice, url_choice
+from mobilenet_core import anatomy
 from mobilenet_core.anatomy import (
-    depthwise_separable_costs,
-    inverted_residual_costs,
     scaling_terms,
     separable_saving,
     uib_variants_of,
 )
 from mobilenet_core.api import count_generation
+from mobilenet_core.blocktypes import REGISTRY
 from mobilenet_core.graph import block_diagram, bottleneck_diagram, standard_conv_diagram
 from mobilenet_core.specs.width import nearest_resolution
 
@@ -45,9 +45,10 @@ st.subheader(f"{t('page_anatomy')} · {title_line(sel).replace(sel.generation.ti
 
 candidates = [b for b in report.blocks if b.name.startswith("blocks.")]
 by_name = {b.name: b for b in candidates}
+family = {b.name: REGISTRY[b.kind].anatomy for b in candidates}
 default = next(
-    (b.name for b in candidates if b.kind in ("ds", "ir", "uib", "mqa") and b.residual),
-    next((b.name for b in candidates if b.kind != "conv"), candidates[0].name),
+    (b.name for b in candidates if family[b.name] != "plain" and b.residual),
+    next((b.name for b in candidates if family[b.name] != "plain"), candidates[0].name),
 )
 url_choice("block", list(by_name), default=default, state_key="anatomy_block")  # a reload keeps the block
 name = st.selectbox(
@@ -61,6 +62,7 @@ name = st.selectbox(
 )
 remember_choice("block", name)
 block = by_name[name]
+drawn = family[name]  # which counterpart and formulas this block type has
 
 left, right = st.columns(2)
 with left:
@@ -69,18 +71,18 @@ with left:
     show_graph(dot)
     graph_downloads(dot, stem + block.name.replace(".", "_"), key="anatomy_block_dl")
 with right:
-    if block.kind == "ds":
+    if drawn == "separable":
         st.markdown(f"**{t('counterpart')}** — {t('counterpart_ds')}")
         other = standard_conv_diagram(block, words=graph_words())
         show_graph(other)
         graph_downloads(other, stem + "standard_conv", key="anatomy_other_dl")
-    elif block.kind in ("ir", "fused_ib"):
+    elif drawn == "bottleneck":
         st.markdown(f"**{t('counterpart')}**")
         st.caption(t("counterpart_ir"))
         other = bottleneck_diagram(block, words=graph_words())
         show_graph(other)
         graph_downloads(other, stem + "bottleneck", key="anatomy_other_dl")
-    elif block.kind == "uib":
+    elif drawn == "variants":  # the UIB variants, counted
         st.markdown(f"**{t('uib_variants')}**")
         rows = uib_variants_of(generation, sel.alpha, resolution, block.name)
         st.table(
@@ -106,14 +108,13 @@ with right:
                 words=graph_words(),
             )
         )
-    elif block.kind == "mqa":
+    elif drawn == "attention":
         st.info(t("mqa_note"))
 
 st.markdown(f"### {t('formulas')}")
-if block.kind == "ds":
-    terms = depthwise_separable_costs(block)
-elif block.kind == "ir":
-    terms = inverted_residual_costs(block)
+formulas = REGISTRY[block.kind].formulas  # the papers' cost formulas of this block type, if any
+if formulas:
+    terms = getattr(anatomy, formulas)(block)
 else:
     terms = []
     st.caption(t("no_formula"))
@@ -121,7 +122,7 @@ for term in terms:
     value = f"{term.value:.4f}" if term.key == "ratio" else exact(int(term.value))
     st.markdown(f"**{t('cost_' + term.key)}**")
     st.latex(f"{term.formula} = {term.substituted} = {value}")
-if block.kind == "ds":
+if drawn == "separable":
     separable, standard, ratio = separable_saving(terms)
     st.caption(f"{separable:,.0f} / {standard:,.0f} = {ratio:.4f}")
 

@@ -7,23 +7,15 @@ from plotly.subplots import make_subplots
 from app.common import file_stem, plot_config, report_for, title_line
 from app.i18n import t
 from app.state import current_selection
+from mobilenet_core.blocktypes import REGISTRY
 
 sel = current_selection()
 report = report_for(sel)
 blocks = report.blocks
 names = [b.name for b in blocks]
-colors = {
-    "conv": "#7f7f7f",
-    "ds": "#1f77b4",
-    "ir": "#2ca02c",
-    "fused_ib": "#ff7f0e",
-    "uib": "#d62728",
-    "mqa": "#e7a33e",
-    "head": "#555555",
-}
-
-KIND_NAMES = {"conv": "Conv", "ds": "DS", "ir": "IR", "fused_ib": "FusedIB", "uib": "UIB",
-              "mqa": "Mobile MQA", "head": "Head"}  # fmt: skip
+# colour and legend name per block type, from the block types' records
+colors = {**{k: bt.color for k, bt in REGISTRY.items()}, "head": "#555555"}
+KIND_NAMES = {**{k: bt.short for k, bt in REGISTRY.items()}, "head": "Head"}
 # legends under the plot: above it they run into the title at laptop widths
 LEGEND_BELOW = dict(legend=dict(orientation="h", y=-0.45, yanchor="top", x=0, xanchor="left"))
 

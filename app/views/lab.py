@@ -15,9 +15,9 @@ from mobilenet_core.graph import layer_graph
 from mobilenet_core.roofline import block_shares, measure_layer_times
 from mobilenet_core.specs.blocks import Activation
 from mobilenet_core.specs.custom import (
-    BLOCK_TYPES,
     COLUMNS,
     MAX_REPEATS,
+    block_types,
     check_resolution,
     from_json,
     from_url_token,
@@ -81,7 +81,7 @@ def column(name: str):
     help_text = t("lab_repeats_help") if name == "repeats" else t(f"labhelp_{name}")
     if name == "type":
         return st.column_config.SelectboxColumn(
-            label, help=help_text, options=list(BLOCK_TYPES), required=True
+            label, help=help_text, options=list(block_types()), required=True
         )
     if name == "activation":
         return st.column_config.SelectboxColumn(label, help=help_text, options=[a.value for a in Activation])

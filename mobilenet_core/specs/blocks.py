@@ -19,7 +19,12 @@ class Activation(StrEnum):
     RELU6 = "relu6"
     HARD_SWISH = "hard_swish"
     GELU = "gelu"
+    GELU_TANH = "gelu_tanh"  # GELU with the tanh approximation (MobileNetV5)
     NONE = "none"
+
+
+# The normalisation after every conv: batch norm (V1 to V4) or RMS norm over channels (V5).
+Norm = Literal["batch", "rms"]
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,7 @@ class Head:
     features: width of the last 1x1 conv (0 = no conv, V1: pool straight into the classifier).
     before_pool: the conv runs on the feature map (V2) rather than on the pooled vector (V3, V4).
     norm: BN after the head conv; bias: the head conv has a bias (V3, which has no BN there).
+    num_classes: 0 = no classifier; the output is the pooled feature vector (an encoder).
     """
 
     features: int = 0
@@ -174,6 +180,8 @@ class Generation:
     stem_fixed_below: float | None = None
     head_width_rule: HeadWidthRule = "fixed"
     layer_scale: bool = False  # V4 hybrids: per-channel gamma on UIB and MQA residual branches
+    norm: Norm = "batch"
+    stem_bias: bool = False  # V5: the stem conv has a bias (and its norm is conv_stem.bn)
 
     def __post_init__(self) -> None:
         if self.head.features == 0 and self.head_width_rule != "none":

@@ -9,21 +9,17 @@ import json
 import zlib
 from dataclasses import replace
 
+from ..blocktypes import REGISTRY, block_type, kinds
 from ..errors import ConfigError
-from .blocks import (
-    UIB,
-    Activation,
-    ConvBlock,
-    DepthwiseSeparable,
-    FusedIB,
-    Generation,
-    InvertedResidual,
-    MobileMQA,
-)
+from .blocks import Activation, Generation
 
-BLOCK_TYPES = ("conv", "ds", "ir", "fused_ib", "uib", "mqa")
-COLUMNS = ("stage", "type", "repeats", "out", "expand", "kernel", "start", "mid", "stride", "se",
-           "activation", "pw_act", "residual", "heads", "key_dim", "kv_stride")  # fmt: skip
+# The editor's columns: every block type's own (from its record), in a reading order; a new block
+# type's new fields are appended.
+_READING_ORDER = ("stage", "type", "repeats", "out", "expand", "kernel", "start", "mid", "stride", "se",
+                  "activation", "pw_act", "residual", "heads", "key_dim", "kv_stride")  # fmt: skip
+COLUMNS = _READING_ORDER + tuple(
+    dict.fromkeys(c for t in REGISTRY.values() for c in t.columns if c not in _READING_ORDER)
+)
 MAX_REPEATS = 32
 FORMAT = "mobilenet-explorer/architecture@1"
 
@@ -48,19 +44,7 @@ def generation_rows(generation: Generation) -> list[dict]:
         for spec, repeats in _groups(stage):
             row = dict.fromkeys(COLUMNS)
             row.update(stage=stage_index, type=spec.kind, repeats=repeats, out=spec.out, stride=spec.stride)
-            if isinstance(spec, ConvBlock):
-                row.update(kernel=spec.kernel)
-            elif isinstance(spec, DepthwiseSeparable):
-                row.update(kernel=spec.kernel, se=spec.se, pw_act=spec.pointwise_activation,
-                           residual=spec.residual)  # fmt: skip
-            elif isinstance(spec, InvertedResidual):
-                row.update(kernel=spec.kernel, expand=spec.expand_ratio, se=spec.se)
-            elif isinstance(spec, FusedIB):
-                row.update(kernel=spec.kernel, expand=spec.expand_ratio)
-            elif isinstance(spec, UIB):
-                row.update(start=spec.start, mid=spec.mid, expand=spec.expand_ratio)
-            elif isinstance(spec, MobileMQA):
-                row.update(heads=spec.heads, key_dim=spec.key_dim, kv_stride=spec.kv_stride)
+            row.update(block_type(spec.kind).to_row(spec))
             activation = getattr(spec, "activation", None)
             row["activation"] = activation.value if activation else None
             rows.append(row)
@@ -102,50 +86,52 @@ def _flag(row: dict, column: str, default: bool) -> bool:
     return bool(value)
 
 
+class RowReader:
+    """One editor row, read column by column with messages that name the row; block types'
+    `from_row` rules read their fields through it."""
+
+    def __init__(self, row: dict, index: int):
+        self.row, self.index = row, index
+        self.out = _number(row, "out", index, low=1, high=4096)
+        self.stride = _number(row, "stride", index, low=1, high=2, default=1)
+        activation = row.get("activation") or None
+        if activation is not None:
+            try:
+                activation = Activation(activation)
+            except ValueError:
+                names = ", ".join(a.value for a in Activation)
+                raise ConfigError(
+                    f"row {index}: activation must be one of {names}, got {activation!r}"
+                ) from None
+        self.activation = activation
+
+    def int(self, column: str, low=None, high=None, default=None) -> int:
+        return _number(self.row, column, self.index, int, low, high, default)
+
+    def float(self, column: str, low=None, high=None, default=None) -> float:
+        return _number(self.row, column, self.index, float, low, high, default)
+
+    def kernel(self, column: str, allow_zero: bool = False) -> int:
+        return _kernel(self.row, column, self.index, allow_zero)
+
+    def flag(self, column: str, default: bool) -> bool:
+        return _flag(self.row, column, default)
+
+    def error(self, message: str) -> ConfigError:
+        return ConfigError(f"row {self.index}: {message}")
+
+
+def block_types() -> tuple[str, ...]:
+    """The block types the editor offers, in the order of its type list."""
+    return kinds(editable_only=True)
+
+
 def spec_from_row(row: dict, index: int):
     kind = row.get("type")
-    if kind not in BLOCK_TYPES:
-        raise ConfigError(f"row {index}: type must be one of {', '.join(BLOCK_TYPES)}, got {kind!r}")
-    out = _number(row, "out", index, low=1, high=4096)
-    stride = _number(row, "stride", index, low=1, high=2, default=1)
-    activation = row.get("activation") or None
-    if activation is not None:
-        try:
-            activation = Activation(activation)
-        except ValueError:
-            names = ", ".join(a.value for a in Activation)
-            raise ConfigError(f"row {index}: activation must be one of {names}, got {activation!r}") from None
-    se = _flag(row, "se", False)
-    if kind == "conv":
-        return ConvBlock(out=out, kernel=_kernel(row, "kernel", index), stride=stride, activation=activation)
-    if kind == "ds":
-        # V1's block: pw_act (activation after the pointwise conv) and no residual; an old file
-        # without these columns gets V2 / V3's block, as before they existed
-        return DepthwiseSeparable(out=out, kernel=_kernel(row, "kernel", index), stride=stride, se=se,
-                                  pointwise_activation=_flag(row, "pw_act", False),
-                                  residual=_flag(row, "residual", True), activation=activation)  # fmt: skip
-    if kind == "ir":
-        expand = _number(row, "expand", index, float, 1.0, 16.0)
-        kernel = _kernel(row, "kernel", index)
-        return InvertedResidual(out=out, expand_ratio=expand, kernel=kernel, stride=stride, se=se,
-                                activation=activation)  # fmt: skip
-    if kind == "fused_ib":
-        expand = _number(row, "expand", index, float, 1.0, 16.0)
-        return FusedIB(out=out, expand_ratio=expand, kernel=_kernel(row, "kernel", index), stride=stride,
-                       activation=activation)  # fmt: skip
-    if kind == "uib":
-        expand = _number(row, "expand", index, float, 1.0, 16.0)
-        start, mid = _kernel(row, "start", index, True), _kernel(row, "mid", index, True)
-        if stride == 2 and not (start or mid):
-            raise ConfigError(
-                f"row {index}: a stride-2 UIB needs a start or middle depthwise to carry the stride"
-            )
-        return UIB(out=out, expand_ratio=expand, start=start, mid=mid, stride=stride, activation=activation)
-    if stride != 1:
-        raise ConfigError(f"row {index}: Mobile MQA keeps the resolution (stride 1)")
-    return MobileMQA(out=out, heads=_number(row, "heads", index, low=1, high=32),
-                     key_dim=_number(row, "key_dim", index, low=8, high=256),
-                     kv_stride=_number(row, "kv_stride", index, low=1, high=2, default=1))  # fmt: skip
+    types = block_types()
+    if kind not in types:
+        raise ConfigError(f"row {index}: type must be one of {', '.join(types)}, got {kind!r}")
+    return block_type(kind).from_row(RowReader(row, index))
 
 
 def generation_from_rows(base: Generation, rows: list[dict], name: str = "custom") -> Generation:
@@ -175,15 +161,18 @@ def block_rows(rows: list[dict]) -> list[int]:
 
 
 def _check_widths(generation: Generation, origin: list[int]) -> None:
+    """Resolve the edited table once, so that a width a block type refuses (Mobile MQA changing
+    its width) is reported with the editor row it comes from, not a module path."""
     from .width import resolve
 
-    net = resolve(generation, 1.0)
-    for index, block in enumerate(net.blocks):
-        if block.kind == "mqa" and block.in_channels != block.out_channels:
-            raise ConfigError(
-                f"row {origin[index]}: Mobile MQA keeps its width: it gets {block.in_channels} channels, "
-                f"out is {block.out_channels}"
-            )
+    names = [f"blocks.{s}.{i}" for s, stage in enumerate(generation.stages) for i in range(len(stage))]
+    try:
+        resolve(generation, 1.0)
+    except ConfigError as exc:
+        name, _, message = str(exc).partition(": ")
+        if name in names:
+            raise ConfigError(f"row {origin[names.index(name)]}: {message}") from None
+        raise
 
 
 def check_resolution(report, rows: list[dict]) -> None:

@@ -7,17 +7,7 @@ import math
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from .blocks import (
-    UIB,
-    Activation,
-    BlockSpec,
-    ConvBlock,
-    DepthwiseSeparable,
-    FusedIB,
-    Generation,
-    InvertedResidual,
-    MobileMQA,
-)
+from .blocks import Activation, BlockSpec, Generation, Norm
 
 ALPHA_MIN, ALPHA_MAX = 0.25, 2.0
 RESOLUTION_MIN = 32
@@ -117,6 +107,7 @@ class ResolvedBlock:
     activation: Activation
     residual: bool
     layer_scale: bool
+    norm: Norm = "batch"
 
     @property
     def kind(self) -> str:
@@ -158,17 +149,17 @@ def resolve(generation: Generation, alpha: float) -> ResolvedNet:
         activation=g.stem.activation or g.activation,
         residual=False,
         layer_scale=False,
+        norm=g.norm,
     )
     blocks = []
     channels = stem_out
+    stage_channels: list[int] = []
     for stage_index, stage in enumerate(g.stages):
         for block_index, spec in enumerate(stage):
-            blocks.append(
-                _resolve_block(
-                    g, spec, channels, alpha, f"blocks.{stage_index}.{block_index}", stage_index, block_index
-                )
-            )
+            done = tuple(stage_channels)
+            blocks.append(_resolve_block(g, spec, channels, alpha, stage_index, block_index, done))
             channels = blocks[-1].out_channels
+        stage_channels.append(channels)
     if g.head_width_rule == "none":
         head_features = 0
     elif g.head_width_rule == "fixed":
@@ -179,37 +170,19 @@ def resolve(generation: Generation, alpha: float) -> ResolvedNet:
 
 
 def _resolve_block(
-    g: Generation, spec: BlockSpec, in_ch: int, alpha: float, name: str, stage: int, index: int
+    g: Generation, spec: BlockSpec, in_ch: int, alpha: float, stage: int, index: int, stage_channels: tuple
 ) -> ResolvedBlock:
-    out = _scaled(spec.out, alpha)
+    from ..blocktypes import WidthContext, block_type  # the registry imports this module
+
+    kind = block_type(spec)
+    name = kind.path or f"blocks.{stage}.{index}"
+    widths = kind.resolve(spec, WidthContext(g, alpha, in_ch, stage_channels, name))
     act = getattr(spec, "activation", None) or g.activation
-    expanded, se, residual, layer_scale = in_ch, 0, False, False
-    if isinstance(spec, ConvBlock):
-        expanded = out
-    elif isinstance(spec, DepthwiseSeparable):
-        se = make_divisible(in_ch / 4) if spec.se else 0
-        residual = spec.residual and spec.stride == 1 and in_ch == out
-    elif isinstance(spec, InvertedResidual):
-        expanded = make_divisible(in_ch * spec.expand_ratio)
-        se = make_divisible(expanded / 4) if spec.se else 0
-        residual = spec.stride == 1 and in_ch == out
-    elif isinstance(spec, FusedIB):
-        expanded = make_divisible(in_ch * spec.expand_ratio)
-        residual = spec.stride == 1 and in_ch == out
-    elif isinstance(spec, UIB):
-        expanded = make_divisible(in_ch * spec.expand_ratio)
-        residual = spec.stride == 1 and in_ch == out
-        layer_scale = g.layer_scale
-    elif isinstance(spec, MobileMQA):
-        # Attention keeps the width of its stage; heads and key_dim do not scale with alpha.
-        if out != in_ch:
-            raise ConfigError(f"{name}: Mobile MQA keeps its width ({in_ch} in, {out} out)")
-        expanded = spec.heads * spec.key_dim
-        residual = True
-        layer_scale = g.layer_scale
-    else:  # pragma: no cover - every spec type is handled above
-        raise TypeError(f"unknown block spec {spec!r}")
-    return ResolvedBlock(name, stage, index, spec, in_ch, out, expanded, se, act, residual, layer_scale)
+    return ResolvedBlock(
+        name, stage, index, spec, in_ch if widths.in_channels is None else widths.in_channels,
+        widths.out_channels, widths.expanded_channels, widths.se_channels, act, widths.residual,
+        widths.layer_scale, g.norm,
+    )  # fmt: skip
 
 
 def conv_output_size(size: int, kernel: int, stride: int) -> int:
