@@ -71,19 +71,28 @@ def _close(path: str) -> None:
     st.markdown(after)
 
 
-def _model(path: str):
+def _model(path: str, runs: bool = False):
     """(model, alpha, resolution, report) the lesson runs on: the selection, or the lesson's
-    fallback model (with a note) when the selection has no block of the lesson's kind."""
+    fallback model (with a note) when the selection has no block of the lesson's kind. A lesson
+    that `runs` the network on a photo takes a network too big to run live (V5-300M at 768 px)
+    at a smaller input size, and says so."""
     sel = current_selection()
     report = mc.count(sel.model, sel.alpha, sel.resolution)
     fallback = L.lesson_model(path, report)
     if fallback is None:
-        st.caption(t("ls_on_model", model=sel.generation.title, alpha=sel.alpha, res=sel.resolution))
-        return sel.model, sel.alpha, sel.resolution, report
-    fb = mc.get_generation(fallback)
-    st.info(t("ls_fallback", model=sel.generation.title, other=fb.title))
-    report = mc.count(fallback)
-    return fallback, 1.0, report.resolution, report
+        model, alpha, res = sel.model, sel.alpha, sel.resolution
+        st.caption(t("ls_on_model", model=sel.generation.title, alpha=alpha, res=res))
+    else:
+        model, alpha = fallback, 1.0
+        st.info(t("ls_fallback", model=sel.generation.title, other=mc.get_generation(fallback).title))
+        report = mc.count(fallback)
+        res = report.resolution
+    live = L.live_resolution(model, alpha, res) if runs else res
+    if live != res:
+        st.info(t("ls_live_resolution", model=mc.get_generation(model).title, res=res,
+                  gmacs=f"{report.macs / 1e9:,.0f}", live=live))  # fmt: skip
+        report = mc.count(model, alpha, live)
+    return model, alpha, live, report
 
 
 def _samples() -> dict[str, Path]:
@@ -214,7 +223,7 @@ def _window_figure(demo: L.SeparableDemo, channel: int, out_channel: int, step: 
 
 def separable() -> None:
     path = _open("lesson-separable")
-    model, alpha, res, report = _model(path)
+    model, alpha, res, report = _model(path, runs=True)
     name, image = _photo()
     pairs = L.separable_pairs(report)
     blocks = list(dict.fromkeys(b for b, _, _ in pairs))
@@ -386,7 +395,7 @@ def bottleneck() -> None:
     _figure(err, "spiral_error", height=280)
 
     st.markdown(f"#### {t('ls_real_network')}")
-    model, alpha, res, report = _model(path)
+    model, alpha, res, report = _model(path, runs=True)
     name, image = _photo()
     x, _ = _tensor(image, res)
     shares = L.relu_zero_shares(_net(model, alpha, res), x, report)
@@ -472,7 +481,7 @@ def inverted_residual() -> None:
 
 def se() -> None:
     path = _open("lesson-se")
-    model, alpha, res, report = _model(path)
+    model, alpha, res, report = _model(path, runs=True)
     blocks = L.se_blocks(report)
     by = {b.name: b for b in blocks}
     name = st.selectbox(t("pick_block"), list(by), key="se_block",
@@ -635,7 +644,7 @@ def _delta(value: int, reference: int) -> str | None:
 
 def attention() -> None:
     path = _open("lesson-attention")
-    model, alpha, res, report = _model(path)
+    model, alpha, res, report = _model(path, runs=True)
     blocks = [b for b in report.blocks if b.kind == "mqa"]
     by = {b.name: b for b in blocks}
     name = st.selectbox(t("pick_block"), list(by), key="attn_block",

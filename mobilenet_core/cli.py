@@ -109,7 +109,11 @@ def _predict(args) -> int:
         if not args.json:
             print(f"{path}  ({description}, {prediction.latency_ms:.1f} ms)")
             for c in prediction.top:
-                print(f"  {c.probability:7.2%}  {c.index:4d}  {c.label} / {c.label_zh}")
+                own = c.label_in(args.language)
+                print(
+                    f"  {c.probability:7.2%}  {c.index:4d}  {c.label}"
+                    + (f" / {own}" if own != c.label else "")
+                )
     if args.json:
         print(json.dumps([p.to_dict() for p in results], ensure_ascii=False, indent=1))
     return 1 if failed else 0
@@ -245,6 +249,7 @@ def _main(argv: list[str] | None = None) -> int:
     source.add_argument("--weights", help="a published checkpoint by name (see `weights list`)")
     source.add_argument("--untrained", action="store_true", help="random weights, clearly labelled")
     predict.add_argument("--top", type=int, default=5)
+    predict.add_argument("--language", default="en", help="class names also in this language (e.g. zh)")
     predict.add_argument("--json", action="store_true")
     export = sub.add_parser("export", help="export a built model to ONNX")
     export.add_argument("model")

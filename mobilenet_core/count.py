@@ -118,8 +118,13 @@ class CountReport:
     def torchinfo_mult_adds(self) -> int:
         """What torchinfo.summary reports as total mult-adds for this model: its hooks see
         modules only, so the attention products (functional matmuls) are missing, and it adds
-        one per BN and bias parameter. (Held against torchinfo itself in the tests.)"""
-        biases = sum(layer.bias_params for layer in self.layers)
+        one per norm parameter and, for a conv's bias, one per bias and output position (V5's
+        stem); SE's convs run on the pooled 1 x 1 map. (Held against torchinfo in the tests.)"""
+        conv_kinds = ("conv", "dwconv", "pwconv")
+        biases = sum(
+            layer.bias_params * (layer.out_height * layer.out_width if layer.kind in conv_kinds else 1)
+            for layer in self.layers
+        )
         return self.macs - self.attention_macs + self.norm_params + biases
 
     @property

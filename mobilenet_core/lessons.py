@@ -69,19 +69,24 @@ def lesson_model(path: str, report: CountReport) -> str | None:
     return None if _has(report, lesson.needs) else lesson.fallback
 
 
-# --- the story ------------------------------------------------------------------------------------
+# A lesson that runs the network on a photo stays within a few seconds on a laptop CPU: V5-Base at
+# 256 px (20 G MACs) runs as selected; V5-300M at 768 px (436 G, about 30 s here) does not.
+LIVE_MACS = 25_000_000_000
 
-GENERATION_OF = {
-    "v1": ("V1", 2017, "arXiv:1704.04861"),
-    "v2": ("V2", 2018, "arXiv:1801.04381"),
-    "v3_large": ("V3", 2019, "arXiv:1905.02244"),
-    "v3_small": ("V3", 2019, "arXiv:1905.02244"),
-    "v4_conv_small": ("V4", 2024, "arXiv:2404.10518"),
-    "v4_conv_medium": ("V4", 2024, "arXiv:2404.10518"),
-    "v4_conv_large": ("V4", 2024, "arXiv:2404.10518"),
-    "v4_hybrid_medium": ("V4", 2024, "arXiv:2404.10518"),
-    "v4_hybrid_large": ("V4", 2024, "arXiv:2404.10518"),
-}
+
+def live_resolution(model: str, alpha: float, resolution: int) -> int:
+    """The input size a lesson runs the network at: the selection's, or for a network too big to
+    run live, the largest multiple of 32 px (below the selection) whose count is under LIVE_MACS."""
+    from .api import count
+    from .specs.width import RESOLUTION_MIN, RESOLUTION_STEP
+
+    size = resolution
+    while size > RESOLUTION_MIN and count(model, alpha, size).macs > LIVE_MACS:
+        size = max(RESOLUTION_MIN, (size - 1) // RESOLUTION_STEP * RESOLUTION_STEP)
+    return size
+
+
+# --- the story ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ def timeline() -> list[TimelineRow]:
     for model in list_models():
         g = get_generation(model)
         report = count(model)
-        generation, year, paper = GENERATION_OF.get(model, ("?", 0, ""))
+        generation, year, paper = g.family, g.year, g.paper
         fig = find_published(model, 1.0, report.resolution)
         top1, source = (fig.top1, fig.source) if fig else (None, "")
         rows.append(TimelineRow(model, g.title, generation, year, paper, report.resolution, report.params,

@@ -7,7 +7,6 @@ PIL or torch exception reach the user.
 from __future__ import annotations
 
 import io
-import json
 import os
 import time
 import warnings
@@ -39,16 +38,20 @@ class ImageError(MobileNetError, ValueError):
         self.code, self.params = code, params
 
 
-@lru_cache(maxsize=1)
-def _classes() -> dict[str, tuple[str, ...]]:
-    # shared by every session of a server: tuples, so that no caller can change the names
-    data = json.loads(resources.files("mobilenet_core").joinpath("data/imagenet_classes.json").read_text())
-    return {language: tuple(names) for language, names in data.items()}
+@lru_cache(maxsize=8)
+def _classes(language: str) -> tuple[str, ...] | None:
+    # shared by every session of a server: a tuple, so that no caller can change the names
+    path = resources.files("mobilenet_core").joinpath(f"data/classes/{language}.txt")
+    if not language.isalnum() or not path.is_file():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return tuple(line for line in lines if not line.startswith("#"))
 
 
 def class_names(language: str = "en") -> tuple[str, ...]:
-    """The 1000 ImageNet-1k class names, English ("en") or Chinese ("zh")."""
-    return _classes()["zh" if language == "zh" else "en"]
+    """The 1000 ImageNet-1k class names in a language: one file per language in
+    data/classes/<code>.txt (a line per class, in index order); English where there is none."""
+    return _classes(language) or _classes("en")
 
 
 def _too_big(label: str, size: int) -> ImageError:
@@ -159,9 +162,11 @@ def preprocess_image(image: Image.Image, recipe: Preprocess) -> tuple[torch.Tens
 @dataclass(frozen=True)
 class TopClass:
     index: int
-    label: str
-    label_zh: str
+    label: str  # English
     probability: float
+
+    def label_in(self, language: str) -> str:
+        return class_names(language)[self.index]
 
 
 @dataclass(frozen=True)
@@ -184,8 +189,8 @@ class Prediction:
 def top_k(logits: torch.Tensor, k: int = 5) -> tuple[TopClass, ...]:
     probabilities = logits.float().softmax(-1)
     values, indices = probabilities.topk(min(k, probabilities.numel()))
-    en, zh = class_names("en"), class_names("zh")
-    return tuple(TopClass(int(i), en[i], zh[i], float(p)) for p, i in zip(values.tolist(), indices.tolist()))
+    en = class_names("en")
+    return tuple(TopClass(int(i), en[i], float(p)) for p, i in zip(values.tolist(), indices.tolist()))
 
 
 def classify(module: torch.nn.Module, image: Image.Image, recipe: Preprocess, name: str = "image",

@@ -56,9 +56,8 @@ def test_module_count_and_label_of_each_block_type_agree(kind):
         assert isinstance(getattr(module, conv), nn.Conv2d)
         assert isinstance(getattr(module, norm), nn.BatchNorm2d | nn.Module)
     # the counter's rule alone (no module) gives the same row again
-    assert (
-        _count_block(b, row.in_height, row.in_width, stage_shapes=()).params == row.params or bt.fuses_stages
-    )
+    if not bt.fuses_stages:
+        assert _count_block(b, row.in_height, row.in_width).params == row.params
 
 
 @pytest.mark.parametrize("kind", kinds(editable_only=True))

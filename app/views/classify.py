@@ -76,6 +76,12 @@ def image_inputs() -> list[tuple[str, bytes]]:
     return inputs
 
 
+def _both(c) -> str:
+    """A class in the user's language, and in English when that is another one."""
+    own = c.label_in(current_language())
+    return own if own == c.label else f"{c.label} / {own}"
+
+
 def auto_download_allowed() -> bool:
     """MOBILENET_EXPLORER_OFFLINE=1 (the test suite sets it) turns the automatic first download
     off; the download button still works."""
@@ -84,6 +90,9 @@ def auto_download_allowed() -> bool:
 
 sel = current_selection()
 st.subheader(f"{t('page_classify')} · {title_line(sel)}")
+if not sel.generation.head.num_classes:  # an encoder (V5-300M): features, no classes to rank
+    st.info(t("classify_encoder", model=sel.generation.title))
+    st.stop()
 
 # --- which weights ----------------------------------------------------------------------------
 entries = weights_for(sel.model, sel.alpha, sel.resolution)
@@ -220,16 +229,16 @@ for name, image, prediction in results:
     if source_kind == "untrained":  # random weights: nothing to explain, and the classes are noise
         cols[2].info(t("untrained_no_cam"))
     else:
-        classes = {f"{c.label} / {c.label_zh}": c.index for c in prediction.top}
+        classes = {_both(c): c.index for c in prediction.top}
         chosen = cols[2].selectbox(t("cam_class"), list(classes), key=f"cam_{name}")
         cam = grad_cam(module, prediction.tensor, classes[chosen])
         cols[2].image(overlay_heatmap(prediction.crop, cam), caption=t("grad_cam"), width="stretch")
-    labels = [(c.label_zh if language == "zh" else c.label) for c in prediction.top][::-1]
+    labels = [c.label_in(language) for c in prediction.top][::-1]
     probabilities = [c.probability for c in prediction.top][::-1]
     fig = go.Figure(go.Bar(
         x=probabilities, y=labels, orientation="h", marker_color="#1f77b4",
         text=[f"{p:.1%}" for p in probabilities], textposition="auto",
-        customdata=[f"{c.label} / {c.label_zh} (#{c.index})" for c in prediction.top][::-1],
+        customdata=[f"{_both(c)} (#{c.index})" for c in prediction.top][::-1],
         hovertemplate="%{customdata}<br>%{x:.2%}<extra></extra>",
     ))  # fmt: skip
     title = (

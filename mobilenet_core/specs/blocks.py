@@ -181,7 +181,9 @@ class Generation:
     head_width_rule: HeadWidthRule = "fixed"
     layer_scale: bool = False  # V4 hybrids: per-channel gamma on UIB and MQA residual branches
     norm: Norm = "batch"
-    stem_bias: bool = False  # V5: the stem conv has a bias (and its norm is conv_stem.bn)
+    stem_bias: bool = False
+    family: str = ""  # "V1" ... "V5": the generation in the story of the family
+    year: int = 0  # when it was published  # V5: the stem conv has a bias (and its norm is conv_stem.bn)
 
     def __post_init__(self) -> None:
         if self.head.features == 0 and self.head_width_rule != "none":
@@ -211,3 +213,4 @@ def uib(out: int, expand: float, start: int = 0, mid: int = 0, stride: int = 1) 
 
 def mqa(out: int, heads: int, key_dim: int, kv_stride: int = 1) -> MobileMQA:
     return MobileMQA(out=out, heads=heads, key_dim=key_dim, kv_stride=kv_stride)
+

@@ -38,9 +38,13 @@ def _groups(stage: tuple) -> list[tuple[object, int]]:
 
 def generation_rows(generation: Generation) -> list[dict]:
     """One row per group of repeated blocks (stem and head excluded), every column present;
-    `repeats` blocks are built from a row, the first with its stride and the rest with stride 1."""
+    `repeats` blocks are built from a row, the first with its stride and the rest with stride 1.
+    Stages of blocks the editor does not offer (V5's fusion adapter) stay with the base, like the
+    stem and the head."""
     rows = []
-    for stage_index, stage in enumerate(generation.stages):
+    for stage_index, stage in enumerate(
+        generation.stages[: len(generation.stages) - len(_fixed(generation))]
+    ):
         for spec, repeats in _groups(stage):
             row = dict.fromkeys(COLUMNS)
             row.update(stage=stage_index, type=spec.kind, repeats=repeats, out=spec.out, stride=spec.stride)
@@ -121,6 +125,16 @@ class RowReader:
         return ConfigError(f"row {self.index}: {message}")
 
 
+def _fixed(generation: Generation) -> tuple:
+    """The trailing stages made only of blocks the editor does not offer (V5's fusion adapter)."""
+    fixed: list = []
+    for stage in reversed(generation.stages):
+        if any(block_type(spec).editable for spec in stage):
+            break
+        fixed.insert(0, stage)
+    return tuple(fixed)
+
+
 def block_types() -> tuple[str, ...]:
     """The block types the editor offers, in the order of its type list."""
     return kinds(editable_only=True)
@@ -145,7 +159,7 @@ def generation_from_rows(base: Generation, rows: list[dict], name: str = "custom
         repeats = _number(row, "repeats", index, low=1, high=MAX_REPEATS, default=1)
         spec = spec_from_row(row, index)
         stages.setdefault(stage, []).extend([spec] + [replace(spec, stride=1)] * (repeats - 1))
-    ordered = tuple(tuple(stages[s]) for s in sorted(stages))
+    ordered = tuple(tuple(stages[s]) for s in sorted(stages)) + _fixed(base)
     generation = replace(base, name=name, title=f"{base.title} (edited)", stages=ordered)
     _check_widths(generation, block_rows(rows))
     return generation

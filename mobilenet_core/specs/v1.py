@@ -17,6 +17,8 @@ V1 = Generation(
     name="v1",
     title="MobileNetV1",
     paper="arXiv:1704.04861",
+    family="V1",
+    year=2017,
     base_resolution=224,
     activation=Activation.RELU6,
     stem=conv(32, kernel=3, stride=2),  # 112 x 112

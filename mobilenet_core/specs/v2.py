@@ -11,6 +11,8 @@ V2 = Generation(
     name="v2",
     title="MobileNetV2",
     paper="arXiv:1801.04381",
+    family="V2",
+    year=2018,
     base_resolution=224,
     activation=Activation.RELU6,
     stem=conv(32, kernel=3, stride=2),  # 112 x 112

@@ -15,6 +15,8 @@ V3_LARGE = Generation(
     name="v3_large",
     title="MobileNetV3-Large",
     paper="arXiv:1905.02244",
+    family="V3",
+    year=2019,
     base_resolution=224,
     activation=HS,
     stem=conv(16, kernel=3, stride=2),  # 112 x 112
@@ -39,6 +41,8 @@ V3_SMALL = Generation(
     name="v3_small",
     title="MobileNetV3-Small",
     paper="arXiv:1905.02244",
+    family="V3",
+    year=2019,
     base_resolution=224,
     activation=HS,
     stem=conv(16, kernel=3, stride=2),  # 112 x 112

@@ -16,6 +16,8 @@ V4_CONV_SMALL = Generation(
     name="v4_conv_small",
     title="MobileNetV4-Conv-S",
     paper="arXiv:2404.10518",
+    family="V4",
+    year=2024,
     base_resolution=224,
     activation=Activation.RELU,
     stem=conv(32, kernel=3, stride=2),  # 112 x 112
@@ -44,6 +46,8 @@ V4_CONV_MEDIUM = Generation(
     name="v4_conv_medium",
     title="MobileNetV4-Conv-M",
     paper="arXiv:2404.10518",
+    family="V4",
+    year=2024,
     base_resolution=256,
     activation=Activation.RELU,
     stem=conv(32, kernel=3, stride=2),  # 128 x 128
@@ -80,6 +84,8 @@ V4_CONV_LARGE = Generation(
     name="v4_conv_large",
     title="MobileNetV4-Conv-L",
     paper="arXiv:2404.10518",
+    family="V4",
+    year=2024,
     base_resolution=384,
     activation=Activation.RELU,
     stem=conv(24, kernel=3, stride=2),  # 192 x 192
@@ -113,6 +119,8 @@ V4_HYBRID_MEDIUM = Generation(
     name="v4_hybrid_medium",
     title="MobileNetV4-Hybrid-M",
     paper="arXiv:2404.10518",
+    family="V4",
+    year=2024,
     base_resolution=256,
     activation=Activation.RELU,
     stem=conv(32, kernel=3, stride=2),  # 128 x 128
@@ -161,6 +169,8 @@ V4_HYBRID_LARGE = Generation(
     name="v4_hybrid_large",
     title="MobileNetV4-Hybrid-L",
     paper="arXiv:2404.10518",
+    family="V4",
+    year=2024,
     base_resolution=384,
     activation=Activation.GELU,
     stem=conv(24, kernel=3, stride=2),  # 192 x 192
