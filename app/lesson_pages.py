@@ -87,6 +87,12 @@ def _model(path: str, runs: bool = False):
         st.info(t("ls_fallback", model=sel.generation.title, other=mc.get_generation(fallback).title))
         report = mc.count(fallback)
         res = report.resolution
+    if runs and (small := L.live_model(model, alpha)) != model:
+        st.info(t("ls_live_model", model=mc.get_generation(model).title, params=f"{report.params / 1e6:,.0f}",
+                  other=mc.get_generation(small).title))  # fmt: skip
+        model, alpha = small, 1.0
+        res = mc.get_generation(small).base_resolution
+        report = mc.count(model, alpha, res)
     live = L.live_resolution(model, alpha, res) if runs else res
     if live != res:
         st.info(t("ls_live_resolution", model=mc.get_generation(model).title, res=res,

@@ -12,7 +12,7 @@ from .specs.width import Config, ResolvedNet, resolve, resolve_config
 
 
 def list_models() -> list[str]:
-    """The nine model names, oldest generation first."""
+    """The model names, oldest generation first."""
     return list(GENERATIONS)
 
 

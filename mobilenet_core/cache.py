@@ -15,11 +15,13 @@ def module_bytes(value: Any) -> int:
     import torch
 
     items = value if isinstance(value, tuple) else (value,)
-    total = 0
+    total, seen = 0, set()
     for item in items:
         if isinstance(item, torch.nn.Module):
             for tensor in list(item.parameters()) + list(item.buffers()):
-                total += tensor.numel() * tensor.element_size()
+                if tensor.data_ptr() not in seen:  # a runner may share its module's weights
+                    seen.add(tensor.data_ptr())
+                    total += tensor.numel() * tensor.element_size()
             total += getattr(item, "session_bytes", 0)
     return total
 

@@ -230,7 +230,7 @@ def _main(argv: list[str] | None = None) -> int:
         prog="python -m mobilenet_core", description="Explore the MobileNet family from the command line."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list the nine models")
+    sub.add_parser("list", help="list the models")
     summary = sub.add_parser("summary", help="per-block table with params and MACs")
     summary.add_argument("model", help="one of: " + ", ".join(list_models()))
     summary.add_argument("--alpha", type=float, default=1.0, help="width multiplier, 0.25 to 2.0")

@@ -78,6 +78,12 @@ class FastModel(nn.Module):
         super().__init__()
         self.model_name = getattr(module, "model_name", None)
         self.resolution = resolution or getattr(module, "resolution", 224)
+        if backend == "auto" and not any(isinstance(m, nn.BatchNorm2d) for m in module.modules()):
+            # Nothing to fold (V5's RMS norm): measured on V5-Base at 256 px, ONNX Runtime runs
+            # in 0.33 s against eager's 0.37 s, but its export takes 4.5 s and its session holds
+            # ~790 MB more. The module runs as it is, sharing its weights (no copy).
+            self.backend, self.session, self.net, self.session_bytes = "eager", None, module, 0
+            return
         folded = fold_batchnorm(module)
         for p in folded.parameters():
             p.requires_grad_(False)

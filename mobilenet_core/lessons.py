@@ -74,6 +74,24 @@ def lesson_model(path: str, report: CountReport) -> str | None:
 LIVE_MACS = 25_000_000_000
 
 
+# ... and a network a lesson runs must fit the server's shared model cache (app.models): V5-300M's
+# 294 M parameters (1.2 GB) would be built again on every run of every student.
+LIVE_PARAMS = 100_000_000
+
+
+def live_model(model: str, alpha: float) -> str:
+    """The model a lesson runs for `model`: itself, or for a network too big to hold for live
+    demos, the smallest model of its family (V5-300M -> V5-Base, the same design)."""
+    from .api import count, get_generation, list_models
+
+    if count(model, alpha).params <= LIVE_PARAMS:
+        return model
+    family = get_generation(model).family
+    return min(
+        (m for m in list_models() if get_generation(m).family == family), key=lambda m: count(m).params
+    )
+
+
 def live_resolution(model: str, alpha: float, resolution: int) -> int:
     """The input size a lesson runs the network at: the selection's, or for a network too big to
     run live, the largest multiple of 32 px (below the selection) whose count is under LIVE_MACS."""
@@ -449,7 +467,8 @@ def spiral_errors(ns=(2, 3, 5, 15, 30), seeds: int = 16) -> dict[int, float]:
 def expansion_blocks(report: CountReport) -> list[BlockRow]:
     """Blocks that expand to a wider tensor, apply an activation and project back linearly."""
     expands = {k for k, t in REGISTRY.items() if t.expands}
-    return [b for b in report.blocks if b.kind in expands and b.expanded_channels > 0]
+    # an expansion ratio of 1 (V5's first FFN) expands nothing
+    return [b for b in report.blocks if b.kind in expands and b.expanded_channels > b.in_channels]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Published ImageNet-1k checkpoints for our nine models: where they live, which configuration
+"""Published ImageNet-1k checkpoints for our models: where they live, which configuration
 they belong to, how their images were preprocessed, and their published top-1.
 
 Facts from torchvision 0.29.1 and timm 1.0.31 (../shared/reference/README.md). timm recipes: the

@@ -400,5 +400,5 @@ def import_weights(path: str | os.PathLike, name: str | None = None) -> tuple[ob
         return entry, final
     detail = f" First mismatch: {errors[0]}" if errors else ""
     raise CheckpointError(
-        f"{Path(path).name} fits no published {layout} checkpoint of the nine models.{detail}"
+        f"{Path(path).name} fits no published {layout} checkpoint of these models.{detail}"
     )

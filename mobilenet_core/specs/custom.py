@@ -1,6 +1,6 @@
 """Custom architectures: a generation's block table as plain rows (for an editor, JSON or a URL),
 checked with messages a user can act on, and turned back into a Generation that the builder and
-the counter take like any of the nine."""
+the counter take like any other."""
 
 from __future__ import annotations
 
