@@ -37,6 +37,8 @@ REFERENCE_MODELS = {
     "timm_mobilenetv4_conv_large": ("v4_conv_large", 1.0),
     "timm_mobilenetv4_hybrid_medium": ("v4_hybrid_medium", 1.0),
     "timm_mobilenetv4_hybrid_large": ("v4_hybrid_large", 1.0),
+    "timm_mobilenetv5_base": ("v5_base", 1.0),
+    "timm_mobilenetv5_300m": ("v5_300m", 1.0),
 }
 
 

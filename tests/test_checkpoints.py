@@ -39,7 +39,10 @@ def assert_close(out, expected):
 
 
 # Hybrid-L gets its own test below: its probe cannot be met in float32 by any reimplementation.
-PROBED = sorted(r for r in REFERENCE_MODELS if r != "timm_mobilenetv4_hybrid_large")
+# V5-300M (a 1.2 GB file and a 30 s pass at 768 px) is probed once, from .safetensors (test_v5.py).
+PROBED = sorted(
+    r for r in REFERENCE_MODELS if r not in ("timm_mobilenetv4_hybrid_large", "timm_mobilenetv5_300m")
+)
 
 
 @pytest.mark.parametrize("reference", PROBED)

@@ -61,6 +61,8 @@ def test_default_resolution_is_the_base():
         "v4_conv_large": 384,
         "v4_hybrid_medium": 256,
         "v4_hybrid_large": 384,
+        "v5_base": 256,
+        "v5_300m": 768,
     }
 
 

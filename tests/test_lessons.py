@@ -49,7 +49,10 @@ def test_timeline_numbers_are_the_counter_and_the_published_tables():
     for model, row in rows.items():
         report = mc.count(model)
         assert (row.params, row.macs, row.resolution) == (report.params, report.macs, report.resolution)
-        assert row.top1 is not None and row.top1_source  # every model at alpha 1 has a published top-1
+        if row.generation == "V5":  # no paper, no ImageNet table: the overview says why
+            assert row.top1 is None and row.year == 2025
+        else:  # every earlier model at alpha 1 has a published top-1
+            assert row.top1 is not None and row.top1_source
     assert rows["v1"].top1 == 70.6 and rows["v4_conv_medium"].top1 == 79.9
     assert [rows[m].year for m in ("v1", "v2", "v3_large", "v4_conv_small")] == [2017, 2018, 2019, 2024]
 

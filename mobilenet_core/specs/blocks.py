@@ -140,6 +140,23 @@ class MobileMQA:
 
 
 @dataclass(frozen=True)
+class MSFA:
+    """MobileNetV5's multi-scale fusion adapter: the outputs of the last `inputs` stages, the
+    smaller maps upsampled (nearest) to the largest, concatenated, a 1x1 FFN (expand, act, project;
+    no skip) to `out` channels, brought to `output_size` x `output_size` (average pooling when the
+    map is a multiple of it, else bilinear resizing), then a norm. `out` does not scale with alpha.
+    """
+
+    out: int = 2048
+    expand_ratio: float = 2.0
+    inputs: int = 2
+    output_size: int = 16
+
+    kind: Literal["msfa"] = "msfa"
+    stride: int = 1
+
+
+@dataclass(frozen=True)
 class Head:
     """The classifier head.
 
@@ -158,7 +175,7 @@ class Head:
     kind: Literal["head"] = "head"
 
 
-BlockSpec = ConvBlock | DepthwiseSeparable | InvertedResidual | FusedIB | UIB | MobileMQA
+BlockSpec = ConvBlock | DepthwiseSeparable | InvertedResidual | FusedIB | UIB | MobileMQA | MSFA
 
 # What alpha does to the head conv: V2 scales it only upwards, V3 and V4 never.
 HeadWidthRule = Literal["none", "fixed", "at_least_base"]
@@ -214,3 +231,6 @@ def uib(out: int, expand: float, start: int = 0, mid: int = 0, stride: int = 1) 
 def mqa(out: int, heads: int, key_dim: int, kv_stride: int = 1) -> MobileMQA:
     return MobileMQA(out=out, heads=heads, key_dim=key_dim, kv_stride=kv_stride)
 
+
+def msfa(out: int = 2048, expand: float = 2.0, inputs: int = 2, output_size: int = 16) -> MSFA:
+    return MSFA(out=out, expand_ratio=expand, inputs=inputs, output_size=output_size)
