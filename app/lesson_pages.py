@@ -74,31 +74,33 @@ def _close(path: str) -> None:
 def _model(path: str, runs: bool = False):
     """(model, alpha, resolution, report) the lesson runs on: the selection, or the lesson's
     fallback model (with a note) when the selection has no block of the lesson's kind. A lesson
-    that `runs` the network on a photo takes a network too big to run live (V5-300M at 768 px)
-    at a smaller input size, and says so."""
+    that `runs` the network on a photo takes a network too big to run live (V5-300M) as the
+    smallest model of its family, and at a smaller input size when it is too slow; it says so."""
     sel = current_selection()
     report = mc.count(sel.model, sel.alpha, sel.resolution)
-    fallback = L.lesson_model(path, report)
-    if fallback is None:
-        model, alpha, res = sel.model, sel.alpha, sel.resolution
-        st.caption(t("ls_on_model", model=sel.generation.title, alpha=alpha, res=res))
-    else:
+    model, alpha, res = sel.model, sel.alpha, sel.resolution
+    notes = []
+    if (fallback := L.lesson_model(path, report)) is not None:
+        notes.append(t("ls_fallback", model=sel.generation.title, other=mc.get_generation(fallback).title))
         model, alpha = fallback, 1.0
-        st.info(t("ls_fallback", model=sel.generation.title, other=mc.get_generation(fallback).title))
-        report = mc.count(fallback)
-        res = report.resolution
+        res = mc.get_generation(fallback).base_resolution
+        report = mc.count(model, alpha, res)
     if runs and (small := L.live_model(model, alpha)) != model:
-        st.info(t("ls_live_model", model=mc.get_generation(model).title, params=f"{report.params / 1e6:,.0f}",
-                  other=mc.get_generation(small).title))  # fmt: skip
+        notes.append(t("ls_live_model", model=mc.get_generation(model).title, params=f"{report.params / 1e6:,.0f}",
+                       other=mc.get_generation(small).title))  # fmt: skip
         model, alpha = small, 1.0
         res = mc.get_generation(small).base_resolution
         report = mc.count(model, alpha, res)
-    live = L.live_resolution(model, alpha, res) if runs else res
-    if live != res:
-        st.info(t("ls_live_resolution", model=mc.get_generation(model).title, res=res,
-                  gmacs=f"{report.macs / 1e9:,.0f}", live=live))  # fmt: skip
-        report = mc.count(model, alpha, live)
-    return model, alpha, live, report
+    if runs and (live := L.live_resolution(model, alpha, res)) != res:
+        notes.append(t("ls_live_resolution", model=mc.get_generation(model).title, res=res,
+                       gmacs=f"{report.macs / 1e9:,.0f}", live=live))  # fmt: skip
+        res = live
+        report = mc.count(model, alpha, res)
+    if notes:
+        st.info("\n\n".join(notes))
+    else:
+        st.caption(t("ls_on_model", model=sel.generation.title, alpha=alpha, res=res))
+    return model, alpha, res, report
 
 
 def _samples() -> dict[str, Path]:

@@ -188,6 +188,8 @@ def sidebar_selection() -> Selection:
         on_change=_on_alpha_pick,
         format_func=lambda a: f"{a:g}",
     )
+    if mc.get_generation(model).family == "V5":  # no paper, no published alpha: say whose rule this is
+        sidebar.caption(t("alpha_v5"))
     low, high = resolution_range(mc.get_generation(model))  # the limits are the library's
     if "resolution" in st.session_state and not low <= st.session_state["resolution"] <= high:
         kept = st.session_state["resolution"]

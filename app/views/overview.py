@@ -27,7 +27,8 @@ reference = mc.count(sel.model, 1.0, sel.base)
 st.title(t("app_title"))
 st.subheader(title_line(sel))
 
-cols = st.columns(4)
+# four in a row; V5's twelve-digit MACs and FLOPs would be cut off there, so two rows of two
+cols = st.columns(4) if len(exact(report.flops)) <= 13 else [*st.columns(2), *st.columns(2)]
 cols[0].metric(
     t("params"),
     exact(report.params),
@@ -54,10 +55,10 @@ cols[3].metric(
     kib(report.activation_elements),
     help=t("activations_help", peak=kib(report.peak_activation_elements)),
 )
-last = report.blocks[-2]
+last, outputs = report.blocks[-2], report.blocks[-1].out_channels  # classes, or features (an encoder)
 st.caption(
     t("delta_caption", model=sel.generation.title, base=sel.base)
-    + f" · {t('output_shape')}: {last.out_channels}×{last.out_height}×{last.out_width} → 1000"
+    + f" · {t('output_shape')}: {last.out_channels}×{last.out_height}×{last.out_width} → {outputs}"
 )
 
 published = find_published(sel.model, sel.alpha, sel.resolution)
@@ -79,7 +80,10 @@ if not published and not checkpoints:
     configs = ", ".join(
         f"α {f.alpha:g} @ {f.resolution}" for f in published_figures() if f.model == sel.model
     )
-    st.info(t("published_none", configs=configs or "—"))
+    if sel.generation.family == "V5":  # no paper and no ImageNet table: say where V5 comes from
+        st.info(t("published_none_v5"))
+    else:
+        st.info(t("published_none", configs=configs or "—"))
 
 with st.expander(t("mac_convention_title"), expanded=False):
     st.markdown(t("mac_convention"))
