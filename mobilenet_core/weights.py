@@ -314,8 +314,6 @@ def download(entry, progress=None, timeout: float = 30.0) -> Path:
                     if progress:
                         progress(done, total)
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-        if isinstance(exc, CheckpointError):
-            raise
         reason = getattr(exc, "reason", exc)
         # an HTTP answer means the network works and the server said no; anything else: offline
         code = "server" if isinstance(exc, urllib.error.HTTPError) else "offline"

@@ -179,6 +179,23 @@ def checkpoint_bytes(reference: str, fmt: str = ".pth") -> bytes:
     return buffer.getvalue()
 
 
+def test_a_download_over_the_size_limit_is_refused_before_any_byte_is_written(
+    server, torch_home, monkeypatch
+):
+    """The server's Content-Length is checked before the file is opened: nothing lands in the cache."""
+    import mobilenet_core.weights as weights
+
+    monkeypatch.setattr(weights, "MAX_CHECKPOINT_BYTES", 1000)
+    _RangeHandler.files["/big.pth"] = b"x" * 5000
+    entry = replace(get_weights("tv_mobilenet_v3_small.IMAGENET1K_V1"), url=f"{server}/big.pth")
+    with pytest.raises(mc.CheckpointError) as refused:
+        download(entry)
+    assert refused.value.code == "too_big" and "over the limit" in str(refused.value)
+    assert not (torch_home / "hub" / "checkpoints").exists() or not any(
+        (torch_home / "hub" / "checkpoints").iterdir()
+    )
+
+
 def test_download_lands_in_the_cache_with_its_hash_checked(server, torch_home):
     data = checkpoint_bytes("tv_mobilenet_v3_small")
     digest = hashlib.sha256(data).hexdigest()
