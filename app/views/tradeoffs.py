@@ -9,6 +9,7 @@ from app import jobs
 from app.common import device_picker, file_stem, log_axis, number_column_config, plot_config
 from app.i18n import t
 from app.state import PAPER_ALPHAS, current_selection
+from mobilenet_core.specs.width import ALPHA_MAX, RESOLUTION_MIN, RESOLUTION_STEP, resolution_range
 from mobilenet_core.sweep import SweepPoint, pareto_front, sweep, with_estimates
 
 sel = current_selection()
@@ -17,13 +18,17 @@ st.caption(t("tradeoffs_intro"))
 
 cols = st.columns(3)
 models = cols[0].multiselect(t("model"), mc.list_models(), default=[sel.model], key="sweep_models")
-alpha_options = sorted(set(PAPER_ALPHAS) | {1.3, 2.0})
+alpha_options = sorted(set(PAPER_ALPHAS) | {1.3, ALPHA_MAX})
 alphas = cols[1].multiselect(
     t("alpha"), alpha_options, default=[0.35, 0.5, 0.75, 1.0, 1.4], key="sweep_alphas"
 )
 # the grid follows the chosen models' base resolutions (Conv-L and Hybrid-L are at home at 384)
 bases = sorted({mc.get_generation(m).base_resolution for m in models} or {224})
-resolution_options = list(range(64, 2 * bases[-1] + 1, 32))
+# every size the chosen models accept (the library's range), from 64 px: smaller says little here
+ranges = [resolution_range(mc.get_generation(m)) for m in models] or [(RESOLUTION_MIN, 448)]
+resolution_options = list(
+    range(max(64, min(r[0] for r in ranges)), max(r[1] for r in ranges) + 1, RESOLUTION_STEP)
+)
 # rho = 3/7 ... 7/7 of each base: 96, 128, 160, 192, 224 for a 224 px model, up to 384 for Conv-L
 default_resolutions = sorted({32 * round(base * k / 7 / 32) for base in bases for k in range(3, 8)})
 if st.session_state.get("_sweep_bases") != bases:  # other models chosen: their own sizes
