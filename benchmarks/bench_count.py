@@ -1,4 +1,5 @@
-"""Our analytic counter vs torchinfo.summary on the nine models at base resolution.
+"""Our analytic counter vs torchinfo.summary on every model at its base resolution (V5-300M
+at 768 px makes torchinfo's side take minutes: each of its runs is a 30 s forward pass here).
 
 Run: .venv/bin/python benchmarks/bench_count.py [--repeats N]
 Both sides are timed from the model name to the totals: ours resolves the specs and walks
