@@ -81,6 +81,20 @@ def number_column_config(columns) -> dict:
     return {c: st.column_config.NumberColumn(c, format="localized") for c in columns}
 
 
+# Every chart: a white card with dark text, so that it reads the same in a light and a dark theme,
+# on a projector and in a screenshot.
+FIGURE_STYLE = dict(template="plotly_white", paper_bgcolor="white", plot_bgcolor="white",
+                    font=dict(color="#111111", size=13), margin=dict(l=10, r=10, t=50, b=10))  # fmt: skip
+
+
+def show_figure(fig, stem: str, key: str | None = None, height: int = 480, where=None, **layout) -> None:
+    """Draw a Plotly figure in the app's one style, with the print-quality download (`stem` names
+    the file); `layout` overrides the style where a chart needs it (margins, legend)."""
+    fig.update_layout(**FIGURE_STYLE)
+    fig.update_layout(height=height, **layout)
+    (where or st).plotly_chart(fig, width="stretch", key=key, config=plot_config(stem))
+
+
 def plot_config(stem: str) -> dict:
     """Plotly's config for every chart: the camera button saves at print quality, PNG at 3x or
     SVG (the sidebar's choice), named after the configuration."""

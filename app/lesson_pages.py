@@ -22,7 +22,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 import mobilenet_core as mc
-from app.common import exact, kib, number_column_config, plot_config, short
+from app.common import exact, kib, number_column_config, short, show_figure
 from app.i18n import current_language, t
 from app.state import current_selection
 from mobilenet_core import lessons as L
@@ -149,10 +149,9 @@ def _table(frame: pd.DataFrame) -> None:
 
 
 def _figure(fig: go.Figure, name: str, height: int = 360) -> None:
-    fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.18)
+    show_figure(
+        fig, name, height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.18)
     )
-    st.plotly_chart(fig, use_container_width=True, config=plot_config(name))
 
 
 # --- the story ------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from app.common import file_stem, plot_config, report_for, title_line
+from app.common import file_stem, report_for, show_figure, title_line
 from app.i18n import t
 from app.state import current_selection
 from mobilenet_core.blocktypes import REGISTRY
@@ -23,20 +23,7 @@ st.subheader(f"{t('page_charts')} · {title_line(sel)}")
 
 
 def show(fig: go.Figure, what: str) -> None:
-    fig.update_layout(
-        template="plotly_white",
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        font=dict(color="#111111", size=13),
-        margin=dict(l=10, r=10, t=50, b=10),
-        height=480,
-    )
-    st.plotly_chart(
-        fig,
-        width="stretch",
-        key=f"chart_{what}",
-        config=plot_config(file_stem(sel, what)),
-    )
+    show_figure(fig, file_stem(sel, what), key=f"chart_{what}")
 
 
 def kind_bars(values: list, custom: list, hover: str, title: str, what: str, **layout) -> None:

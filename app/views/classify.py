@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import file_stem, plot_config, title_line
+from app.common import file_stem, show_figure, title_line
 from app.i18n import current_language, t
 from app.models import (
     int8_runner,
@@ -246,10 +246,9 @@ for name, image, prediction in results:
         if source_kind == "untrained"
         else t("top5", ms=prediction.latency_ms)
     )
-    fig.update_layout(title=title, xaxis=dict(range=[0, 1], tickformat=".0%"),
-                      height=300, margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
-                      paper_bgcolor="white", font=dict(color="#111111"))  # fmt: skip
-    cols[3].plotly_chart(fig, width="stretch", key=f"top5_{name}", config=plot_config(file_stem(sel, "fig")))
+    fig.update_layout(title=title, xaxis=dict(range=[0, 1], tickformat=".0%"))
+    show_figure(fig, file_stem(sel, "fig"), key=f"top5_{name}", height=300, where=cols[3],
+                margin=dict(l=10, r=10, t=40, b=10))  # fmt: skip
 
 if results:
     st.markdown(f"### {t('feature_maps')}")

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import delta, exact, file_stem, kib, plot_config
+from app.common import delta, exact, file_stem, kib, show_figure
 from app.i18n import t
 from app.state import current_selection
 from mobilenet_core.latency import device_rows
@@ -96,16 +96,8 @@ if len(configs) >= 1:
                     hovertemplate="%{x}<br>" + stage_label + ": %{customdata}<extra></extra>",
                 )
             )
-        fig.update_layout(
-            barmode="stack",
-            title=title,
-            template="plotly_white",
-            paper_bgcolor="white",
-            font=dict(color="#111111"),
-            height=460,
-            margin=dict(l=10, r=10, t=50, b=10),
-        )
-        column.plotly_chart(fig, width="stretch", config=plot_config(file_stem(sel, "fig")))
+        fig.update_layout(barmode="stack", title=title)
+        show_figure(fig, file_stem(sel, "fig"), height=460, where=column)
 
 # every published configuration, counted exactly, against its published top-1
 figures = published_figures()
@@ -149,14 +141,5 @@ else:
         line_color="#d62728",
         annotation_text=f"{t('current')}: {current.macs / 1e6:.1f} M MACs",
     )
-fig.update_layout(
-    title=t("scatter_title"),
-    xaxis_title="MACs (M)",
-    yaxis_title=t("top1"),
-    xaxis_type="log",
-    template="plotly_white",
-    paper_bgcolor="white",
-    font=dict(color="#111111"),
-    height=520,
-)
-st.plotly_chart(fig, width="stretch", config=plot_config(file_stem(sel, "fig")))
+fig.update_layout(title=t("scatter_title"), xaxis_title="MACs (M)", yaxis_title=t("top1"), xaxis_type="log")
+show_figure(fig, file_stem(sel, "fig"), height=520)

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import exact, file_stem, graph_downloads, plot_config, show_graph
+from app.common import exact, file_stem, graph_downloads, show_figure, show_graph
 from app.i18n import graph_words, t
 from app.state import current_selection
 from mobilenet_core.api import build_generation, count_generation
@@ -151,12 +151,8 @@ values = [getattr(b, measure) for b in report.blocks]
 unit = "MACs" if measure == "macs" else t("params")
 fig = go.Figure(go.Bar(x=[b.name for b in report.blocks], y=values, customdata=[f"{v:,}" for v in values],
                        hovertemplate=f"%{{x}}<br>%{{customdata}} {unit}<extra></extra>"))  # fmt: skip
-fig.update_layout(
-    title=t("chart_" + measure), template="plotly_white", paper_bgcolor="white", height=320,
-    font=dict(color="#111111"),
-    margin=dict(l=10, r=10, t=40, b=10), xaxis_tickangle=-60,
-)  # fmt: skip
-st.plotly_chart(fig, width="stretch", key="lab_macs", config=plot_config(file_stem(sel, "fig")))
+fig.update_layout(title=t("chart_" + measure), xaxis_tickangle=-60)
+show_figure(fig, file_stem(sel, "fig"), key="lab_macs", height=320)
 
 if st.button(t("lab_anatomy"), key="lab_to_anatomy"):
     st.session_state["anatomy_source"] = "lab"
@@ -196,9 +192,7 @@ if bench and bench["key"] == bench_key:
     share.add_trace(go.Bar(x=names, y=[shares[n][1] for n in names],
                            name=t("measured_time_share"), marker_color="#d62728"))  # fmt: skip
     share.update_layout(
-        title=t("lab_time_vs_macs"), barmode="group", yaxis_tickformat=".0%", template="plotly_white",
-        paper_bgcolor="white", height=340, font=dict(color="#111111"), xaxis_tickangle=-60,
-        margin=dict(l=10, r=10, t=40, b=10),
-    )  # fmt: skip
-    st.plotly_chart(share, width="stretch", key="lab_time_share", config=plot_config(file_stem(sel, "fig")))
+        title=t("lab_time_vs_macs"), barmode="group", yaxis_tickformat=".0%", xaxis_tickangle=-60
+    )
+    show_figure(share, file_stem(sel, "fig"), key="lab_time_share", height=340)
     st.caption(t("lab_time_vs_macs_note"))

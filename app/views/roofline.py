@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import device_picker, file_stem, plot_config, report_for, title_line
+from app.common import device_picker, file_stem, report_for, show_figure, title_line
 from app.i18n import t
 from app.state import current_selection
 from mobilenet_core.latency import device_rows, estimate_latency, host_device, paper_failed, paper_latency_ms
@@ -83,9 +83,8 @@ fig.add_vline(x=machine.ridge, line_dash="dot", annotation_text=t("ridge"))
 fig.update_layout(
     xaxis=dict(type="log", dtick=1), yaxis=dict(type="log", dtick=1), xaxis_title=t("intensity"),
     yaxis_title=t("attainable") if mode == "estimated" else t("axis_measured"),
-    template="plotly_white", paper_bgcolor="white", height=520, font=dict(color="#111111"),
 )  # fmt: skip
-st.plotly_chart(fig, width="stretch", key="roofline_chart", config=plot_config(file_stem(sel, "fig")))
+show_figure(fig, file_stem(sel, "fig"), key="roofline_chart", height=520)
 
 total_flops = sum(p.flops for p in points)
 total_ms = sum(p.estimated_ms for p in points)
@@ -136,12 +135,9 @@ if device is not None:
                           marker_color="#2ca02c"))  # fmt: skip
     bars.add_trace(go.Bar(x=blocks, y=[split[b][1] for b in blocks], name=t("memory_bound_ms"),
                           marker_color="#1f77b4"))  # fmt: skip
-    bars.update_layout(
-        barmode="stack", title=t("device_block_chart", device=device.title), yaxis_title="ms",
-        template="plotly_white", paper_bgcolor="white", height=420, font=dict(color="#111111"),
-        legend=dict(orientation="h", y=-0.25), margin=dict(t=50),
-    )  # fmt: skip
-    st.plotly_chart(bars, width="stretch", key="device_blocks", config=plot_config(file_stem(sel, "fig")))
+    bars.update_layout(barmode="stack", title=t("device_block_chart", device=device.title), yaxis_title="ms",
+                       legend=dict(orientation="h", y=-0.25))  # fmt: skip
+    show_figure(bars, file_stem(sel, "fig"), key="device_blocks", height=420)
     st.caption(t("device_source", source=device.source, calibration=device.calibration))
 
 st.markdown(f"**{t('all_devices')}**")

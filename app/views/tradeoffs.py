@@ -6,7 +6,7 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app import jobs
-from app.common import device_picker, file_stem, log_axis, number_column_config, plot_config
+from app.common import device_picker, file_stem, log_axis, number_column_config, show_figure
 from app.i18n import t
 from app.state import PAPER_ALPHAS, current_selection
 from mobilenet_core.specs.width import ALPHA_MAX, RESOLUTION_MIN, RESOLUTION_STEP, resolution_range
@@ -86,11 +86,8 @@ for model in models:
 if front:
     fig.add_trace(go.Scatter(x=[x_value(p) for p in front], y=[p.top1 for p in front], mode="lines+markers",
                              name=t("pareto"), line=dict(dash="dash", color="#d62728")))  # fmt: skip
-fig.update_layout(
-    xaxis_title=axis_title, yaxis_title=t("top1"), xaxis=log_axis([x_value(p) for p in points]),
-    template="plotly_white", paper_bgcolor="white", height=520, font=dict(color="#111111"),
-)  # fmt: skip
-st.plotly_chart(fig, width="stretch", key="sweep_chart", config=plot_config(file_stem(sel, "fig")))
+fig.update_layout(xaxis_title=axis_title, yaxis_title=t("top1"), xaxis=log_axis([x_value(p) for p in points]))
+show_figure(fig, file_stem(sel, "fig"), key="sweep_chart", height=520)
 if not any(p.top1 is not None for p in points):
     st.caption(t("no_top1_in_sweep"))
 
@@ -111,9 +108,8 @@ if x_axis == "latency_ms" and timed:
     lat.update_layout(
         xaxis_title="MACs (M)", yaxis_title=t("latency"), xaxis=log_axis([p.macs / 1e6 for p in timed]),
         yaxis=log_axis([p.latency_ms for p in timed]),
-        template="plotly_white", paper_bgcolor="white", height=420, font=dict(color="#111111"),
     )  # fmt: skip
-    st.plotly_chart(lat, width="stretch", key="sweep_latency_macs", config=plot_config(file_stem(sel, "fig")))
+    show_figure(lat, file_stem(sel, "fig"), key="sweep_latency_macs", height=420)
     per_gmac = [p.latency_ms * 1e9 / p.macs for p in timed]
     st.caption(t("latency_vs_macs_note", low=min(per_gmac), high=max(per_gmac)))
 rows = [
