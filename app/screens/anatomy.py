@@ -1,0 +1,144 @@
+"""Block anatomy: a block of the current model (or of the design lab's edited architecture) drawn
+with its real shapes, next to what it replaces, and the papers' cost formulas computed with its
+numbers."""
+
+import streamlit as st
+
+import mobilenet_core as mc
+from app.common import exact, file_stem, graph_downloads, lab_generation, report_for, show_graph, title_line
+from app.i18n import graph_words, t
+from app.state import current_selection, remember_choice, url_choice
+from mobilenet_core import anatomy
+from mobilenet_core.anatomy import (
+    scaling_terms,
+    separable_saving,
+    uib_variants_of,
+)
+from mobilenet_core.api import count_generation
+from mobilenet_core.blocktypes import REGISTRY
+from mobilenet_core.graph import block_diagram, bottleneck_diagram, standard_conv_diagram
+from mobilenet_core.specs.width import nearest_resolution
+
+
+def anatomy_page():
+    """Draw the anatomy view for the shared selection; returns that selection."""
+    sel = current_selection()
+    generation, report = sel.generation, report_for(sel)
+    resolution = sel.resolution
+    lab = lab_generation()
+    if lab is not None:
+        # no widget key: the choice is kept in "anatomy_source" across pages (the lab's button sets it)
+        sources = ["model", "lab"]
+        source = st.radio(
+            t("anatomy_source"),
+            sources,
+            horizontal=True,
+            index=sources.index(st.session_state.get("anatomy_source", "model")),
+            format_func={"model": sel.generation.title, "lab": t("anatomy_lab", base=lab.title)}.get,
+        )
+        st.session_state["anatomy_source"] = source
+        if source == "lab":
+            try:
+                # a lab built on another model counts at the nearest size its own base accepts
+                resolution = nearest_resolution(lab, sel.resolution)
+                generation, report = lab, count_generation(lab, sel.alpha, resolution)
+            except mc.ConfigError as exc:
+                st.warning(t("anatomy_lab_unusable", error=str(exc)))
+                generation = sel.generation
+    stem = ("custom_" if generation is not sel.generation else "") + file_stem(sel, "")
+    st.subheader(
+        f"{t('page_anatomy')} · {title_line(sel).replace(sel.generation.title, generation.title, 1)}"
+    )
+
+    candidates = [b for b in report.blocks if b.name.startswith("blocks.")]
+    by_name = {b.name: b for b in candidates}
+    family = {b.name: REGISTRY[b.kind].anatomy for b in candidates}
+    default = next(
+        (b.name for b in candidates if family[b.name] != "plain" and b.residual),
+        next((b.name for b in candidates if family[b.name] != "plain"), candidates[0].name),
+    )
+    url_choice("block", list(by_name), default=default, state_key="anatomy_block")  # a reload keeps the block
+    name = st.selectbox(
+        t("pick_block"),
+        list(by_name),
+        key="anatomy_block",
+        format_func=lambda n: (
+            f"{n} · {by_name[n].variant} · {by_name[n].in_channels}→"
+            f"{by_name[n].out_channels} · {by_name[n].out_height}×{by_name[n].out_width}"
+        ),
+    )
+    remember_choice("block", name)
+    block = by_name[name]
+    drawn = family[name]  # which counterpart and formulas this block type has
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t('this_block')}**")
+        dot = block_diagram(block, title=f"{block.name} · {block.variant}", words=graph_words())
+        show_graph(dot)
+        graph_downloads(dot, stem + block.name.replace(".", "_"), key="anatomy_block_dl")
+    with right:
+        if drawn == "separable":
+            st.markdown(f"**{t('counterpart')}** — {t('counterpart_ds')}")
+            other = standard_conv_diagram(block, words=graph_words())
+            show_graph(other)
+            graph_downloads(other, stem + "standard_conv", key="anatomy_other_dl")
+        elif drawn == "bottleneck":
+            st.markdown(f"**{t('counterpart')}**")
+            st.caption(t("counterpart_ir"))
+            other = bottleneck_diagram(block, words=graph_words())
+            show_graph(other)
+            graph_downloads(other, stem + "bottleneck", key="anatomy_other_dl")
+        elif drawn == "variants":  # the UIB variants, counted
+            st.markdown(f"**{t('uib_variants')}**")
+            rows = uib_variants_of(generation, sel.alpha, resolution, block.name)
+            st.table(
+                {
+                    t("col_variant"): [
+                        r.variant + (" ◀" if r.variant == block.variant else "") for r in rows
+                    ],
+                    t("col_kernel_uib"): [r.kernel for r in rows],
+                    t("col_params"): [exact(r.params) for r in rows],
+                    t("col_macs"): [exact(r.macs) for r in rows],
+                }
+            )
+            picked = st.radio(
+                "variant",
+                [r.variant for r in rows],
+                horizontal=True,
+                key="uib_variant",
+                label_visibility="collapsed",
+            )
+            variant_row = next(r for r in rows if r.variant == picked)
+            show_graph(
+                block_diagram(
+                    variant_row,
+                    title=f"{picked} · {variant_row.in_channels}→{variant_row.out_channels}",
+                    words=graph_words(),
+                )
+            )
+        elif drawn == "attention":
+            st.info(t("mqa_note"))
+
+    st.markdown(f"### {t('formulas')}")
+    formulas = REGISTRY[block.kind].formulas  # the papers' cost formulas of this block type, if any
+    if formulas:
+        terms = getattr(anatomy, formulas)(block)
+    else:
+        terms = []
+        st.caption(t("no_formula"))
+    for term in terms:
+        value = f"{term.value:.4f}" if term.key == "ratio" else exact(int(term.value))
+        st.markdown(f"**{t('cost_' + term.key)}**")
+        st.latex(f"{term.formula} = {term.substituted} = {value}")
+    if drawn == "separable":
+        separable, standard, ratio = separable_saving(terms)
+        st.caption(f"{separable:,.0f} / {standard:,.0f} = {ratio:.4f}")
+
+    st.markdown(f"### {t('scaling')}")
+    reference = count_generation(generation, 1.0, generation.base_resolution)  # rho of the shown generation
+    for term in scaling_terms(report, reference):
+        st.markdown(f"**{t('cost_' + term.key)}**")
+        st.latex(f"{term.formula} = {term.substituted} = {term.value:.4f}")
+    st.caption(t("scaling_note"))
+    return sel

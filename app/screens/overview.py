@@ -1,0 +1,142 @@
+"""Overview: exact totals, deltas, the MAC convention, published figures, the block table."""
+
+import streamlit as st
+
+import mobilenet_core as mc
+from app.common import (
+    block_table,
+    delta,
+    exact,
+    file_stem,
+    kib,
+    layer_table,
+    number_column_config,
+    report_for,
+    short,
+    title_line,
+)
+from app.i18n import current_language, t
+from app.state import current_selection
+from mobilenet_core.published import find_published, published_figures
+from mobilenet_core.registry import checkpoint_source, weights_for
+
+
+def overview_page():
+    """Draw the overview view for the shared selection; returns that selection."""
+    sel = current_selection()
+    report = report_for(sel)
+    reference = mc.count(sel.model, 1.0, sel.base)
+
+    st.title(t("app_title"))
+    st.subheader(title_line(sel))
+
+    # four in a row; V5's twelve-digit MACs and FLOPs would be cut off there, so two rows of two
+    cols = st.columns(4) if len(exact(report.flops)) <= 13 else [*st.columns(2), *st.columns(2)]
+    cols[0].metric(
+        t("params"),
+        exact(report.params),
+        delta(report.params, reference.params),
+        delta_color="off",
+        help=short(report.params),
+    )
+    cols[1].metric(
+        t("macs"),
+        exact(report.macs),
+        delta(report.macs, reference.macs),
+        delta_color="off",
+        help=short(report.macs),
+    )
+    cols[2].metric(
+        t("flops"),
+        exact(report.flops),
+        delta(report.flops, reference.flops),
+        delta_color="off",
+        help=short(report.flops),
+    )
+    cols[3].metric(
+        t("activations"),
+        kib(report.activation_elements),
+        help=t("activations_help", peak=kib(report.peak_activation_elements)),
+    )
+    last, outputs = report.blocks[-2], report.blocks[-1].out_channels  # classes, or features (an encoder)
+    st.caption(
+        t("delta_caption", model=sel.generation.title, base=sel.base)
+        + f" · {t('output_shape')}: {last.out_channels}×{last.out_height}×{last.out_width} → {outputs}"
+    )
+
+    published = find_published(sel.model, sel.alpha, sel.resolution)
+    st.markdown(f"**{t('published_top1')}**")
+    if published:
+        st.success(
+            t(
+                "published_row",
+                top1=published.top1,
+                macs=published.macs_millions,
+                params=published.params_millions,
+                source=published.source,
+            )
+        )
+    checkpoints = [e for e in weights_for(sel.model, sel.alpha, sel.resolution) if e.top1 is not None]
+    for entry in checkpoints:  # a second source: the published checkpoints' own cards
+        st.success(t("checkpoint_top1", top1=entry.top1, name=entry.name, source=checkpoint_source(entry)))
+    if not published and not checkpoints:
+        configs = ", ".join(
+            f"α {f.alpha:g} @ {f.resolution}" for f in published_figures() if f.model == sel.model
+        )
+        if sel.generation.family == "V5":  # no paper and no ImageNet table: say where V5 comes from
+            st.info(t("published_none_v5"))
+        else:
+            st.info(t("published_none", configs=configs or "—"))
+
+    with st.expander(t("mac_convention_title"), expanded=False):
+        st.markdown(t("mac_convention"))
+        st.markdown(f"**{t('other_tools')}**")
+        attention = report.attention_macs
+        st.table(
+            {
+                t("tool"): ["MobileNet Explorer", "torchinfo", "fvcore", "thop / ptflops"],
+                t("reports"): [
+                    exact(report.macs),
+                    exact(report.torchinfo_mult_adds),
+                    "≈ " + exact(report.fvcore_macs),
+                    "> " + exact(report.thop_macs),
+                ],
+                t("why"): [
+                    t("tool_ours"),
+                    t("tool_torchinfo", attn=exact(attention)),
+                    t("tool_fvcore", bn=exact(report.norm_output_elements)),
+                    t("tool_thop", attn=exact(attention)),
+                ],
+            }
+        )
+
+    st.markdown(f"### {t('blocks_table')}")
+    table = block_table(sel.model, sel.alpha, sel.resolution, current_language())
+    st.dataframe(
+        table,
+        height="content",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            **number_column_config([t("col_params"), t("col_macs")]),
+            t("col_type"): st.column_config.TextColumn(t("col_type"), width="medium"),
+        },  # "Mobile MQA"
+    )
+    buttons = st.columns(2)
+    buttons[0].download_button(
+        t("download_csv"),
+        table.to_csv(index=False).encode(),
+        f"{file_stem(sel, 'blocks')}.csv",
+        "text/csv",
+        on_click="ignore",
+        key="blocks_csv",
+    )
+    buttons[1].download_button(
+        t("download_layers_csv"),
+        layer_table(sel.model, sel.alpha, sel.resolution).to_csv(index=False).encode(),
+        f"{file_stem(sel, 'layers')}.csv",
+        "text/csv",
+        on_click="ignore",
+        key="layers_csv",
+    )
+    return sel

@@ -1,0 +1,216 @@
+"""Roofline: why depthwise convolutions cost more time than their MACs suggest, on this CPU."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+import mobilenet_core as mc
+from app.common import device_picker, file_stem, report_for, show_figure, title_line
+from app.i18n import t
+from app.state import current_selection
+from mobilenet_core.latency import device_rows, estimate_latency, host_device, paper_failed, paper_latency_ms
+from mobilenet_core.roofline import measure_layer_times, measure_peaks, roofline_points
+
+
+@st.cache_resource(show_spinner=False)
+def peaks(version: int):
+    return measure_peaks(0.5)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def layer_times(model: str, alpha: float, resolution: int, version: int):
+    return measure_layer_times(mc.build(model, alpha, resolution), mc.count(model, alpha, resolution))
+
+
+def roofline_page():
+    """Draw the roofline view for the shared selection; returns that selection."""
+    sel = current_selection()
+    st.subheader(f"{t('page_roofline')} · {title_line(sel)}")
+    st.caption(t("roofline_intro"))
+
+    if st.button(t("remeasure"), key="roofline_remeasure"):
+        st.session_state["roofline_version"] = st.session_state.get("roofline_version", 0) + 1
+    version = st.session_state.get("roofline_version", 0)
+    machine = peaks(version)
+    report = report_for(sel)
+    config = (sel.model, sel.alpha, sel.resolution, version)
+    measured_configs = st.session_state.setdefault("roofline_measured", set())
+    if st.button(t("measure_layers"), key="roofline_measure_layers", disabled=config in measured_configs):
+        measured_configs.add(config)
+    times = None
+    if config in measured_configs:
+        with st.spinner(t("measuring_layers")):
+            times = layer_times(*config)
+    points = roofline_points(report, machine, times)
+
+    cols = st.columns(3)
+    cols[0].metric(t("peak_compute"), f"{machine.flops_per_s / 1e9:.1f} GFLOP/s")
+    cols[1].metric(t("peak_bandwidth"), f"{machine.bytes_per_s / 1e9:.1f} GB/s")
+    cols[2].metric(t("ridge"), f"{machine.ridge:.1f} FLOP/byte")
+    st.caption(t("measured_how", method=machine.method))
+
+    mode = "estimated"
+    if times is not None:
+        mode_labels = {m: t(f"points_{m}") for m in ("measured", "estimated")}  # fixed now, not read later
+        mode = st.radio(
+            t("roofline_points_of"),
+            list(mode_labels),
+            horizontal=True,
+            key="roofline_mode",
+            format_func=mode_labels.get,
+        )
+
+    def y_of(p) -> float:
+        if mode == "measured":
+            return p.achieved_flops_per_s / 1e9
+        return min(machine.flops_per_s, p.intensity * machine.bytes_per_s) / 1e9
+
+    colors = {
+        "conv": "#7f7f7f",
+        "dwconv": "#1f77b4",
+        "pwconv": "#2ca02c",
+        "se": "#17becf",
+        "attention": "#ff7f0e",
+        "linear": "#555555",
+    }
+    biggest = max(p.flops for p in points)
+    fig = go.Figure()
+    x = np.logspace(-1.5, 3, 200)
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=np.minimum(machine.flops_per_s, x * machine.bytes_per_s) / 1e9,
+            mode="lines",
+            name=t("roof"),
+            line=dict(color="#111111"),
+        )
+    )
+    for kind in dict.fromkeys(p.kind for p in points):
+        mine = [p for p in points if p.kind == kind]
+        sizes = [5 + 20 * (p.flops / biggest) ** 0.5 for p in mine]
+        fig.add_trace(
+            go.Scatter(
+                x=[p.intensity for p in mine],
+                y=[y_of(p) for p in mine],
+                mode="markers",
+                name=kind,
+                marker=dict(color=colors.get(kind, "#999999"), size=sizes),
+                customdata=[
+                    [
+                        p.name,
+                        f"{p.flops // 2:,}",
+                        f"{p.bytes:,}",
+                        f"{p.estimated_ms:.3f}",
+                        p.bound,
+                        "–" if p.measured_ms is None else f"{p.measured_ms:.3f}",
+                    ]
+                    for p in mine
+                ],
+                hovertemplate="%{customdata[0]}<br>MACs %{customdata[1]} · bytes %{customdata[2]}<br>"
+                "%{x:.2f} FLOP/byte · %{y:.2f} GFLOP/s<br>est. %{customdata[3]} ms "
+                "(%{customdata[4]}-bound) · measured %{customdata[5]} ms<extra></extra>",
+            )
+        )
+    fig.add_vline(x=machine.ridge, line_dash="dot", annotation_text=t("ridge"))
+    fig.update_layout(
+        xaxis=dict(type="log", dtick=1),
+        yaxis=dict(type="log", dtick=1),
+        xaxis_title=t("intensity"),
+        yaxis_title=t("attainable") if mode == "estimated" else t("axis_measured"),
+    )
+    show_figure(fig, file_stem(sel, "fig"), key="roofline_chart", height=520)
+
+    total_flops = sum(p.flops for p in points)
+    total_ms = sum(p.estimated_ms for p in points)
+    total_measured = sum(p.measured_ms for p in points) if times is not None else None
+    summary = []
+    for kind in dict.fromkeys(p.kind for p in points):
+        mine = [p for p in points if p.kind == kind]
+        row = {
+            t("layer_kind"): kind,
+            t("layers"): len(mine),
+            t("mac_share"): f"{sum(p.flops for p in mine) / total_flops:.1%}",
+            t("time_share"): f"{sum(p.estimated_ms for p in mine) / total_ms:.1%}",
+        }
+        if total_measured:
+            row[t("measured_time_share")] = f"{sum(p.measured_ms for p in mine) / total_measured:.1%}"
+            row[t("measured_ms")] = f"{sum(p.measured_ms for p in mine):.2f}"
+        row[t("memory_bound")] = f"{sum(p.bound == 'memory' for p in mine)}/{len(mine)}"
+        summary.append(row)
+    st.table(summary)
+    if times is not None:
+        st.caption(
+            t(
+                "layers_how",
+                method=times.method,
+                layers=total_measured,
+                forward=times.forward_ms,
+                coverage=times.coverage,
+            )
+        )
+    st.caption(t("roofline_note"))
+
+    # --- on a device: the V4 paper's roofline model ----------------------------------------------------
+    st.markdown(f"### {t('device_latency')}")
+    st.caption(t("device_latency_intro"))
+    host = host_device(machine.flops_per_s, machine.bytes_per_s, machine.method)
+    device = device_picker("roofline_device", host=host)
+    if device is not None:
+        estimate = estimate_latency(report, device)
+        measured = paper_latency_ms(report.model, report.alpha, report.resolution, device.name)
+        cols = st.columns(4)
+        cols[0].metric(t("estimated_ms"), f"{estimate.ms:.2f} ms")
+        cols[1].metric(
+            t("ridge_macs"), f"{device.ridge_point:.1f}"
+        )  # the unit is in the label (projector width)
+        cols[2].metric(t("memory_bound_time"), f"{estimate.memory_bound_share:.0%}")
+        # a plain caption, not a metric delta: a delta draws an up / down arrow, which reads as
+        # "better" / "worse" for what is a ratio of estimate to measurement
+        if measured is not None:
+            cols[3].metric(t("paper_measured"), f"{measured:g} ms")
+            cols[3].caption(t("estimate_over_measured", ratio=f"{estimate.ms / measured:.2f}"))
+        else:
+            cols[3].metric(t("paper_measured"), "—")
+            cols[3].caption(t("not_in_paper"))
+        split = estimate.by_block_bound()
+        blocks = list(split)
+        bars = go.Figure()
+        bars.add_trace(
+            go.Bar(
+                x=blocks, y=[split[b][0] for b in blocks], name=t("compute_bound_ms"), marker_color="#2ca02c"
+            )
+        )
+        bars.add_trace(
+            go.Bar(
+                x=blocks, y=[split[b][1] for b in blocks], name=t("memory_bound_ms"), marker_color="#1f77b4"
+            )
+        )
+        bars.update_layout(
+            barmode="stack",
+            title=t("device_block_chart", device=device.title),
+            yaxis_title="ms",
+            legend=dict(orientation="h", y=-0.25),
+        )
+        show_figure(bars, file_stem(sel, "fig"), key="device_blocks", height=420)
+        st.caption(t("device_source", source=device.source, calibration=device.calibration))
+
+    st.markdown(f"**{t('all_devices')}**")
+    rows = []
+    for row in device_rows(report, extra=(host,)):
+        paper = row.paper_ms
+        failed = paper_failed(report.model, report.alpha, report.resolution, row.device.name)
+        rows.append(
+            {
+                t("device"): row.device.title,
+                t("precision"): row.device.precision,
+                t("ridge_macs"): f"{row.device.ridge_point:.1f}",
+                t("estimated_ms"): f"{row.estimated_ms:.2f}",
+                t("paper_measured"): f"{paper:g}"
+                if paper is not None
+                else (t("paper_failed") if failed else "—"),
+                t("estimate_vs_paper"): f"{row.ratio:.2f}×" if row.ratio else "—",
+            }
+        )
+    st.table(rows)
+    st.caption(t("device_model_note"))
+    return sel
