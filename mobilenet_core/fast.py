@@ -8,15 +8,16 @@ import copy
 import torch
 from torch import nn
 
-from . import modules as m
 from .blocktypes import REGISTRY
+from .layers import ConvNormAct, MultiQueryAttention2d
+from .modules import MobileNet
 
 # (conv, norm) attribute pairs per module class, in the order the forward pass uses them: the
 # block types' own pairs (their records), plus the network's stem and head and the shared brick.
 # Only batch norm folds; an RMS norm (V5) depends on the activations and stays.
 _PAIRS: dict[type, tuple[tuple[str, str], ...]] = {
-    m.MobileNet: (("conv_stem", "bn1"), ("conv_head", "bn2"), ("conv_head", "norm_head")),
-    m.ConvNormAct: (("conv", "bn"),),
+    MobileNet: (("conv_stem", "bn1"), ("conv_head", "bn2"), ("conv_head", "norm_head")),
+    ConvNormAct: (("conv", "bn"),),
     **{t.module: t.fold for t in REGISTRY.values() if t.fold},
 }
 
@@ -42,7 +43,7 @@ def fold_batchnorm(module: nn.Module) -> nn.Module:
             if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
                 setattr(sub, conv_name, fold_conv_bn(conv, bn))
                 setattr(sub, bn_name, nn.Identity())
-        if isinstance(sub, m.MultiQueryAttention2d):
+        if isinstance(sub, MultiQueryAttention2d):
             for branch in (sub.key, sub.value):
                 if hasattr(branch, "down_conv") and isinstance(branch.norm, nn.BatchNorm2d):
                     branch.down_conv = fold_conv_bn(branch.down_conv, branch.norm)

@@ -14,16 +14,7 @@ import torch
 from torch import nn
 
 from .blocktypes import block_type
-from .layers import (  # noqa: F401 - the bricks, importable from here as before
-    ConvNormAct,
-    LayerScale2d,
-    MultiQueryAttention2d,
-    RmsNorm2d,
-    SqueezeExcite,
-    conv2d,
-    make_activation,
-    make_norm,
-)
+from .layers import ConvNormAct, MultiQueryAttention2d, conv2d, make_activation, make_norm
 from .specs.width import ResolvedNet
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..specs.blocks import Generation
 from ..specs.width import make_divisible
@@ -74,7 +74,6 @@ class BlockType:
     path: str | None = None  # a fixed module path ("msfa") instead of blocks.S.I
     order: int = 100  # position in the editor's type list
     editable: bool = True  # offered in the design lab's type column
-    notes: tuple[str, ...] = field(default=())
 
 
 REGISTRY: dict[str, BlockType] = {}
