@@ -14,6 +14,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+import app.upload_race  # noqa: E402, F401 - a photo dropped during a rerun is not lost (see there)
 from app.i18n import t  # noqa: E402
 from app.lesson_pages import lesson_title  # noqa: E402
 from app.present import apply_presentation, presentation_switch, presenting  # noqa: E402

@@ -36,11 +36,8 @@ def classify_in_page(page, url: str, model: str, alpha: float) -> list[str]:
     page.locator(".st-key-use_untrained label").wait_for(timeout=60000)
     idle(page)
     page.locator(".st-key-use_untrained label").click()
-    idle(page)
-    # as a user would: drop the photo once the page shows the untrained network (a file set while
-    # that run is still redrawing the page can be lost under load)
-    page.get_by_text("UNTRAINED network").first.wait_for(timeout=60000)
-    idle(page)
+    # dropped at once, while the click's run redraws the page, as an impatient user does: the answer
+    # to the upload request used to be lost when that run started (app/upload_race.py)
     page.locator('.st-key-images input[type="file"]').set_input_files(str(PHOTO))
     try:
         page.locator(".st-key-images").get_by_text(PHOTO.name).first.wait_for(timeout=30000)
