@@ -193,6 +193,21 @@ def test_classify_shows_top5_for_an_upload_with_untrained_weights():
     assert "Top-5" in charts[0].proto.spec
 
 
+def test_classify_takes_a_photo_before_a_network_is_chosen_and_classifies_it_once_one_is():
+    at = run_app(model="v3_small", alpha="0.6")
+    at.switch_page("views/classify.py").run()
+    # offline, nothing chosen yet: the drop zone is there all the same
+    photo = ("cat.png", (DATA / "chelsea_cat.png").read_bytes(), "image/png")
+    at.file_uploader(key="images").set_value([photo]).run()
+    assert_clean(at, "classify, photo before a network")
+    assert any("Photos waiting: 1" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+    at.toggle(key="use_untrained").set_value(True).run()  # the photo is not dropped again
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1 and "Top-5" in charts[0].proto.spec
+    assert not any("Photos waiting" in i.value for i in at.info)
+
+
 def test_classify_switches_to_the_nearest_published_configuration():
     at = run_app(model="v2", alpha="0.6", resolution="192")
     at.switch_page("views/classify.py").run()

@@ -137,10 +137,18 @@ def test_upload_a_photo_and_see_top5_and_heatmap(server, browser):
     page.goto(f"{server}/classify?model=v3_small&alpha=0.6")
     settle(page)
     page.get_by_text("No published checkpoint for MobileNetV3-Small").wait_for(timeout=30000)
-    page.locator(".st-key-use_untrained label").click()
-    settle(page)
+    # offline and no network chosen yet: the photo can be dropped all the same, and waits
     photo = ROOT / "tests" / "data" / "chelsea_cat.png"
     page.locator('.st-key-images input[type="file"]').set_input_files(str(photo))
+    page.get_by_text("Photos waiting: 1.").wait_for(timeout=30000)
+    settle(page)
+    assert page.locator(".js-plotly-plot").count() == 0
+    page.screenshot(path=str(SHOTS / "classify_waiting_en.png"))
+    # the ways forward are buttons whose words are shown whole, not cut to "Switch to MobileNetV3…"
+    for key in ("switch", "open_upload", "untrained_button"):
+        label = page.locator(f'.st-key-{key} button [data-testid="stMarkdownContainer"]').first
+        assert label.evaluate("e => e.scrollWidth <= e.clientWidth"), f"{key}: {label.inner_text()} is cut"
+    page.locator(".st-key-use_untrained label").click()  # the photo is not dropped again
     page.locator(".js-plotly-plot").first.wait_for(timeout=60000)
     settle(page)
     assert page.get_by_text("Top-5").count() >= 1

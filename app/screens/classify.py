@@ -94,6 +94,7 @@ def classify_page():
     if not sel.generation.head.num_classes:  # an encoder (V5-300M): features, no classes to rank
         st.info(t("classify_encoder", model=sel.generation.title))
         st.stop()
+    inputs = image_inputs()  # visible before a network is chosen: the photo waits for one
 
     # --- which weights ----------------------------------------------------------------------------
     entries = weights_for(sel.model, sel.alpha, sel.resolution)
@@ -126,16 +127,14 @@ def classify_page():
                 st.warning(
                     t(f"weights_{failure}", **words) if failure else t("weights_not_downloaded", **words)
                 )
-                ways = st.columns(3)
+                ways = st.container(horizontal=True)  # buttons as wide as their words, wrapped
                 label = t("retry_download") if entry.name in tried else t("download_weights")
-                if ways[0].button(label, key="download"):
+                if ways.button(label, key="download"):
                     tried.add(entry.name)
                     download_with_progress(entry)
                     st.rerun()  # drawn again: the weights, or the new failure said by the message above
-                ways[1].button(
-                    t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload
-                )
-                ways[2].button(t("use_untrained_button"), key="untrained_button", on_click=use_untrained)
+                ways.button(t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload)
+                ways.button(t("use_untrained_button"), key="untrained_button", on_click=use_untrained)
             if cached:
                 try:
                     module, runner = pretrained_model(entry.name)
@@ -155,15 +154,15 @@ def classify_page():
                     near=near.description,
                 )
             )
-            ways = st.columns(3)
-            ways[0].button(
+            ways = st.container(horizontal=True)  # buttons as wide as their words, wrapped
+            ways.button(
                 t("switch_nearest", name=near.description),
                 on_click=switch_to_weights,
                 args=(near.name,),
                 key="switch",
             )
-            ways[1].button(t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload)
-            ways[2].button(t("use_untrained_button"), key="untrained_button", on_click=use_untrained)
+            ways.button(t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload)
+            ways.button(t("use_untrained_button"), key="untrained_button", on_click=use_untrained)
     with (
         right,
         st.expander(t("upload_checkpoint"), expanded=bool(st.session_state.get("show_checkpoint_upload"))),
@@ -206,10 +205,9 @@ def classify_page():
             source_kind = "untrained"
 
     if module is None:
-        # the drop zone appears with a network: rendered before one is chosen, it lost the photo in
-        # 1 to 6 of 8 concurrent sessions of benchmarks/load.py (dropped while the page redrew)
+        if inputs:  # the photos wait in the drop zone for a network
+            st.info(t("photos_waiting", n=len(inputs)))
         st.stop()
-    inputs = image_inputs()
     if source_kind == "untrained":
         st.error(source_label)
     else:
