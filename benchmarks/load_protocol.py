@@ -160,17 +160,24 @@ class Student:
     def set(self, label: str, value) -> None:
         self.states[self.widgets[label][1]] = value
 
-    def upload(self, label: str, path: Path) -> None:
-        """The browser's upload: ask for URLs, PUT the file, then rerun with the uploader's state."""
+    def ask_upload_urls(self, name: str) -> str:
+        """Send the browser's "where do I upload this file" request; returns its id (the answer,
+        a file_urls_response, carries it)."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.Common_pb2 import FileUploaderState
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
         request = BackMsg()
         request.file_urls_request.request_id = uuid.uuid4().hex
-        request.file_urls_request.file_names.append(path.name)
+        request.file_urls_request.file_names.append(name)
         request.file_urls_request.session_id = self.session_id
         self._send(request)
+        return request.file_urls_request.request_id
+
+    def upload(self, label: str, path: Path) -> None:
+        """The browser's upload: ask for URLs, PUT the file, then rerun with the uploader's state."""
+        from streamlit.proto.Common_pb2 import FileUploaderState
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self.ask_upload_urls(path.name)
         while True:
             msg = ForwardMsg()
             msg.ParseFromString(self.ws.recv(timeout=60))

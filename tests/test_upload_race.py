@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 import time
-import uuid
 from pathlib import Path
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -77,14 +76,10 @@ def test_every_upload_asked_for_during_a_rerun_is_answered():
         student.rerun(page="classify")
         answered = []
         for _ in range(10):
-            rerun, request = BackMsg(), BackMsg()
+            rerun = BackMsg()
             rerun.rerun_script.page_script_hash = student.page_hash
-            request.file_urls_request.request_id = uuid.uuid4().hex
-            request.file_urls_request.file_names.append("cat.png")
-            request.file_urls_request.session_id = student.session_id
             student.ws.send(rerun.SerializeToString())
-            student.ws.send(request.SerializeToString())
-            answered.append(_answered(student, request.file_urls_request.request_id))
+            answered.append(_answered(student, student.ask_upload_urls("cat.png")))
         student.close()
     finally:
         log = server.stop()
