@@ -17,13 +17,17 @@ Why sharing these objects between sessions is safe:
 from __future__ import annotations
 
 import mobilenet_core as mc
-from mobilenet_core.cache import ModelCache
+from mobilenet_core.cache import SHARED_MODELS_ITEMS, SHARED_MODELS_MIB, ModelCache, budget_from_env
 from mobilenet_core.fast import FastModel
 from mobilenet_core.registry import get_weights
 from mobilenet_core.weights import ensure_weights, load_checkpoint
 
 # LRU by count and memory: visiting every configuration does not grow memory without limit.
-MODEL_CACHE = ModelCache(max_items=4, max_bytes=384 * 2**20)
+# The budget is a setting, MOBILENET_EXPLORER_MODEL_CACHE_MB (default 1024 MiB: every published
+# configuration fits, the largest, V4 Hybrid-L at 504 MiB, included; the measured sizes are in
+# mobilenet_core/cache.py and the README).
+_BUDGET = budget_from_env("MOBILENET_EXPLORER_MODEL_CACHE_MB", SHARED_MODELS_MIB)
+MODEL_CACHE = ModelCache(max_items=SHARED_MODELS_ITEMS, max_bytes=_BUDGET)
 
 
 def _with_fast(module):

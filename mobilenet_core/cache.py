@@ -1,12 +1,37 @@
-"""A bounded, thread-safe LRU cache for built models, shared read-only by every session."""
+"""Memory bounds: a thread-safe LRU cache for built models shared read-only by every session,
+its budget as a setting, and a small per-session store of results computed once per photo."""
 
 from __future__ import annotations
 
 import gc
+import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
+
+_LOG = logging.getLogger(__name__)
+
+# The shared model cache's budget, in MiB (setting: MOBILENET_EXPLORER_MODEL_CACHE_MB). An entry
+# is a (module, FastModel) pair, counted by module_bytes; measured on every published
+# configuration (untrained builds: the same tensors as the checkpoints), in MiB:
+#   V3-Small 0.5 / 0.75 / 1.0: 21 / 27 / 34     V2 0.5 / 1.0 / 1.4: 26 / 47 / 81
+#   V4 Conv-S 0.5 / 1.0: 30 / 50                V1 1.0 / 1.25: 57 / 84       V3-Large: 73
+#   V4 Conv-M 256: 130    V4 Hybrid-M 256: 148    V4 Conv-L 384: 434    V4 Hybrid-L 384: 504
+#   V5-Base 256 (no published weights; eager runner sharing the weights): 315
+#   INT8 runners (a separate entry each): V4 Conv-L 90, V4 Hybrid-L 104.
+# The old 384 MiB kept neither large V4, so each Classify rerun rebuilt, folded and exported
+# them. 1024 keeps the largest with its INT8 runner and a medium model, or Conv-L and Hybrid-L
+# side by side.
+SHARED_MODELS_MIB = 1024
+# A class works with a few configurations at once (a model, its INT8 runner, the neighbour a
+# lesson compares with): small models are limited by count, large ones by the budget.
+SHARED_MODELS_ITEMS = 8
+# A user's own checkpoint is kept in that user's session only, one at a time, and counted
+# against this (setting: MOBILENET_EXPLORER_SESSION_MODEL_MB): module, fast runner and, while
+# the INT8 switch is on, the INT8 runner. 768 fits V4 Hybrid-L with its INT8 runner (504 + 104).
+SESSION_MODEL_MIB = 768
 
 
 def module_bytes(value: Any) -> int:
@@ -24,6 +49,23 @@ def module_bytes(value: Any) -> int:
                     total += tensor.numel() * tensor.element_size()
             total += getattr(item, "session_bytes", 0)
     return total
+
+
+def budget_from_env(variable: str, default_mib: int) -> int:
+    """A memory budget in bytes from an environment variable holding MiB (`default_mib` when it is
+    unset or empty). A value that is not a whole number >= 0 is said in the server log and the
+    default is used: a typo must not take the server down, nor leave it without a bound."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default_mib * 2**20
+    try:
+        mib = int(raw)
+        if mib < 0:
+            raise ValueError
+    except ValueError:
+        _LOG.warning("%s=%r is not a whole number of MiB >= 0; using %d", variable, raw, default_mib)
+        return default_mib * 2**20
+    return mib * 2**20
 
 
 def release_memory() -> None:
@@ -96,3 +138,35 @@ class ModelCache:
     def keys(self) -> list[Hashable]:
         with self._lock:
             return list(self._entries)
+
+
+class RecentResults:
+    """Results computed for the last `max_keys` keys (a session's photos), at most `per_key` per
+    key (a photo's top-5, its Grad-CAMs, its feature maps), least recently used out first: what
+    an unrelated widget's rerun finds instead of computing it again.
+
+    One per session (kept in its session_state, so it goes with the session): a session's script
+    runs one at a time, so there is no lock. Keep only results here, never a model."""
+
+    def __init__(self, max_keys: int = 8, per_key: int = 12):
+        self.max_keys, self.per_key = max_keys, per_key
+        self._results: OrderedDict[Hashable, OrderedDict[Hashable, Any]] = OrderedDict()
+
+    def get(self, key: Hashable, what: Hashable, compute: Callable[[], Any]) -> Any:
+        results = self._results.pop(key, None) or OrderedDict()
+        self._results[key] = results  # the most recently used last
+        if what in results:
+            results.move_to_end(what)
+        else:
+            results[what] = compute()
+            while len(results) > self.per_key:
+                results.popitem(last=False)
+        while len(self._results) > self.max_keys:
+            self._results.popitem(last=False)
+        return results[what]
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._results

@@ -1,14 +1,26 @@
 """Classify: drag photos in, see the top-5 of the configured model, where it looked, and how long
-it took. Pretrained weights where a published checkpoint exists, clearly labelled otherwise."""
+it took. Pretrained weights where a published checkpoint exists, clearly labelled otherwise.
+
+What a rerun costs: the networks come from the shared cache (app/models.py), the user's own
+checkpoint from the session (at most one, within SESSION_MODEL_MIB), and each photo's top-5,
+Grad-CAM and feature maps are computed once per (photo, weights) and kept for the session
+(RecentResults), so moving an unrelated widget computes nothing again."""
+
+from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import os
 import tempfile
+import weakref
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 import streamlit as st
+from PIL import Image
 
 import mobilenet_core as mc
 from app.common import file_stem, show_figure, title_line
@@ -23,11 +35,18 @@ from app.models import (
     use_untrained,
     weights_label,
 )
-from app.state import current_selection
-from mobilenet_core.cache import release_memory
+from app.state import Selection, current_selection
+from mobilenet_core.cache import (
+    SESSION_MODEL_MIB,
+    RecentResults,
+    budget_from_env,
+    module_bytes,
+    release_memory,
+)
 from mobilenet_core.fast import FastModel
 from mobilenet_core.predict import (
     ImageError,
+    Prediction,
     classify,
     feature_map_grid,
     feature_maps,
@@ -35,295 +54,412 @@ from mobilenet_core.predict import (
     load_image,
     overlay_heatmap,
 )
-from mobilenet_core.registry import default_preprocess, get_weights, nearest_weights, weights_for
+from mobilenet_core.quantize import Int8Model
+from mobilenet_core.registry import Preprocess, default_preprocess, get_weights, nearest_weights, weights_for
 from mobilenet_core.weights import cached_file, ensure_weights, load_checkpoint
 
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "assets" / "samples"
+# Photos whose results a session keeps (never fewer than the page shows at once): about 3 MB each
+# at 384 px (input tensor 1.8 MB, crop 0.4 MB, 0.4 MB per Grad-CAM overlay, 0.15 MB per feature grid).
+EXPLAINED_PHOTOS = 8
+SESSION_MODEL_VARIABLE = "MOBILENET_EXPLORER_SESSION_MODEL_MB"
 
 
-def classify_page():
+@dataclass(frozen=True)
+class Weights:
+    """The network this run classifies with. Made again on every run from the shared cache or
+    the session's upload; never stored, so it keeps no model alive."""
+
+    kind: Literal["pretrained", "uploaded", "untrained"]
+    source: tuple  # what results are keyed by: ("pretrained", name), ("uploaded", file id), ...
+    label: str
+    module: Any  # the eager module, for explanations
+    runner: Any  # what classifies: the FastModel, or an INT8 runner
+    recipe: Preprocess
+    int8: bool = False
+
+
+@dataclass
+class UploadedModel:
+    """The session's own checkpoint: one at a time, in its session_state only (Streamlit drops it
+    with the session), counted against the per-session budget. The INT8 runner exists only
+    while the INT8 switch is on."""
+
+    file_id: str  # Streamlit's id of the upload: no need to hash up to 200 MB on every rerun
+    name: str
+    config: tuple[str, float, int]
+    module: Any
+    runner: FastModel
+    int8: Any = None
+    int8_refused: int = 0  # the bytes the INT8 runner would have brought the session to, when refused
+
+    @property
+    def nbytes(self) -> int:
+        return module_bytes(tuple(m for m in (self.module, self.runner, self.int8) if m is not None))
+
+
+@dataclass(frozen=True)
+class Photo:
+    name: str
+    image: Image.Image
+    key: tuple  # (SHA-256 of the file, weights source): what its results are kept under
+    prediction: Prediction
+
+
+def classify_page() -> Selection:
     """Draw the classify view for the shared selection; returns that selection."""
-
-    def download_with_progress(entry) -> bool:
-        """Download with a progress bar; a failure is remembered for the session (what went wrong,
-        in the user's words, is said once by the page) and never shown as a technical message."""
-        bar = st.progress(0.0, text=t("downloading", name=entry.description))
-
-        def show(done: int, total: int | None) -> None:
-            if total:
-                text = t("downloading", name=entry.description) + f" {done / 2**20:.1f} MiB"
-                bar.progress(min(done / total, 1.0), text=text)
-
-        failures = st.session_state.setdefault("download_failures", {})
-        try:
-            ensure_weights(entry, show)
-        except mc.CheckpointError as exc:
-            bar.empty()
-            failures[entry.name] = exc.code or "server"
-            return False
-        bar.empty()
-        failures.pop(entry.name, None)
-        return True
-
-    def image_inputs() -> list[tuple[str, bytes]]:
-        """The photo drop zone (and the bundled samples): (name, bytes) of each."""
-        uploads = st.file_uploader(
-            t("upload_images"), type=IMAGE_TYPES, accept_multiple_files=True, key="images"
-        )
-        use_samples = st.toggle(t("use_samples"), key="use_samples")
-        inputs = [(u.name, u.getvalue()) for u in uploads or []]
-        if use_samples:
-            inputs += [
-                (p.name, p.read_bytes()) for p in sorted(SAMPLES.glob("*")) if p.suffix in (".png", ".jpg")
-            ]
-        return inputs
-
-    def _both(c) -> str:
-        """A class in the user's language, and in English when that is another one."""
-        own = c.label_in(current_language())
-        return own if own == c.label else f"{c.label} / {own}"
-
-    def auto_download_allowed() -> bool:
-        """MOBILENET_EXPLORER_OFFLINE=1 (the test suite sets it) turns the automatic first download
-        off; the download button still works."""
-        return os.environ.get("MOBILENET_EXPLORER_OFFLINE", "").strip() in ("", "0")
-
     sel = current_selection()
     st.subheader(f"{t('page_classify')} · {title_line(sel)}")
     if not sel.generation.head.num_classes:  # an encoder (V5-300M): features, no classes to rank
         st.info(t("classify_encoder", model=sel.generation.title))
         st.stop()
     inputs = image_inputs()  # visible before a network is chosen: the photo waits for one
-
-    # --- which weights ----------------------------------------------------------------------------
-    entries = weights_for(sel.model, sel.alpha, sel.resolution)
-    module = runner = None
-    source_label = ""
-    source_kind = None  # "pretrained", "uploaded" or "untrained": never read back from translated text
-    recipe = default_preprocess(sel.resolution)
-    uploaded_checkpoint = st.session_state.get("uploaded_checkpoint")
-    if uploaded_checkpoint and uploaded_checkpoint["config"] != (sel.model, sel.alpha, sel.resolution):
-        uploaded_checkpoint = None
-
-    left, right = st.columns([3, 2])
-    with left:
-        if entries:
-            names = [e.name for e in entries]
-            choice = st.selectbox(
-                t("published_weights"), names, key="weights_choice", format_func=weights_label
-            )
-            entry = get_weights(choice)
-            # downloaded on first use, once per session and checkpoint; after a failure, on request
-            tried = st.session_state.setdefault("download_tried", set())
-            cached = cached_file(entry).exists()
-            if not cached and entry.name not in tried and auto_download_allowed():
-                tried.add(entry.name)
-                cached = download_with_progress(entry)
-            if not cached:
-                failure = st.session_state.get("download_failures", {}).get(entry.name)
-                words = {"config": entry.description, "mb": entry.approx_mb}
-                # one message, in the user's words; the ways forward are buttons
-                st.warning(
-                    t(f"weights_{failure}", **words) if failure else t("weights_not_downloaded", **words)
-                )
-                ways = st.container(horizontal=True)  # buttons as wide as their words, wrapped
-                label = t("retry_download") if entry.name in tried else t("download_weights")
-                if ways.button(label, key="download"):
-                    tried.add(entry.name)
-                    download_with_progress(entry)
-                    st.rerun()  # drawn again: the weights, or the new failure said by the message above
-                ways.button(t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload)
-                ways.button(t("use_untrained_button"), key="untrained_button", on_click=use_untrained)
-            if cached:
-                try:
-                    module, runner = pretrained_model(entry.name)
-                    recipe = entry.preprocess
-                    source_label = t("source_pretrained", name=f"{entry.description} ({entry.name})")
-                    source_kind = "pretrained"
-                except mc.CheckpointError as exc:
-                    st.error(t("checkpoint_refused", error=str(exc)))
-        else:
-            near = nearest_weights(sel.model, sel.alpha, sel.resolution)
-            st.warning(
-                t(
-                    "no_published",
-                    model=sel.generation.title,
-                    alpha=sel.alpha,
-                    res=sel.resolution,
-                    near=near.description,
-                )
-            )
-            ways = st.container(horizontal=True)  # buttons as wide as their words, wrapped
-            ways.button(
-                t("switch_nearest", name=near.description),
-                on_click=switch_to_weights,
-                args=(near.name,),
-                key="switch",
-            )
-            ways.button(t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload)
-            ways.button(t("use_untrained_button"), key="untrained_button", on_click=use_untrained)
-    with (
-        right,
-        st.expander(t("upload_checkpoint"), expanded=bool(st.session_state.get("show_checkpoint_upload"))),
-    ):
-        checkpoint_file = st.file_uploader(
-            t("upload_checkpoint"),
-            type=["pth", "pt", "bin", "safetensors"],
-            key="checkpoint_upload",
-            label_visibility="collapsed",
-        )
-        if checkpoint_file is not None:
-            data = checkpoint_file.getvalue()
-            digest = hashlib.sha256(data).hexdigest()
-            if not uploaded_checkpoint or uploaded_checkpoint["digest"] != digest:
-                with tempfile.TemporaryDirectory() as tmp:
-                    path = Path(tmp) / Path(checkpoint_file.name).name
-                    path.write_bytes(data)
-                    try:
-                        loaded = load_checkpoint(mc.build(sel.model, sel.alpha, sel.resolution), path)
-                        uploaded_checkpoint = {
-                            "digest": digest,
-                            "name": checkpoint_file.name,
-                            "module": loaded,
-                            "runner": FastModel(loaded),
-                            "config": (sel.model, sel.alpha, sel.resolution),
-                        }
-                        st.session_state["uploaded_checkpoint"] = uploaded_checkpoint
-                    except mc.CheckpointError as exc:
-                        st.error(t("checkpoint_refused", error=str(exc)))
-
-    if uploaded_checkpoint:
-        module, runner = uploaded_checkpoint["module"], uploaded_checkpoint["runner"]
-        source_label = t("source_uploaded", name=uploaded_checkpoint["name"])
-        source_kind = "uploaded"
-        recipe = default_preprocess(sel.resolution)
-    if module is None:
-        if st.toggle(t("use_untrained"), key="use_untrained"):
-            module, runner = untrained_model(sel.model, sel.alpha, sel.resolution)
-            source_label = t("source_untrained")
-            source_kind = "untrained"
-
-    if module is None:
+    weights = weights_ui(sel)
+    if weights is None:
         if inputs:  # the photos wait in the drop zone for a network
             st.info(t("photos_waiting", n=len(inputs)))
         st.stop()
-    if source_kind == "untrained":
-        st.error(source_label)
-    else:
-        st.success(source_label)
-    if st.toggle(t("use_int8"), key="use_int8", help=t("int8_help")):
-        with st.spinner(t("quantizing")):
-            if source_kind == "uploaded":  # the session's own model: its INT8 runner stays in the session
-                if "int8" not in uploaded_checkpoint:
-                    from mobilenet_core.quantize import Int8Model
+    weights = int8_ui(weights)
+    photos = classified(inputs, weights)
+    for photo in photos:
+        photo_ui(photo, weights, sel)
+    if photos:
+        feature_maps_ui(photos, weights, sel)
+    onnx_download_ui(weights, sel)
+    return sel
 
-                    uploaded_checkpoint["int8"] = Int8Model(module)
-                runner = uploaded_checkpoint["int8"]
-            elif source_kind == "pretrained":
-                runner = int8_runner(("pretrained", entry.name), module)
-            else:
-                runner = int8_runner(("untrained", sel.model, sel.alpha, sel.resolution), module)
-        st.caption(t("int8_caption"))
-    st.caption(
-        t(
-            "backend_caption",
-            backend=runner.backend,
-            resize=recipe.resize,
-            crop=recipe.crop,
-            interpolation=recipe.interpolation,
-        )
-    )
 
-    # --- images -------------------------------------------------------------------------------------
+# --- photos ---------------------------------------------------------------------------------------
 
-    language = current_language()
-    results = []
+
+def image_inputs() -> list[tuple[str, bytes]]:
+    """The photo drop zone (and the bundled samples): (name, bytes) of each."""
+    uploads = st.file_uploader(t("upload_images"), type=IMAGE_TYPES, accept_multiple_files=True, key="images")
+    use_samples = st.toggle(t("use_samples"), key="use_samples")
+    inputs = [(u.name, u.getvalue()) for u in uploads or []]
+    if use_samples:
+        inputs += [
+            (p.name, p.read_bytes()) for p in sorted(SAMPLES.glob("*")) if p.suffix in (".png", ".jpg")
+        ]
+    return inputs
+
+
+def session_results() -> RecentResults:
+    """This session's results per (photo, weights source)."""
+    return st.session_state.setdefault("classify_results", RecentResults(EXPLAINED_PHOTOS))
+
+
+def classified(inputs: list[tuple[str, bytes]], weights: Weights) -> list[Photo]:
+    """Each photo that decodes with its top-5; one message per photo that does not. The top-5 is
+    computed once per (photo, weights, INT8) and kept for the session."""
+    store = session_results()
+    store.max_keys = max(EXPLAINED_PHOTOS, len(inputs))  # never fewer than the page shows
+    photos, computed = [], False
     for name, data in inputs:
         try:
             image = load_image(data, name=name)
         except ImageError as exc:
             st.error(t(f"img_{exc.code}", **exc.params))
             continue
-        results.append((name, image, classify(runner, image, recipe, name=name, k=5)))
 
-    if results:
+        def top5(image=image, name=name):
+            nonlocal computed
+            computed = True
+            return classify(weights.runner, image, weights.recipe, name=name, k=5)
+
+        key = (hashlib.sha256(data).hexdigest(), weights.source)
+        photos.append(Photo(name, image, key, store.get(key, ("top5", weights.int8), top5)))
+    if computed:
         # give the inference's freed buffers back to the OS (glibc keeps them otherwise: a tour of
         # every model grew the server to 5.8 GB when no Grad-CAM, which trims, ran after it)
         release_memory()
-    for name, image, prediction in results:
-        st.markdown(f"#### {name}")
-        cols = st.columns([1, 1, 1, 2])
-        cols[0].image(image, caption=t("original", w=image.width, h=image.height), width="stretch")
-        cols[1].image(prediction.crop, caption=t("network_input", size=recipe.crop), width="stretch")
-        if source_kind == "untrained":  # random weights: nothing to explain, and the classes are noise
-            cols[2].info(t("untrained_no_cam"))
-        else:
-            classes = {_both(c): c.index for c in prediction.top}
-            chosen = cols[2].selectbox(t("cam_class"), list(classes), key=f"cam_{name}")
-            cam = grad_cam(module, prediction.tensor, classes[chosen])
-            cols[2].image(overlay_heatmap(prediction.crop, cam), caption=t("grad_cam"), width="stretch")
-        labels = [c.label_in(language) for c in prediction.top][::-1]
-        probabilities = [c.probability for c in prediction.top][::-1]
-        fig = go.Figure(
-            go.Bar(
-                x=probabilities,
-                y=labels,
-                orientation="h",
-                marker_color="#1f77b4",
-                text=[f"{p:.1%}" for p in probabilities],
-                textposition="auto",
-                customdata=[f"{_both(c)} (#{c.index})" for c in prediction.top][::-1],
-                hovertemplate="%{customdata}<br>%{x:.2%}<extra></extra>",
-            )
-        )
-        title = (
-            t("top5_untrained", ms=prediction.latency_ms)
-            if source_kind == "untrained"
-            else t("top5", ms=prediction.latency_ms)
-        )
-        fig.update_layout(title=title, xaxis=dict(range=[0, 1], tickformat=".0%"))
-        show_figure(
-            fig,
-            file_stem(sel, "fig"),
-            key=f"top5_{name}",
-            height=300,
-            where=cols[3],
-            margin=dict(l=10, r=10, t=40, b=10),
-        )
+    return photos
 
-    if results:
-        st.markdown(f"### {t('feature_maps')}")
-        report = mc.count(sel.model, sel.alpha, sel.resolution)
-        blocks = [b.name for b in report.blocks if b.name.startswith("blocks.")]
-        pick_cols = st.columns(2)
-        block = pick_cols[0].selectbox(t("pick_block"), blocks, index=len(blocks) // 2, key="fmap_block")
-        image_name = pick_cols[1].selectbox(t("image"), [r[0] for r in results], key="fmap_image")
-        prediction = next(r[2] for r in results if r[0] == image_name)
-        maps = feature_maps(module, prediction.tensor, block, count=16)
-        st.image(
-            feature_map_grid(maps),
-            caption=t("feature_caption", block=block, shape=maps.shape[1:]),
-            width="stretch",
-        )
 
-    # The download's callable keeps only the configuration, never the module: Streamlit holds on
-    # to such callables for the session, and a captured module would outlive the model cache.
-    if uploaded_checkpoint:
-        onnx_source = ("uploaded",)
-    elif source_kind == "untrained":
-        onnx_source = ("untrained", sel.model, sel.alpha, sel.resolution)
+def _both(c) -> str:
+    """A class in the user's language, and in English when that is another one."""
+    own = c.label_in(current_language())
+    return own if own == c.label else f"{c.label} / {own}"
+
+
+def photo_ui(photo: Photo, weights: Weights, sel: Selection) -> None:
+    """One photo: the original, the crop the network saw, Grad-CAM, and the top-5 chart."""
+    image, prediction = photo.image, photo.prediction
+    st.markdown(f"#### {photo.name}")
+    cols = st.columns([1, 1, 1, 2])
+    cols[0].image(image, caption=t("original", w=image.width, h=image.height), width="stretch")
+    cols[1].image(prediction.crop, caption=t("network_input", size=weights.recipe.crop), width="stretch")
+    if weights.kind == "untrained":  # random weights: nothing to explain, and the classes are noise
+        cols[2].info(t("untrained_no_cam"))
     else:
-        onnx_source = ("pretrained", entry.name)
+        classes = {_both(c): c.index for c in prediction.top}
+        chosen = classes[cols[2].selectbox(t("cam_class"), list(classes), key=f"cam_{photo.name}")]
 
-    st.download_button(
-        t("download_onnx"),
-        functools.partial(
-            onnx_for, onnx_source, uploaded_checkpoint["module"] if uploaded_checkpoint else None
-        ),
-        f"{file_stem(sel, 'model')}.onnx",
-        "application/octet-stream",
-        on_click="ignore",
-        key="onnx",
+        def overlay():
+            return overlay_heatmap(prediction.crop, grad_cam(weights.module, prediction.tensor, chosen))
+
+        picture = session_results().get(photo.key, ("cam", chosen), overlay)
+        cols[2].image(picture, caption=t("grad_cam"), width="stretch")
+    top5_chart_ui(photo, weights, sel, where=cols[3])
+
+
+def top5_chart_ui(photo: Photo, weights: Weights, sel: Selection, where) -> None:
+    prediction, language = photo.prediction, current_language()
+    labels = [c.label_in(language) for c in prediction.top][::-1]
+    probabilities = [c.probability for c in prediction.top][::-1]
+    fig = go.Figure(
+        go.Bar(
+            x=probabilities,
+            y=labels,
+            orientation="h",
+            marker_color="#1f77b4",
+            text=[f"{p:.1%}" for p in probabilities],
+            textposition="auto",
+            customdata=[f"{_both(c)} (#{c.index})" for c in prediction.top][::-1],
+            hovertemplate="%{customdata}<br>%{x:.2%}<extra></extra>",
+        )
     )
-    return sel
+    untrained = weights.kind == "untrained"
+    title = t("top5_untrained" if untrained else "top5", ms=prediction.latency_ms)
+    fig.update_layout(title=title, xaxis=dict(range=[0, 1], tickformat=".0%"))
+    show_figure(fig, file_stem(sel, "fig"), key=f"top5_{photo.name}", height=300, where=where,
+                margin=dict(l=10, r=10, t=40, b=10))  # fmt: skip
+
+
+def feature_maps_ui(photos: list[Photo], weights: Weights, sel: Selection) -> None:
+    """The first 16 channels of a chosen block's output for a chosen photo (kept per photo)."""
+    st.markdown(f"### {t('feature_maps')}")
+    report = mc.count(sel.model, sel.alpha, sel.resolution)
+    blocks = [b.name for b in report.blocks if b.name.startswith("blocks.")]
+    pick_cols = st.columns(2)
+    block = pick_cols[0].selectbox(t("pick_block"), blocks, index=len(blocks) // 2, key="fmap_block")
+    name = pick_cols[1].selectbox(t("image"), [p.name for p in photos], key="fmap_image")
+    photo = next(p for p in photos if p.name == name)
+
+    def grid():
+        maps = feature_maps(weights.module, photo.prediction.tensor, block, count=16)
+        return feature_map_grid(maps), maps.shape[1:]
+
+    picture, shape = session_results().get(photo.key, ("maps", block), grid)
+    st.image(picture, caption=t("feature_caption", block=block, shape=shape), width="stretch")
+
+
+# --- which weights ----------------------------------------------------------------------------------
+
+
+def weights_ui(sel: Selection) -> Weights | None:
+    """The published checkpoint (left), the user's own file (right), or the untrained network;
+    None while none is chosen. The upload, when there is one, wins."""
+    left, right = st.columns([3, 2])
+    with right:
+        uploaded = uploaded_weights_ui(sel)
+    with left:
+        entries = weights_for(sel.model, sel.alpha, sel.resolution)
+        published = published_weights_ui(entries, load=uploaded is None) if entries else no_published_ui(sel)
+    weights = uploaded or published
+    if weights is None and st.toggle(t("use_untrained"), key="use_untrained"):
+        module, runner = untrained_model(sel.model, sel.alpha, sel.resolution)
+        source = ("untrained", sel.model, sel.alpha, sel.resolution)
+        weights = Weights("untrained", source, t("source_untrained"), module, runner,
+                          default_preprocess(sel.resolution))  # fmt: skip
+    if weights is not None:
+        (st.error if weights.kind == "untrained" else st.success)(weights.label)
+    return weights
+
+
+def auto_download_allowed() -> bool:
+    """MOBILENET_EXPLORER_OFFLINE=1 (the test suite sets it) turns the automatic first download
+    off; the download button still works."""
+    return os.environ.get("MOBILENET_EXPLORER_OFFLINE", "").strip() in ("", "0")
+
+
+def download_with_progress(entry) -> bool:
+    """Download with a progress bar; a failure is remembered for the session (what went wrong, in
+    the user's words, is said once by the page) and never shown as a technical message."""
+    bar = st.progress(0.0, text=t("downloading", name=entry.description))
+
+    def show(done: int, total: int | None) -> None:
+        if total:
+            text = t("downloading", name=entry.description) + f" {done / 2**20:.1f} MiB"
+            bar.progress(min(done / total, 1.0), text=text)
+
+    failures = st.session_state.setdefault("download_failures", {})
+    try:
+        ensure_weights(entry, show)
+    except mc.CheckpointError as exc:
+        bar.empty()
+        failures[entry.name] = exc.code or "server"
+        return False
+    bar.empty()
+    failures.pop(entry.name, None)
+    return True
+
+
+def published_weights_ui(entries, load: bool = True) -> Weights | None:
+    """The choice of published checkpoint, downloaded on first use (once per session and
+    checkpoint; after a failure, on request). `load=False` draws the choice only."""
+    choice = st.selectbox(
+        t("published_weights"), [e.name for e in entries], key="weights_choice", format_func=weights_label
+    )
+    entry = get_weights(choice)
+    tried = st.session_state.setdefault("download_tried", set())
+    cached = cached_file(entry).exists()
+    if not cached and entry.name not in tried and auto_download_allowed():
+        tried.add(entry.name)
+        cached = download_with_progress(entry)
+    if not cached:
+        download_failed_ui(entry, tried)
+        return None
+    if not load:
+        return None
+    try:
+        module, runner = pretrained_model(entry.name)
+    except mc.CheckpointError as exc:
+        st.error(t("checkpoint_refused", error=str(exc)))
+        return None
+    label = t("source_pretrained", name=f"{entry.description} ({entry.name})")
+    return Weights("pretrained", ("pretrained", entry.name), label, module, runner, entry.preprocess)
+
+
+def download_failed_ui(entry, tried: set) -> None:
+    """One message, in the user's words; the ways forward are buttons."""
+    failure = st.session_state.get("download_failures", {}).get(entry.name)
+    words = {"config": entry.description, "mb": entry.approx_mb}
+    st.warning(t(f"weights_{failure}", **words) if failure else t("weights_not_downloaded", **words))
+    ways = st.container(horizontal=True)  # buttons as wide as their words, wrapped
+    label = t("retry_download") if entry.name in tried else t("download_weights")
+    if ways.button(label, key="download"):
+        tried.add(entry.name)
+        download_with_progress(entry)
+        st.rerun()  # drawn again: the weights, or the new failure said by the message above
+    ways.button(t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload)
+    ways.button(t("use_untrained_button"), key="untrained_button", on_click=use_untrained)
+
+
+def no_published_ui(sel: Selection) -> None:
+    near = nearest_weights(sel.model, sel.alpha, sel.resolution)
+    st.warning(t("no_published", model=sel.generation.title, alpha=sel.alpha, res=sel.resolution,
+                 near=near.description))  # fmt: skip
+    ways = st.container(horizontal=True)  # buttons as wide as their words, wrapped
+    ways.button(t("switch_nearest", name=near.description), on_click=switch_to_weights, args=(near.name,),
+                key="switch")  # fmt: skip
+    ways.button(t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload)
+    ways.button(t("use_untrained_button"), key="untrained_button", on_click=use_untrained)
+
+
+def session_model_budget() -> int:
+    """Bytes one session's own checkpoint may take (MOBILENET_EXPLORER_SESSION_MODEL_MB)."""
+    return budget_from_env(SESSION_MODEL_VARIABLE, SESSION_MODEL_MIB)
+
+
+def uploaded_weights_ui(sel: Selection) -> Weights | None:
+    """The checkpoint upload. The session keeps one uploaded model, the one in the drop zone for
+    this configuration: removing the file, or choosing another configuration, drops it. A refusal
+    is remembered for that file and configuration, so a rerun does not build the network again."""
+    with st.expander(t("upload_checkpoint"), expanded=bool(st.session_state.get("show_checkpoint_upload"))):
+        file = st.file_uploader(t("upload_checkpoint"), type=["pth", "pt", "bin", "safetensors"],
+                                key="checkpoint_upload", label_visibility="collapsed")  # fmt: skip
+        wanted = (file.file_id, (sel.model, sel.alpha, sel.resolution)) if file is not None else None
+        kept = st.session_state.get("uploaded_checkpoint")
+        if kept is not None and (kept.file_id, kept.config) != wanted:
+            del st.session_state["uploaded_checkpoint"]  # freed before another one is loaded
+            kept = None
+        refusal = st.session_state.get("checkpoint_refusal")
+        if wanted is not None and kept is None:
+            if refusal is None or refusal[0] != wanted:
+                loaded = load_uploaded(file.name, file.getvalue(), *wanted)
+                if isinstance(loaded, UploadedModel):
+                    st.session_state["uploaded_checkpoint"], refusal = loaded, None
+                else:
+                    refusal = (wanted, *loaded)
+                st.session_state["checkpoint_refusal"] = refusal
+            if refusal is not None:
+                st.error(t(refusal[1], **refusal[2]))
+    uploaded = st.session_state.get("uploaded_checkpoint")
+    if uploaded is None:
+        return None
+    return Weights("uploaded", ("uploaded", uploaded.file_id), t("source_uploaded", name=uploaded.name),
+                   uploaded.module, uploaded.runner, default_preprocess(sel.resolution))  # fmt: skip
+
+
+def load_uploaded(name: str, data: bytes, file_id: str, config: tuple) -> UploadedModel | tuple[str, dict]:
+    """The uploaded checkpoint loaded into the configuration's network with its fast runner, or
+    why not (a message key and its words): a file that does not fit, or a network over the
+    session's budget (checked on the module before its runner is exported, and on both after)."""
+    budget = session_model_budget()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name).name
+        path.write_bytes(data)
+        try:
+            module = load_checkpoint(mc.build(*config), path)
+        except mc.CheckpointError as exc:
+            return "checkpoint_refused", {"error": str(exc)}
+    uploaded, nbytes = None, module_bytes(module)
+    if nbytes <= budget:
+        uploaded = UploadedModel(file_id, name, config, module, FastModel(module))
+        nbytes = uploaded.nbytes
+    if nbytes <= budget:
+        return uploaded
+    del module, uploaded
+    gc.collect()  # the refused network's modules sit in reference cycles
+    release_memory()
+    return "upload_too_big", {"mib": round(nbytes / 2**20), "limit": round(budget / 2**20)}
+
+
+# --- how it runs ------------------------------------------------------------------------------------
+
+
+def int8_ui(weights: Weights) -> Weights:
+    """The INT8 switch and the backend caption; returns the weights with the runner to use."""
+    if st.toggle(t("use_int8"), key="use_int8", help=t("int8_help")):
+        with st.spinner(t("quantizing")):
+            runner = int8_for(weights)
+        if runner is not None:
+            weights = replace(weights, runner=runner, int8=True)
+            st.caption(t("int8_caption"))
+    else:
+        uploaded = st.session_state.get("uploaded_checkpoint")
+        if uploaded is not None and uploaded.int8 is not None:
+            uploaded.int8 = None  # the session's INT8 runner lives only while the switch is on
+            release_memory()
+    recipe = weights.recipe
+    st.caption(t("backend_caption", backend=weights.runner.backend, resize=recipe.resize, crop=recipe.crop,
+                 interpolation=recipe.interpolation))  # fmt: skip
+    return weights
+
+
+def int8_for(weights: Weights):
+    """The INT8 runner: shared for published and untrained networks; the session's own for an
+    upload, refused (None, said) when it would take the session over its budget."""
+    if weights.kind != "uploaded":
+        return int8_runner(weights.source, weights.module)
+    uploaded: UploadedModel = st.session_state["uploaded_checkpoint"]
+    budget = session_model_budget()
+    if uploaded.int8 is None and uploaded.int8_refused <= budget:
+        uploaded.int8 = Int8Model(uploaded.module)
+        if uploaded.nbytes > budget:
+            uploaded.int8_refused, uploaded.int8 = uploaded.nbytes, None
+            gc.collect()
+            release_memory()
+    if uploaded.int8 is None:  # said on every run while the switch is on, quantized once
+        st.warning(t("int8_too_big", mib=round(uploaded.int8_refused / 2**20), limit=round(budget / 2**20)))
+    return uploaded.int8
+
+
+def onnx_download_ui(weights: Weights, sel: Selection) -> None:
+    """The model as ONNX, exported when the button is pressed. Streamlit keeps the button's
+    callable until a later run of any session, so it holds the configuration, or only a weak
+    reference to the session's own module: it never keeps a model alive."""
+    if weights.kind == "uploaded":
+        export = functools.partial(uploaded_onnx, weakref.ref(weights.module))
+    else:
+        export = functools.partial(onnx_for, weights.source)
+    st.download_button(t("download_onnx"), export, f"{file_stem(sel, 'model')}.onnx",
+                       "application/octet-stream", on_click="ignore", key="onnx")  # fmt: skip
+
+
+def uploaded_onnx(module_ref: weakref.ref) -> bytes:
+    """ONNX bytes of the session's own module, if the session still has it."""
+    module = module_ref()
+    return onnx_for(("uploaded",), module) if module is not None else b""
