@@ -1,5 +1,6 @@
 """The selection shared by every view: model, alpha, resolution (and the language), kept in
-the URL through Streamlit's widget-to-query binding so that a link or a reload reproduces it."""
+the URL so that a link or a reload reproduces it: alpha through Streamlit's widget-to-query
+binding, the model and the resolution by hand (see sidebar_selection)."""
 
 from __future__ import annotations
 
@@ -159,16 +160,20 @@ def sidebar_selection() -> Selection:
         st.session_state["_resolution_linked"] = True
         _resolution_from_link()
     models = mc.list_models()
+    if "model" not in st.session_state:  # the link is read once per session
+        linked = st.query_params.get("model")
+        st.session_state["model"] = linked if linked in models else "v2"
     sidebar = st.sidebar
+    # the list shows titles, the state and the link keep the id (?model=v3_small): a widget bound
+    # to the link would write the shown title into it, so the link is kept by hand (set_link below)
     model = sidebar.selectbox(
         t("model"),
         models,
-        index=models.index("v2"),
         key="model",
-        bind="query-params",
         on_change=_on_model_change,
-    )  # the ids themselves are the labels: the bound URL carries the label (?model=v3_small)
-    sidebar.caption(f"{mc.get_generation(model).title} · {mc.get_generation(model).paper}")
+        format_func=lambda m: mc.get_generation(m).title,
+    )
+    sidebar.caption(mc.get_generation(model).paper)  # the title is in the box above
     base = _base(model)
     alpha = sidebar.slider(
         t("alpha"),
@@ -207,6 +212,7 @@ def sidebar_selection() -> Selection:
     for notice in st.session_state.get("notices", []):
         sidebar.warning(notice)
     st.session_state["_previous_model"] = model
+    set_link("model", model)
     set_link("resolution", int(resolution))
     # the slider's float steps can carry binary noise (0.35000000000000003)
     return Selection(model, round(float(alpha), 2), int(resolution))

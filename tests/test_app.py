@@ -258,8 +258,8 @@ def test_compare_scatter_includes_v4():
     scatter = next(spec for spec in charts if "MobileNetV4-Conv-S" in spec and "MACs (M)" in spec)
     names = [trace.get("name") for trace in json.loads(scatter)["data"]]
     assert {"MobileNetV4-Conv-S", "MobileNetV4-Hybrid-L"} <= set(names)
-    table = at.dataframe[0].value
-    assert table[table.columns[6]].iloc[0] == "73.8"  # Compare's top-1 column is no longer "—" for V4
+    table = at.table[0].value  # a row per figure, a column per configuration
+    assert table.loc["ImageNet top-1 (%)"].iloc[0] == "73.8"  # Compare's top-1 is no longer "—" for V4
 
 
 @pytest.mark.parametrize(("value", "title"), [("zh", "MobileNet 探索器"), ("en", "MobileNet Explorer"),
@@ -309,3 +309,63 @@ def test_presentation_mode_from_the_link_and_the_switch():
     plain = run_app(model="v2")
     plain.toggle(key="present_switch").set_value(True).run()
     assert plain.query_params["present"] == "1"
+
+
+def _compare_top1(at: AppTest) -> list[str]:
+    return list(at.table[0].value.loc["ImageNet top-1 (%)"])
+
+
+def test_compare_resolution_follows_the_model_until_the_user_sets_one():
+    at = run_app(model="v3_large")
+    at.switch_page("views/compare.py").run()
+    at.selectbox(key="cmp_model_1").set_value("v4_conv_medium").run()
+    at.selectbox(key="cmp_model_2").set_value("v5_base").run()
+    assert [at.number_input(key=f"cmp_res_{i}").value for i in range(3)] == [224, 256, 256]
+    top1 = _compare_top1(at)
+    assert top1[:2] == ["75.2", "79.9"]  # V4 Conv-M at its own 256 px: its published top-1
+    assert "MobileNetV5-Base has no published ImageNet top-1" in top1[2]
+    assert any("Follows the model: its base resolution, 256 px" in c.value for c in at.caption)
+    macs = at.table[0].value.loc["MACs (Δ vs first)"]
+    assert macs.iloc[1].startswith(f"{mc.count('v4_conv_medium', 1.0, 256).macs:,} (")
+
+    # a resolution the user sets is kept when the model changes, and the missing top-1 is explained
+    at.number_input(key="cmp_res_1").set_value(224).run()
+    at.selectbox(key="cmp_model_1").set_value("v4_conv_large").run()
+    assert at.number_input(key="cmp_res_1").value == 224
+    assert any("Set by you: kept when the model changes (base: 384 px)" in c.value for c in at.caption)
+    assert _compare_top1(at)[1] == "— (none published at α 1, 224 px; nearest: α 1, 384 px: 82.9)"
+    at.button(key="cmp_follow_1").click().run()  # back to following the model
+    assert at.number_input(key="cmp_res_1").value == 384
+    at.selectbox(key="cmp_model_1").set_value("v2").run()
+    assert at.number_input(key="cmp_res_1").value == 224
+    assert_clean(at, "compare")
+
+
+def test_compare_keeps_a_resolution_set_in_the_sidebar():
+    at = run_app(model="v2", resolution="160")
+    at.switch_page("views/compare.py").run()
+    assert at.number_input(key="cmp_res_0").value == 160
+    at.selectbox(key="cmp_model_0").set_value("v4_conv_medium").run()
+    assert at.number_input(key="cmp_res_0").value == 160
+    assert "nearest: α 1, 256 px: 79.9" in _compare_top1(at)[0]
+
+
+def test_compare_in_chinese_explains_a_missing_top1_in_chinese():
+    at = run_app(model="v5_base", lang="zh")
+    at.switch_page("views/compare.py").run()
+    assert_clean(at, "compare zh")
+    assert (
+        "MobileNetV5-Base 没有已发表的 ImageNet top-1" in at.table[0].value.loc["ImageNet top-1（%）"].iloc[0]
+    )
+
+
+def test_sidebar_lists_models_by_title_and_keeps_the_id_in_the_link():
+    at = run_app(model="v3_large")
+    picker = at.selectbox(key="model")
+    assert picker.value == "v3_large" and at.query_params["model"] == "v3_large"
+    assert "MobileNetV5-300M" in picker.options and "v5_300m" not in picker.options
+    picker.set_value("v5_300m").run()
+    assert at.query_params["model"] == "v5_300m"  # the link keeps the id, not the title
+    assert at.session_state["selection"].model == "v5_300m"
+    assert at.slider(key="resolution").value == 768  # and the resolution followed its base
+    assert_clean(at, "sidebar titles")
