@@ -133,23 +133,79 @@ def _export(args) -> int:
     return 0
 
 
-def _weights(args) -> int:
+def _weights(args, parser) -> int:
     from .registry import WEIGHTS, get_weights
-    from .weights import cached_file, ensure_weights, import_weights
+    from .weights import import_weights
 
     if args.weights_command == "list":
-        for e in WEIGHTS:
-            state = "cached" if cached_file(e).exists() else "-"
-            top1 = f"{e.top1:.2f}" if e.top1 is not None else "see card"
-            print(f"{e.name:<58} {e.model:<17} a{e.alpha:<5g} {e.resolution:>4}px top-1 {top1:<8} {state}")
-        return 0
+        return _weights_list(WEIGHTS)
     if args.weights_command == "download":
-        entry = get_weights(args.name)
-        print(ensure_weights(entry, _progress_bar(entry.name)))
-        return 0
+        if args.all == bool(args.names):
+            parser.error("give checkpoint names (see `weights list`) or --all")
+        return _weights_download(list(WEIGHTS) if args.all else [get_weights(n) for n in args.names])
     entry, path = import_weights(args.file, args.name)
     print(f"imported {args.file} as {entry.name} -> {path}")
     return 0
+
+
+def _weights_sources() -> list[str]:
+    """The download settings in effect, for the top of `weights list` and `weights download`."""
+    import os
+
+    from .weights import HF_ENDPOINT_ENV, MIRROR_ENV, TORCHVISION_URL_ENV, cache_dir
+
+    lines = [f"cache: {cache_dir()} (set TORCH_HOME to move it)"]
+    for variable in (MIRROR_ENV, HF_ENDPOINT_ENV, TORCHVISION_URL_ENV):
+        if os.environ.get(variable, "").strip():
+            lines.append(f"{variable}={os.environ[variable].strip()}")
+    return lines
+
+
+def _weights_list(entries) -> int:
+    from .weights import cached_file, partial_file
+
+    print("\n".join(_weights_sources()))
+    cached_bytes = cached_count = 0
+    for e in entries:
+        path, part = cached_file(e), partial_file(e)
+        if path.exists():
+            size = path.stat().st_size
+            cached_bytes, cached_count = cached_bytes + size, cached_count + 1
+            state = f"cached {size / 1e6:.1f} MB"
+        elif part.exists():
+            state = f"partial {part.stat().st_size / 1e6:.1f} of ~{e.approx_mb} MB"
+        else:
+            state = f"- (~{e.approx_mb} MB)"
+        top1 = f"{e.top1:.2f}" if e.top1 is not None else "see card"
+        print(f"{e.name:<58} {e.model:<17} a{e.alpha:<5g} {e.resolution:>4}px top-1 {top1:<8} {state}")
+    print(f"{cached_count} of {len(entries)} cached, {cached_bytes / 1e6:.1f} MB")
+    return 0
+
+
+def _weights_download(entries) -> int:
+    """Fetch checkpoints ahead of a class: the total size first, then one progress bar each."""
+    from .errors import CheckpointError
+    from .weights import cached_file, ensure_weights
+
+    print("\n".join(_weights_sources()))
+    missing = [e for e in entries if not cached_file(e).exists()]
+    print(
+        f"{len(missing)} of {len(entries)} checkpoints to fetch, about "
+        f"{sum(e.approx_mb for e in missing)} MB in all ({len(entries) - len(missing)} already cached)",
+        flush=True,
+    )
+    failed = 0
+    for number, entry in enumerate(entries, 1):
+        try:
+            path = ensure_weights(entry, _progress_bar(f"[{number}/{len(entries)}] {entry.name}"))
+        except CheckpointError as exc:
+            print(f"\nerror: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"{entry.name}: {path}", flush=True)
+    if failed:
+        print(f"{failed} of {len(entries)} checkpoints could not be fetched", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _quantize(args) -> int:
@@ -261,9 +317,12 @@ def _main(argv: list[str] | None = None) -> int:
     export.add_argument("--onnx", required=True, help="output file")
     weights = sub.add_parser("weights", help="published checkpoints: list, download, import")
     weights_sub = weights.add_subparsers(dest="weights_command", required=True)
-    weights_sub.add_parser("list")
-    download = weights_sub.add_parser("download")
-    download.add_argument("name")
+    weights_sub.add_parser("list", help="every published checkpoint, and whether it is cached")
+    download = weights_sub.add_parser(
+        "download", help="fetch checkpoints ahead of a class (mirrors: see README, 'Weights for a class')"
+    )
+    download.add_argument("names", nargs="*", metavar="NAME", help="registry names (see `weights list`)")
+    download.add_argument("--all", action="store_true", help="every published checkpoint")
     imported = weights_sub.add_parser("import", help="put a checkpoint file you have into the cache")
     imported.add_argument("file")
     imported.add_argument("--name", help="registry name; found automatically when omitted")
@@ -296,7 +355,7 @@ def _main(argv: list[str] | None = None) -> int:
     if args.command == "export":
         return _export(args)
     if args.command == "weights":
-        return _weights(args)
+        return _weights(args, download)
 
     if args.command == "latency":
         return _latency(args, latency)
