@@ -16,6 +16,7 @@ from torch import nn
 from .blocktypes import block_type
 from .layers import ConvNormAct, MultiQueryAttention2d, conv2d, make_activation, make_norm
 from .specs.width import ResolvedNet
+from .untrained import calibrate, calibrated, init_weights
 
 
 class MobileNet(nn.Module):
@@ -123,22 +124,14 @@ class MobileNet(nn.Module):
 
 
 def build_module(net: ResolvedNet, resolution: int, seed: int | None = 0) -> MobileNet:
+    """The untrained network: seeded init, then batch-norm statistics calibrated on real photos so
+    that it is alive in eval mode (see `untrained`). seed=None draws from torch's global generator
+    and is not cached."""
     module = MobileNet(net, resolution)
-    _init_weights(module, None if seed is None else torch.Generator().manual_seed(seed))
-    return module.eval()
-
-
-def _init_weights(module: nn.Module, generator: torch.Generator | None) -> None:
-    """Training-style init, so that an untrained network gives spread-out, finite logits. With a
-    generator the "untrained" network is the same in every session and on every machine."""
-    for m in module.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", generator=generator)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0, 0.01, generator=generator)
-            nn.init.zeros_(m.bias)
+    init_weights(module, None if seed is None else torch.Generator().manual_seed(seed))
+    module.eval()
+    if seed is None:
+        calibrate(module, resolution)
+    else:
+        calibrated(module, (net, resolution, seed), resolution)
+    return module

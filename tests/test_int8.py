@@ -50,24 +50,22 @@ def test_the_int8_model_has_integer_convolutions_and_is_smaller(v2_pair):
     assert len(int8.onnx) < 0.6 * len(mc.export.export_onnx(mc.build("v2", 1.0, 224)))
 
 
-def test_seeded_untrained_network_agrees_with_float_except_on_ties_within_int8_error(v2_pair):
-    """An untrained network's top two logits are often nearly equal (gaps of 1-2 % of the logits'
-    spread), so INT8 rounding can swap them: every disagreement must be such a tie, and the
-    INT8 logits must stay close to the float ones."""
+def test_the_live_untrained_network_in_int8_follows_the_float_logits(v2_pair):
+    """The untrained network's logits have std ~1 and no clear winner (its top two are often
+    within INT8's rounding error of each other), so top-1 agreement says little; what INT8 must
+    keep is the shape of the logits. Measured on V2 (onnxruntime 1.32): correlation 0.96-0.975
+    per photo, relative RMS error 0.22-0.28, the float top-1 in INT8's top-5 on 9 of 9 photos.
+    On the dead network of before (logits std 1e-10) the correlation was noise."""
     fast, int8 = v2_pair
     inputs = photo_inputs(224) + bundled_calibration_images(224, 6)
-    agree = 0
+    found = 0
     for x in inputs:
         ref, got = fast(x)[0], int8(x)[0]
-        error = float((got - ref).abs().max())
-        assert error < 0.3 * float(ref.std())
-        if int(got.argmax()) == int(ref.argmax()):
-            agree += 1
-        else:
-            assert float(ref.max() - ref[int(got.argmax())]) <= 2 * error  # a tie within the noise
-        top5 = set(ref.topk(5).indices.tolist()) & set(got.topk(5).indices.tolist())
-        assert len(top5) >= 3
-    assert agree >= len(inputs) // 2
+        assert float(ref.std()) > 0.1  # alive
+        assert np.corrcoef(ref.numpy(), got.numpy())[0, 1] > 0.85
+        assert float((got - ref).norm() / ref.norm()) < 0.5
+        found += int(ref.argmax()) in got.topk(5).indices.tolist()
+    assert found >= len(inputs) // 2
 
 
 CHECKPOINTS = [("timm_mobilenetv2_100", "v2"), ("timm_mobilenetv4_conv_small", "v4_conv_small")]

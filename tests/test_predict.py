@@ -44,7 +44,7 @@ from mobilenet_core.weights import (
     load_pretrained,
     read_state_dict,
 )
-from reference import deterministic_state_dict, manifest
+from reference import deterministic_state_dict, float32_tolerance, manifest
 
 DATA = Path(__file__).parent / "data"
 PHOTOS = sorted(p for p in DATA.iterdir() if p.suffix in (".png", ".jpg"))
@@ -370,18 +370,23 @@ def test_preprocessing_follows_the_recipe():
 # --- inference ------------------------------------------------------------------------------------
 
 
+def two_photos(resolution: int) -> torch.Tensor:
+    recipe = default_preprocess(resolution)
+    return torch.cat(
+        [preprocess_image(load_image(DATA / n), recipe)[0] for n in ("chelsea_cat.png", "rocket.jpg")]
+    )
+
+
 @pytest.mark.parametrize("model", mc.list_models())
-def test_fast_path_equals_eager_within_1e4(model):
+def test_fast_path_equals_eager_within_float32_rounding(model):
+    """The calibrated statistics are far from identity, so folding matters. Tolerance: 1e-4 of
+    the logits, or 10x torch's own float32 error where the untrained hybrids amplify rounding
+    (reference.float32_tolerance)."""
     module = mc.build(model, 0.75, 128)
-    for m in module.modules():  # BN statistics away from identity, so that folding matters
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.normal_(0, 0.2)
-            m.running_var.uniform_(0.5, 2.0)
-    x = torch.randn(2, 3, 128, 128)
-    with torch.inference_mode():
-        eager = module(x)
-    fast = FastModel(module)(x)
-    torch.testing.assert_close(fast, eager, rtol=1e-4, atol=1e-4 * float(eager.abs().max()))
+    x = two_photos(128)
+    exact, tolerance = float32_tolerance(module, x)
+    fast = FastModel(module)(x).double()
+    assert float((fast - exact).abs().max()) <= tolerance
 
 
 def test_onnx_export_runs_in_onnxruntime(tmp_path):
@@ -391,11 +396,10 @@ def test_onnx_export_runs_in_onnxruntime(tmp_path):
     path = tmp_path / "m.onnx"
     export_onnx(module, path)
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    x = torch.randn(2, 3, 128, 128)
-    with torch.inference_mode():
-        expected = module(x).numpy()
+    x = two_photos(128)
+    exact, tolerance = float32_tolerance(module, x)
     got = session.run(None, {"image": x.numpy()})[0]
-    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+    assert np.abs(got - exact.numpy()).max() <= tolerance
 
 
 def test_classify_grad_cam_and_feature_maps_on_a_real_photo():
