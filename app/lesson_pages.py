@@ -27,7 +27,8 @@ from app.i18n import current_language, t
 from app.state import current_selection
 from mobilenet_core import lessons as L
 from mobilenet_core.predict import ImageError, load_image, preprocess_image
-from mobilenet_core.registry import default_preprocess
+from mobilenet_core.registry import default_preprocess, weights_for
+from mobilenet_core.weights import cached_file
 
 TEXTS = Path(__file__).resolve().parent / "lessons"
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
@@ -127,17 +128,44 @@ def _photo(key: str = "lesson_photo", label: str | None = None):
 
 
 def _net(model: str, alpha: float, resolution: int):
-    from app.models import untrained_model  # the shared, seeded network (read-only)
+    """(module, preprocessing) the demo runs, said above its figure: the configuration's published
+    weights when they are in the cache (a checkpoint someone downloaded in Classify, the
+    pre-fetch command or this button), else the seeded untrained network, with a button that
+    downloads the published weights where there are any."""
+    from app.models import pretrained_model, untrained_model  # shared, read-only networks
 
-    return untrained_model(model, alpha, resolution)[0]
+    entries = weights_for(model, alpha, resolution)
+    cached = [e for e in entries if cached_file(e).exists()]
+    for entry in cached:
+        try:
+            module = pretrained_model(entry.name)[0]
+        except mc.CheckpointError:
+            continue  # a damaged file: the untrained network, and the download offered again
+        st.success(t("ls_weights_published", name=entry.description, file=entry.name))
+        return module, entry.preprocess
+    if entries:
+        _offer_download(entries[0])
+    else:
+        st.info(t("ls_weights_untrained_none"))
+    return untrained_model(model, alpha, resolution)[0], default_preprocess(resolution)
 
 
-def _tensor(image, resolution: int):
-    return preprocess_image(image, default_preprocess(resolution))
+def _offer_download(entry) -> None:
+    from app.screens.classify import download_with_progress
+
+    failure = st.session_state.get("download_failures", {}).get(entry.name)
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.info(t("ls_weights_untrained_offer", name=entry.description, mb=entry.approx_mb))
+    if row.button(t("download_weights"), key=f"ls_download_{entry.name}"):
+        if download_with_progress(entry):
+            st.rerun()  # drawn again, on the published weights
+        failure = st.session_state.get("download_failures", {}).get(entry.name)
+    if failure:
+        st.warning(t(f"weights_{failure}", config=entry.description, mb=entry.approx_mb))
 
 
-def _untrained_note() -> None:
-    st.caption(t("ls_untrained"))
+def _tensor(image, recipe):
+    return preprocess_image(image, recipe)
 
 
 def _table(frame: pd.DataFrame) -> None:
@@ -238,8 +266,9 @@ def separable() -> None:
     block = st.selectbox(t("pick_block"), blocks, index=min(1, len(blocks) - 1), key="sep_block",
                          format_func=lambda b: f"{b} · {by[b][0].in_channels}→{by[b][1].out_channels} · "
                          f"{by[b][0].out_height}×{by[b][0].out_width}")  # fmt: skip
-    x, _ = _tensor(image, res)
-    demo = L.separable_demo(_net(model, alpha, res), x, report, block)
+    net, recipe = _net(model, alpha, res)
+    x, _ = _tensor(image, recipe)
+    demo = L.separable_demo(net, x, report, block)
     c = demo.cost
     last = demo.positions - 1
     step_key = f"sep_step_{block}"
@@ -287,7 +316,6 @@ def separable() -> None:
         ]
     st.markdown(f"**{t('ls_whole_net')}**")
     _table(pd.DataFrame(rows))
-    _untrained_note()
     _close(path)
 
 
@@ -404,8 +432,9 @@ def bottleneck() -> None:
     st.markdown(f"#### {t('ls_real_network')}")
     model, alpha, res, report = _model(path, runs=True)
     name, image = _photo()
-    x, _ = _tensor(image, res)
-    shares = L.relu_zero_shares(_net(model, alpha, res), x, report)
+    net, recipe = _net(model, alpha, res)
+    x, _ = _tensor(image, recipe)
+    shares = L.relu_zero_shares(net, x, report)
     bars = go.Figure()
     bars.add_bar(
         x=[s.block for s in shares], y=[100 * s.expansion_zeroed for s in shares], name=t("ls_zero_expansion")
@@ -417,7 +446,6 @@ def bottleneck() -> None:
     )
     bars.update_layout(title=t("ls_zero_title", photo=name), yaxis_title="%", barmode="group")
     _figure(bars, f"zero_shares_{model}")
-    _untrained_note()
     _close(path)
 
 
@@ -498,8 +526,10 @@ def se() -> None:
     samples = _samples()
     others = [s for s in samples if s != first_name] or list(samples)
     second_name = st.selectbox(t("ls_second_photo"), others, key="se_second")
-    net = _net(model, alpha, res)
-    gates = [L.se_gates(net, _tensor(img, res)[0], name) for img in (first, load_image(samples[second_name]))]
+    net, recipe = _net(model, alpha, res)
+    gates = [
+        L.se_gates(net, _tensor(img, recipe)[0], name) for img in (first, load_image(samples[second_name]))
+    ]
     fig = go.Figure()
     for label, g in ((first_name, gates[0]), (second_name, gates[1])):
         fig.add_bar(x=list(range(len(g))), y=g, name=label)
@@ -524,7 +554,6 @@ def se() -> None:
     sq = by[name].se_channels
     st.latex(rf"s = \text{{hsigmoid}}(W_2\,\text{{ReLU}}(W_1\,\bar x)),\ W_1 \in \mathbb{{R}}^{{{sq}\times{ch}}},"
              rf"\ W_2 \in \mathbb{{R}}^{{{ch}\times{sq}}}:\ 2\cdot{ch}\cdot{sq} + {ch} + {sq} = {cost.params:,}")  # fmt: skip
-    _untrained_note()
     _close(path)
 
 
@@ -676,11 +705,12 @@ def attention() -> None:
     )
     st.caption(t("ls_mha_note"))
     photo_name, image = _photo()
-    x, crop = _tensor(image, res)
+    net, recipe = _net(model, alpha, res)
+    x, crop = _tensor(image, recipe)
     c = st.columns(2)
     qr = c[0].slider(t("ls_query_row"), 0, row.in_height - 1, row.in_height // 2, key=f"attn_row_{name}")
     qc = c[1].slider(t("ls_query_col"), 0, row.in_width - 1, row.in_width // 2, key=f"attn_col_{name}")
-    weights = L.attention_map(_net(model, alpha, res), x, name, qr, qc)
+    weights = L.attention_map(net, x, name, qr, qc)
     cols = min(h, 4)
     fig = make_subplots(rows=1 + (h - 1) // cols, cols=cols + 1,
                         subplot_titles=[t("ls_query")] + [f"{t('ls_head')} {i}" for i in range(h)])  # fmt: skip
@@ -696,7 +726,6 @@ def attention() -> None:
     fig.update_yaxes(showticklabels=False)
     fig.update_layout(coloraxis=dict(colorscale="Viridis", colorbar=dict(title=t("ls_weight"))))
     _figure(fig, f"attention_{name}", height=260 * (1 + (h - 1) // cols))
-    _untrained_note()
     _close(path)
 
 

@@ -56,3 +56,33 @@ def test_every_lesson_renders_for_every_model_in_both_languages(model, lang):
             assert mc.get_generation(fallback).title in shown, where
         else:
             assert mc.get_generation(model).title in shown, where
+
+
+def test_lessons_and_classify_run_the_published_weights_once_they_are_in_the_cache(tmp_path, monkeypatch):
+    """A deterministic checkpoint in timm's layout lands in the cache as a download would leave it
+    (the file and its pinned digest); the SE lesson and Classify then run it and name it."""
+    import torch
+    from safetensors.torch import save_file
+
+    from app.models import MODEL_CACHE
+    from mobilenet_core.weights import import_weights
+    from reference import deterministic_state_dict, manifest
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    source = tmp_path / "mobilenetv3_small_100.safetensors"
+    state = deterministic_state_dict(manifest("timm_mobilenetv3_small_100")["keys"])
+    save_file({k: v.contiguous() for k, v in state.items() if isinstance(v, torch.Tensor)}, str(source))
+    entry, path = import_weights(source)
+    assert entry.model == "v3_small" and path.exists()
+
+    at = run(PAGE_FILES["lesson-se"], model="v3_small")
+    clean(at, "lesson-se with a cached checkpoint")
+    said = [s.value for s in at.success]
+    assert any(entry.name in s and entry.description in s for s in said), said
+    assert ("pretrained", entry.name) in MODEL_CACHE.keys()
+    assert not any("seeded" in i.value for i in at.info)  # the untrained network is not what runs
+
+    at = run(PAGE_FILES["lesson-attention"], model="v3_small")  # falls back to Hybrid-M: not cached
+    clean(at, "lesson-attention without its checkpoint")
+    assert any(t_ in i.value for i in at.info for t_ in ("Untrained network",)), [i.value for i in at.info]
+    assert any(b.label == "Download pretrained weights" for b in at.button)
