@@ -289,10 +289,14 @@ def separable() -> None:
     m[2].metric(t("ls_macs_pointwise"), exact(pointwise))
     m[3].metric(t("ls_macs_ratio"), f"{(depthwise + pointwise) / standard:.4f}")
     patch, kernel, value = demo.dot_product(int(channel), step)
-    terms = " + ".join(
-        f"({a:.2f})({b:.2f})" for a, b in zip(patch.reshape(-1)[:3], kernel.reshape(-1)[:3], strict=True)
-    )
-    st.latex(rf"\text{{{t('ls_dot')}}}: \sum_{{i,j}} x_{{ij}} k_{{ij}} = {terms} + \dots = {value:.4f}")
+    # the window's zero inputs (padding, or values a ReLU zeroed) add nothing: the terms shown are
+    # the first three that do
+    live = [(a, b) for a, b in zip(patch.reshape(-1), kernel.reshape(-1), strict=True) if a != 0]
+    terms = " + ".join(f"({a:.2f})({b:.2f})" for a, b in live[:3]) or "0"
+    more = r" + \dots" if len(live) > 3 else ""
+    st.latex(rf"\text{{{t('ls_dot')}}}: \sum_{{i,j}} x_{{ij}} k_{{ij}} = {terms}{more} = {value:.4f}")
+    if zeros := patch.size - len(live):
+        st.caption(t("ls_dot_zeros", n=zeros, size=patch.size))
     diff = float(np.abs(demo.pointwise - demo.standard).max())
     st.caption(t("ls_same_map", diff=f"{diff:.1e}"))
     k2 = c.kernel**2
