@@ -23,7 +23,7 @@ def lab_generation():
     rows = st.session_state.get("lab_valid")
     if not rows:
         return None
-    from mobilenet_core.specs.custom import generation_from_rows
+    from mobilenet_core.lab import generation_from_rows
 
     try:
         return generation_from_rows(mc.get_generation(st.session_state["lab_base"]), rows)

@@ -331,7 +331,7 @@ def multipliers() -> None:
     sel = current_selection()
     model, alpha, res = sel.model, sel.alpha, sel.resolution
     st.caption(t("ls_on_model", model=sel.generation.title, alpha=alpha, res=res))
-    from mobilenet_core.specs.width import ALPHA_MIN
+    from mobilenet_core.rules import ALPHA_MIN
 
     alphas = [round(a, 2) for a in np.arange(ALPHA_MIN, max(1.4, alpha) + 1e-9, 0.05)]
     points = L.scaling_points(model, alphas, [res])

@@ -11,7 +11,7 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app.i18n import LANGUAGES, t
-from mobilenet_core.specs.width import ALPHA_MAX, ALPHA_MIN, nearest_resolution, resolution_range
+from mobilenet_core.rules import ALPHA_MAX, ALPHA_MIN, nearest_resolution, resolution_range
 
 PAPER_ALPHAS = (0.25, 0.35, 0.5, 0.75, 1.0, 1.4)
 ALPHA_STEP = 0.05

@@ -19,8 +19,8 @@ import torchinfo
 
 import mobilenet_core as mc
 from mobilenet_core.count import count_resolved
+from mobilenet_core.resolve import resolve
 from mobilenet_core.specs import GENERATIONS
-from mobilenet_core.specs.width import resolve
 
 
 def median_time(fn, repeats: int) -> float:

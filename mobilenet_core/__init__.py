@@ -3,7 +3,7 @@
 from .api import build, count, get_generation, graph_of, list_models, resolve_model
 from .count import MAC_CONVENTION, BlockRow, CountReport, LayerRow
 from .errors import CheckpointError, ConfigError, MobileNetError
-from .specs.width import make_divisible
+from .rules import make_divisible
 from .weights import load_checkpoint
 
 __all__ = [

@@ -162,9 +162,10 @@ def uib_variants_of(generation, alpha: float, resolution: int, block_name: str) 
     from dataclasses import replace
 
     from .api import count_generation
-    from .count import _count_block
+    from .count import count_block
+    from .resolve import resolve
+    from .rules import resolve_config
     from .specs.blocks import UIB
-    from .specs.width import resolve, resolve_config
 
     config = resolve_config(generation, alpha, resolution)
     net = resolve(generation, config.alpha)
@@ -177,5 +178,5 @@ def uib_variants_of(generation, alpha: float, resolution: int, block_name: str) 
     variants = []
     for s, m in ((start, mid), (0, mid), (start, 0), (0, 0)):
         variant = replace(resolved, spec=replace(spec, start=s, mid=m))
-        variants.append(_count_block(variant, row.in_height, row.in_width))
+        variants.append(count_block(variant, row.in_height, row.in_width))
     return variants

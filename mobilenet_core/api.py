@@ -7,8 +7,9 @@ from functools import lru_cache
 from .count import CountReport, count_resolved
 from .errors import ConfigError
 from .modules import MobileNet, build_module
+from .resolve import ResolvedNet, resolve
+from .rules import Config, resolve_config
 from .specs import GENERATIONS, Generation
-from .specs.width import Config, ResolvedNet, resolve, resolve_config
 
 
 def list_models() -> list[str]:

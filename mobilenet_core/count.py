@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .blocktypes import block_type
-from .specs.width import ResolvedBlock, ResolvedNet
+from .resolve import ResolvedBlock, ResolvedNet
 from .walk import LayerRow, Walker
 
 MAC_CONVENTION = (
@@ -180,7 +180,7 @@ class CountReport:
         }
 
 
-def _count_block(
+def count_block(
     b: ResolvedBlock, height: int, width: int, stage_shapes: tuple = (), stem_bias: bool = False
 ) -> BlockRow:
     """One block's rows, from its block type's own count rule (the stem is counted here)."""
@@ -264,11 +264,11 @@ def _count_head(net: ResolvedNet, height: int, width: int) -> BlockRow:
 
 
 def count_resolved(net: ResolvedNet, resolution: int) -> CountReport:
-    rows = [_count_block(net.stem, resolution, resolution, stem_bias=net.generation.stem_bias)]
+    rows = [count_block(net.stem, resolution, resolution, stem_bias=net.generation.stem_bias)]
     h, w = rows[0].out_height, rows[0].out_width
     stage_shapes: list[tuple[int, int, int]] = []  # (channels, height, width) after each stage
     for i, b in enumerate(net.blocks):
-        row = _count_block(b, h, w, tuple(stage_shapes))
+        row = count_block(b, h, w, tuple(stage_shapes))
         rows.append(row)
         h, w = row.out_height, row.out_width
         if i + 1 == len(net.blocks) or net.blocks[i + 1].stage != b.stage:

@@ -167,6 +167,45 @@ def estimate_latency(report: CountReport, device: DeviceProfile) -> LatencyEstim
     return LatencyEstimate(report.model, report.alpha, report.resolution, device, tuple(layers))
 
 
+@dataclass(frozen=True)
+class RooflinePoint:
+    """One layer on a roofline plot: FLOPs, bytes moved, its estimate and (if timed) its measurement."""
+
+    name: str
+    kind: str
+    flops: int
+    bytes: int
+    intensity: float  # FLOPs per byte
+    estimated_ms: float
+    bound: str  # "memory" or "compute"
+    measured_ms: float | None = None
+
+    @property
+    def achieved_flops_per_s(self) -> float | None:
+        return self.flops / (self.measured_ms / 1e3) if self.measured_ms else None
+
+
+def roofline_points(
+    report: CountReport, device: DeviceProfile, measured_ms: dict[str, float] | None = None
+) -> list[RooflinePoint]:
+    """`estimate_latency` layer by layer, in FLOPs per byte for a roofline plot (the Roofline view
+    draws this machine: `host_device`), with each layer's measured time where given."""
+    measured_ms = measured_ms or {}
+    return [
+        RooflinePoint(
+            x.name,
+            x.kind,
+            2 * x.macs,
+            x.bytes,
+            2 * x.macs / x.bytes if x.bytes else math.inf,
+            x.ms,
+            x.bound,
+            measured_ms.get(x.name),
+        )
+        for x in estimate_latency(report, device).layers
+    ]
+
+
 def custom_device(
     title: str = "custom",
     precision: Precision = "int8",
@@ -306,7 +345,7 @@ def device_rows(report: CountReport, extra: tuple[DeviceProfile, ...] = ()) -> l
 
 
 def host_device(peak_flops_per_s: float, bytes_per_s: float, method: str) -> DeviceProfile:
-    """This machine, from its measured peaks (roofline.measure_peaks), float32 as we run it."""
+    """This machine, from its measured peaks (measure.measure_peaks), float32 as we run it."""
     return DeviceProfile("host", "this machine (measured)", "float32", peak_flops_per_s / 2, bytes_per_s,
                          f"measured here: {method}")  # fmt: skip
 
@@ -319,7 +358,7 @@ def get_device(name: str, host: DeviceProfile | None = None) -> DeviceProfile:
     unless given)."""
     if name == "host":
         if host is None:
-            from .roofline import measure_peaks
+            from .measure import measure_peaks
 
             peaks = measure_peaks()
             host = host_device(peaks.flops_per_s, peaks.bytes_per_s, peaks.method)

@@ -96,7 +96,7 @@ def live_resolution(model: str, alpha: float, resolution: int) -> int:
     """The input size a lesson runs the network at: the selection's, or for a network too big to
     run live, the largest multiple of 32 px (below the selection) whose count is under LIVE_MACS."""
     from .api import count
-    from .specs.width import RESOLUTION_MIN, RESOLUTION_STEP
+    from .rules import RESOLUTION_MIN, RESOLUTION_STEP
 
     size = resolution
     while size > RESOLUTION_MIN and count(model, alpha, size).macs > LIVE_MACS:
@@ -410,7 +410,7 @@ def width_breaks(model: str, alpha: float, resolution: int | None = None) -> lis
     """Where the alpha² rule breaks: output widths rounded to multiples of 8, and widths alpha
     does not touch (e.g. V2's 1280-channel last conv for alpha < 1, the 1000 classes)."""
     from .api import count
-    from .specs.width import make_divisible
+    from .rules import make_divisible
 
     at, one = count(model, alpha, resolution), count(model, 1.0, resolution)
 
@@ -674,8 +674,9 @@ def receptive_field(start: int, mid: int, stride: int) -> int:
 
 def uib_choice(generation, alpha: float, resolution: int, block: str, start: int, mid: int) -> UIBChoice:
     """The UIB block `block` with its start / mid depthwise convs set (kernel, 0 = off)."""
-    from .count import _count_block
-    from .specs.width import resolve, resolve_config
+    from .count import count_block
+    from .resolve import resolve
+    from .rules import resolve_config
 
     config = resolve_config(generation, alpha, resolution)
     net = resolve(generation, config.alpha)
@@ -686,7 +687,7 @@ def uib_choice(generation, alpha: float, resolution: int, block: str, start: int
     if not start and not mid and resolved.spec.stride > 1:
         raise ConfigError(f"{block} has stride {resolved.spec.stride}: it needs a depthwise conv to carry it")
     variant = replace(resolved, spec=replace(resolved.spec, start=start, mid=mid))
-    counted = _count_block(variant, row.in_height, row.in_width)
+    counted = count_block(variant, row.in_height, row.in_width)
     return UIBChoice(UIB_NAMES[(bool(start), bool(mid))], start, mid, counted,
                      receptive_field(start, mid, resolved.spec.stride))  # fmt: skip
 

@@ -15,7 +15,7 @@ from torch import nn
 
 from .blocktypes import block_type
 from .layers import ConvNormAct, MultiQueryAttention2d, conv2d, make_activation, make_norm
-from .specs.width import ResolvedNet
+from .resolve import ResolvedNet
 from .untrained import calibrate, calibrated, init_weights
 
 

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .cache import release_memory
 from .errors import MobileNetError
-from .registry import Preprocess
+from .preprocess import Preprocess
 
 MAX_PIXELS = 40_000_000  # ~ 6300 x 6300: a bigger image is refused as a decompression bomb
 MAX_IMAGE_BYTES = 50 * 2**20

@@ -74,7 +74,7 @@ def calibration_photos(resolution: int) -> torch.Tensor:
     """The calibration photos as one normalised batch [N, 3, r, r] (ImageNet mean / std, the
     default recipe's resize and centre crop). Shared read-only: callers never write to it."""
     from .predict import load_image, preprocess_image
-    from .registry import default_preprocess
+    from .preprocess import default_preprocess
 
     folder = resources.files("mobilenet_core") / "data" / "calibration"
     paths = sorted(p for p in folder.iterdir() if p.name.endswith(".png"))[:CALIBRATION_PHOTOS]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .rules import conv_output_size
 from .specs.blocks import Norm
-from .specs.width import conv_output_size
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from torch import nn
 import mobilenet_core as mc
 from mobilenet_core import anatomy
 from mobilenet_core.blocktypes import REGISTRY, kinds
-from mobilenet_core.count import _count_block
+from mobilenet_core.count import count_block
 from mobilenet_core.graph import BLOCK_COLORS
+from mobilenet_core.lab import COLUMNS, RowReader, generation_rows
 from mobilenet_core.specs import GENERATIONS
 from mobilenet_core.specs.blocks import BlockSpec
-from mobilenet_core.specs.custom import COLUMNS, RowReader, generation_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +57,7 @@ def test_module_count_and_label_of_each_block_type_agree(kind):
         assert isinstance(getattr(module, norm), nn.BatchNorm2d)  # the first user of every type is V1-V4
     # the counter's rule alone (no module) gives the same row again
     if not bt.fuses_stages:
-        assert _count_block(b, row.in_height, row.in_width).params == row.params
+        assert count_block(b, row.in_height, row.in_width).params == row.params
 
 
 @pytest.mark.parametrize("kind", kinds(editable_only=True))
@@ -83,8 +83,8 @@ def test_folded_fast_path_matches_for_every_block_type():
 
 
 CONSUMERS = [
-    "mobilenet_core/count.py", "mobilenet_core/modules.py", "mobilenet_core/specs/width.py",
-    "mobilenet_core/specs/custom.py", "mobilenet_core/graph.py", "mobilenet_core/fast.py",
+    "mobilenet_core/count.py", "mobilenet_core/modules.py", "mobilenet_core/resolve.py",
+    "mobilenet_core/lab.py", "mobilenet_core/graph.py", "mobilenet_core/fast.py",
     "app/views/charts.py", "app/views/anatomy.py", "app/views/lab.py",
 ]  # fmt: skip
 

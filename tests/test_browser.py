@@ -209,7 +209,7 @@ def test_design_lab_edit_anatomy_latency_sweep_and_measured_roofline(server, bro
     an invalid edit explained while the numbers stay, the edited block in Block anatomy; then a
     latency sweep in the background and a roofline with every layer measured."""
     from mobilenet_core.api import count_generation
-    from mobilenet_core.specs.custom import generation_from_rows, generation_rows
+    from mobilenet_core.lab import generation_from_rows, generation_rows
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1600, "height": 1500})

@@ -193,9 +193,9 @@ def test_uib_stride_sits_on_the_middle_depthwise():
 
     from mobilenet_core.count import count_resolved
     from mobilenet_core.modules import build_module
+    from mobilenet_core.resolve import resolve
     from mobilenet_core.specs import GENERATIONS
     from mobilenet_core.specs.blocks import uib
-    from mobilenet_core.specs.width import resolve
 
     g = GENERATIONS["v4_conv_small"]
     stages = list(g.stages)

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import mobilenet_core as mc
 from mobilenet_core.api import build_generation, count_generation
-from mobilenet_core.specs.custom import (
+from mobilenet_core.lab import (
     from_json,
     from_url_token,
     generation_from_rows,
@@ -161,7 +161,7 @@ def test_app_edit_updates_counts_and_invalid_edit_keeps_the_last_valid_one():
 
 
 def test_a_stride_on_a_1_px_map_is_explained():
-    from mobilenet_core.specs.custom import check_resolution
+    from mobilenet_core.lab import check_resolution
 
     base = mc.get_generation("v1")
     rows = generation_rows(base)
@@ -297,11 +297,12 @@ def test_tradeoffs_measures_latency_in_a_background_job_and_shows_it():
 
 
 def test_roofline_points_follow_the_counter_and_depthwise_is_memory_bound():
-    from mobilenet_core.roofline import MachinePeaks, measure_peaks, roofline_points
+    from mobilenet_core.latency import host_device, roofline_points
+    from mobilenet_core.measure import MachinePeaks, measure_peaks
 
     machine = MachinePeaks(flops_per_s=200e9, bytes_per_s=50e9, threads=2, method="fixed for the test")
     report = mc.count("v2")
-    points = roofline_points(report, machine)
+    points = roofline_points(report, host_device(200e9, 50e9, machine.method))
     assert sum(p.flops for p in points) == 2 * report.macs  # every MAC is placed
     dw = [p for p in points if p.kind == "dwconv"]
     pw = [p for p in points if p.kind == "pwconv"]
@@ -315,21 +316,22 @@ def test_roofline_points_follow_the_counter_and_depthwise_is_memory_bound():
 
 
 def test_every_layer_is_timed_in_real_forward_passes():
-    from mobilenet_core.roofline import MachinePeaks, measure_layer_times, roofline_points
+    from mobilenet_core.latency import host_device, roofline_points
+    from mobilenet_core.measure import measure_layer_times
 
-    machine = MachinePeaks(flops_per_s=200e9, bytes_per_s=50e9, threads=2, method="fixed for the test")
+    machine = host_device(200e9, 50e9, "fixed for the test")
     for model, resolution in (("v2", 224), ("v4_hybrid_medium", 256)):
         report = mc.count(model, 1.0, resolution)
         times = measure_layer_times(mc.build(model, 1.0, resolution), report, runs=5, warmup=1)
         layers = [layer.name for layer in report.layers if layer.macs]
         assert set(times.ms) == set(layers) and all(times.ms[name] > 0 for name in layers)
         assert 0.3 < times.coverage < 1.5  # the layers are most of a pass, and not counted twice
-        points = roofline_points(report, machine, times)
+        points = roofline_points(report, machine, times.ms)
         assert all(p.measured_ms == times.ms[p.name] for p in points)
     assert any(p.kind == "attention" and p.measured_ms > 0 for p in points)  # Q K^T and A V too
     report = mc.count("v2")
     times = measure_layer_times(mc.build("v2"), report, runs=10)
-    points = roofline_points(report, machine, times)
+    points = roofline_points(report, machine, times.ms)
     dw = [p for p in points if p.kind == "dwconv"]
     time_share = sum(p.measured_ms for p in dw) / sum(p.measured_ms for p in points)
     mac_share = sum(p.flops for p in dw) / sum(p.flops for p in points)

@@ -112,7 +112,8 @@ def test_custom_devices_need_two_of_three_numbers_with_clear_messages():
 
 def test_host_peaks_are_the_fastest_kernel_we_run_and_no_layer_or_model_is_above_the_roof():
     from mobilenet_core.fast import FastModel
-    from mobilenet_core.roofline import measure_layer_times, measure_peaks, roofline_points
+    from mobilenet_core.latency import roofline_points
+    from mobilenet_core.measure import measure_layer_times, measure_peaks
     from mobilenet_core.sweep import median_latency_ms
 
     peaks = measure_peaks(0.3)
@@ -128,7 +129,8 @@ def test_host_peaks_are_the_fastest_kernel_we_run_and_no_layer_or_model_is_above
         whole_ms = median_latency_ms(FastModel(module), 224, runs=15, warmup=3)
         assert 2 * report.macs / (whole_ms / 1e3) <= peaks.flops_per_s, model
         times = measure_layer_times(module, report, runs=8, warmup=2)
-        for p in roofline_points(report, peaks, times):
+        host = host_device(peaks.flops_per_s, peaks.bytes_per_s, peaks.method)
+        for p in roofline_points(report, host, times.ms):
             roof = min(peaks.flops_per_s, p.intensity * peaks.bytes_per_s)
             assert p.achieved_flops_per_s <= roof, (model, p.name, p.achieved_flops_per_s / roof)
     host = host_device(peaks.flops_per_s, peaks.bytes_per_s, peaks.method)
@@ -210,11 +212,11 @@ def test_roofline_view_estimates_the_selection_on_every_paper_device():
 
 def test_compare_has_a_latency_column_per_paper_device():
     at = _page("compare", model="v4_conv_small", alpha="1.0", resolution="224")
-    table = at.dataframe[0].value
-    column = "est. ms on Pixel 6 CPU"
+    table = at.table[0].value  # a column per configuration, a row per figure
+    row = "est. ms on Pixel 6 CPU"
     expected = estimate_latency(mc.count("v4_conv_small", 1.0, 224), paper_devices()["pixel6_cpu"])
-    assert table[column].iloc[0] == f"{expected.ms:.2f} (2.4)"
-    assert all(f"est. ms on {d.title}" in table.columns for d in paper_devices().values())
+    assert table.loc[row].iloc[0] == f"{expected.ms:.2f} (2.4)"
+    assert all(f"est. ms on {d.title}" in table.index for d in paper_devices().values())
 
 
 def test_tradeoffs_can_use_the_estimated_latency_on_a_device_as_the_cost_axis():

@@ -7,7 +7,7 @@ import pytest
 
 import mobilenet_core as mc
 from mobilenet_core.anatomy import depthwise_separable_costs, separable_saving
-from mobilenet_core.roofline import block_shares
+from mobilenet_core.measure import block_shares
 
 
 def test_other_tools_estimates():

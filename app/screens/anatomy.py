@@ -17,7 +17,7 @@ from mobilenet_core.anatomy import (
 from mobilenet_core.api import count_generation
 from mobilenet_core.blocktypes import REGISTRY
 from mobilenet_core.graph import block_diagram, bottleneck_diagram, standard_conv_diagram
-from mobilenet_core.specs.width import nearest_resolution
+from mobilenet_core.rules import nearest_resolution
 
 
 def anatomy_page():

@@ -17,8 +17,8 @@ from app.state import current_selection
 from mobilenet_core.count import CountReport
 from mobilenet_core.latency import device_rows
 from mobilenet_core.published import find_published, published_figures
+from mobilenet_core.rules import ALPHA_MAX, ALPHA_MIN, nearest_resolution, resolution_range
 from mobilenet_core.specs import GENERATIONS
-from mobilenet_core.specs.width import ALPHA_MAX, ALPHA_MIN, nearest_resolution, resolution_range
 
 OTHER_MODELS = ("v2", "v3_large", "v4_conv_small", "v4_conv_medium")  # beside the sidebar's model
 RESOLUTION_STEP = 32

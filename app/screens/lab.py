@@ -12,9 +12,7 @@ from app.state import current_selection
 from mobilenet_core.api import build_generation, count_generation
 from mobilenet_core.fast import FastModel
 from mobilenet_core.graph import layer_graph
-from mobilenet_core.roofline import block_shares, measure_layer_times
-from mobilenet_core.specs.blocks import Activation
-from mobilenet_core.specs.custom import (
+from mobilenet_core.lab import (
     COLUMNS,
     MAX_REPEATS,
     block_types,
@@ -26,7 +24,9 @@ from mobilenet_core.specs.custom import (
     to_json,
     to_url_token,
 )
-from mobilenet_core.specs.width import nearest_resolution
+from mobilenet_core.measure import block_shares, measure_layer_times
+from mobilenet_core.rules import nearest_resolution
+from mobilenet_core.specs.blocks import Activation
 from mobilenet_core.sweep import median_latency_ms
 
 

@@ -8,8 +8,15 @@ import mobilenet_core as mc
 from app.common import device_picker, file_stem, report_for, show_figure, title_line
 from app.i18n import t
 from app.state import current_selection
-from mobilenet_core.latency import device_rows, estimate_latency, host_device, paper_failed, paper_latency_ms
-from mobilenet_core.roofline import measure_layer_times, measure_peaks, roofline_points
+from mobilenet_core.latency import (
+    device_rows,
+    estimate_latency,
+    host_device,
+    paper_failed,
+    paper_latency_ms,
+    roofline_points,
+)
+from mobilenet_core.measure import measure_layer_times, measure_peaks
 
 
 @st.cache_resource(show_spinner=False)
@@ -41,7 +48,8 @@ def roofline_page():
     if config in measured_configs:
         with st.spinner(t("measuring_layers")):
             times = layer_times(*config)
-    points = roofline_points(report, machine, times)
+    host = host_device(machine.flops_per_s, machine.bytes_per_s, machine.method)
+    points = roofline_points(report, host, times.ms if times else None)
 
     cols = st.columns(3)
     cols[0].metric(t("peak_compute"), f"{machine.flops_per_s / 1e9:.1f} GFLOP/s")
@@ -153,7 +161,6 @@ def roofline_page():
     # --- on a device: the V4 paper's roofline model ----------------------------------------------------
     st.markdown(f"### {t('device_latency')}")
     st.caption(t("device_latency_intro"))
-    host = host_device(machine.flops_per_s, machine.bytes_per_s, machine.method)
     device = device_picker("roofline_device", host=host)
     if device is not None:
         estimate = estimate_latency(report, device)

@@ -9,7 +9,7 @@ from app import jobs
 from app.common import device_picker, file_stem, log_axis, number_column_config, show_figure
 from app.i18n import t
 from app.state import PAPER_ALPHAS, current_selection
-from mobilenet_core.specs.width import ALPHA_MAX, RESOLUTION_MIN, RESOLUTION_STEP, resolution_range
+from mobilenet_core.rules import ALPHA_MAX, RESOLUTION_MIN, RESOLUTION_STEP, resolution_range
 from mobilenet_core.sweep import SweepPoint, pareto_front, sweep, with_estimates
 
 

@@ -20,8 +20,8 @@ import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from ..rules import make_divisible
 from ..specs.blocks import Generation
-from ..specs.width import make_divisible
 
 
 @dataclass(frozen=True)

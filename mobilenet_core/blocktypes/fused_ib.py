@@ -6,8 +6,8 @@ from __future__ import annotations
 from torch import nn
 
 from ..layers import conv2d, make_activation, make_norm
+from ..rules import make_divisible
 from ..specs.blocks import FusedIB
-from ..specs.width import make_divisible
 from . import BlockType, Widths, register
 
 

@@ -10,8 +10,8 @@ from torch import nn
 
 from ..errors import ConfigError
 from ..layers import ConvNormAct, make_norm
+from ..rules import make_divisible
 from ..specs.blocks import MSFA
-from ..specs.width import make_divisible
 from . import BlockType, Widths, register
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from torch import nn
 
 from ..layers import ConvNormAct, LayerScale2d
+from ..rules import make_divisible
 from ..specs.blocks import UIB
-from ..specs.width import make_divisible
 from . import BlockType, Widths, register
 
 

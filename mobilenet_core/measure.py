@@ -1,12 +1,7 @@
-"""The roofline argument of the MobileNetV4 paper (arXiv:2404.10518, Sec. 3): per layer,
-arithmetic intensity (FLOPs per byte moved) against the machine's peak compute and memory
-bandwidth. Depthwise convolutions move nearly as many bytes as they compute, so they sit far
-left of the ridge point and cost more time than their MACs suggest.
-
-Bytes moved per layer (float32, batch 1, no cache reuse across layers): its input feature map,
-its weights and its output feature map. Time estimate: max(FLOPs / peak FLOP/s, bytes / bandwidth).
-Measured time: each layer timed inside real forward passes of the built network (BN folded),
-median over repeated runs (measure_layer_times).
+"""Measurements of this machine: its roofline (peak compute of the kernels our fast path runs,
+memory bandwidth of a large copy: measure_peaks) and each layer's time inside real forward passes
+of the built, BN-folded network (measure_layer_times). The roofline *model* that turns a layer's
+MACs and bytes into a time is `latency`; this module only measures.
 """
 
 from __future__ import annotations
@@ -134,22 +129,6 @@ def measure_peaks(seconds: float = 0.5, threads: int | None = None) -> MachinePe
 
 
 @dataclass(frozen=True)
-class RooflinePoint:
-    name: str
-    kind: str
-    flops: int
-    bytes: int
-    intensity: float
-    estimated_ms: float
-    bound: str  # "memory" or "compute"
-    measured_ms: float | None = None
-
-    @property
-    def achieved_flops_per_s(self) -> float | None:
-        return self.flops / (self.measured_ms / 1e3) if self.measured_ms else None
-
-
-@dataclass(frozen=True)
 class LayerTimes:
     """Per-layer times measured in real forward passes, and the whole pass for comparison."""
 
@@ -236,21 +215,3 @@ def measure_layer_times(module: torch.nn.Module, report: CountReport, runs: int 
         f"PyTorch, median of {runs} passes after {warmup} warm-ups, batch 1, {threads} threads"
     )
     return LayerTimes(ms, 1e3 * statistics.median(forward), runs, threads, method)
-
-
-def roofline_points(report: CountReport, peaks: MachinePeaks, measured: LayerTimes | None = None
-                    ) -> list[RooflinePoint]:  # fmt: skip
-    """One point per conv / linear / attention layer with MACs (with its measured time if given):
-    the bytes it moves (float32) as `latency.layer_traffic` counts them for every device."""
-    from .latency import traffic
-
-    points = []
-    for t in traffic(report):
-        flops = 2 * t.macs
-        moved = BYTES * (t.weight_values + t.activation_values)
-        compute_s, memory_s = flops / peaks.flops_per_s, moved / peaks.bytes_per_s
-        points.append(RooflinePoint(t.name, t.kind, flops, moved, flops / moved,
-                                    1e3 * max(compute_s, memory_s),
-                                    "memory" if memory_s > compute_s else "compute",
-                                    measured.ms.get(t.name) if measured else None))  # fmt: skip
-    return points

@@ -9,9 +9,10 @@ import json
 import zlib
 from dataclasses import replace
 
-from ..blocktypes import REGISTRY, block_type, kinds
-from ..errors import ConfigError
-from .blocks import Activation, Generation
+from .blocktypes import REGISTRY, block_type, kinds
+from .errors import ConfigError
+from .resolve import resolve
+from .specs.blocks import Activation, Generation
 
 # The editor's columns: every block type's own (from its record), in a reading order; a new block
 # type's new fields are appended.
@@ -177,8 +178,6 @@ def block_rows(rows: list[dict]) -> list[int]:
 def _check_widths(generation: Generation, origin: list[int]) -> None:
     """Resolve the edited table once, so that a width a block type refuses (Mobile MQA changing
     its width) is reported with the editor row it comes from, not a module path."""
-    from .width import resolve
-
     names = [f"blocks.{s}.{i}" for s, stage in enumerate(generation.stages) for i in range(len(stage))]
     try:
         resolve(generation, 1.0)
