@@ -33,6 +33,7 @@ pages = [
     st.Page(PAGES / "charts.py", title=t("page_charts"), icon=":material/bar_chart:", url_path="charts"),
     st.Page(PAGES / "anatomy.py", title=t("page_anatomy"), icon=":material/schema:", url_path="anatomy"),
     st.Page(PAGES / "compare.py", title=t("page_compare"), icon=":material/compare:", url_path="compare"),
+    st.Page(PAGES / "diff.py", title=t("page_diff"), icon=":material/difference:", url_path="diff"),
     st.Page(PAGES / "lab.py", title=t("page_lab"), icon=":material/construction:", url_path="lab"),
     st.Page(PAGES / "roofline.py", title=t("page_roofline"), icon=":material/roofing:", url_path="roofline"),
     st.Page(

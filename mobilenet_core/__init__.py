@@ -2,6 +2,7 @@
 
 from .api import build, count, get_generation, graph_of, list_models, resolve_model
 from .count import MAC_CONVENTION, BlockRow, CountReport, LayerRow
+from .diff import diff
 from .errors import CheckpointError, ConfigError, MobileNetError
 from .rules import make_divisible
 from .weights import load_checkpoint
@@ -16,6 +17,7 @@ __all__ = [
     "MobileNetError",
     "build",
     "count",
+    "diff",
     "get_generation",
     "graph_of",
     "list_models",

@@ -271,6 +271,36 @@ def _latency(args, parser) -> int:
     return 0
 
 
+def _diff(args) -> int:
+    """Two configurations block by block, aligned by output stride (mobilenet_core.diff)."""
+    from .diff import diff
+    from .latency import DEVICE_NAMES
+
+    device = None if args.device == "none" else args.device
+    if device is not None and device not in DEVICE_NAMES:
+        raise MobileNetError(f"unknown device {device!r}; choose one of {', '.join(DEVICE_NAMES)}, none")
+    d = diff((args.a, args.alpha_a, args.res_a), (args.b, args.alpha_b, args.res_b), device=device)
+    if args.json:
+        print(json.dumps(d.to_dict(), indent=1, ensure_ascii=False))
+        return 0
+    print(f"A: {d.a.label}\nB: {d.b.label}")
+    if d.device:
+        print(f"latency estimated on {d.device.title}")
+    ms = d.device is not None
+    header = f"{'row':<8} {'Δ params':>12} {'Δ MACs':>15}" + (f" {'Δ ms':>9}" if ms else "")
+    print(header + "  share of Δ MACs")
+    for r in d.rows:
+        share = d.share(r, "macs")
+        line = f"{r.key:<8} {r.d_params:>+12,} {r.d_macs:>+15,}" + (f" {r.d_ms:>+9.4f}" if ms else "")
+        print(line + (f"  {share:.0%}" if share is not None else ""))
+        for side, part in (("A", r.a), ("B", r.b)):
+            print(f"{'':<8} {side} {part.size:>9}  {part.text or '-'}")
+        if r.changes:
+            print(f"{'':<8} changed: " + "; ".join(c.words() for c in r.changes))
+    print(f"{'total':<8} {d.d_params:>+12,} {d.d_macs:>+15,}" + (f" {d.d_ms:>+9.4f}" if ms else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from .errors import MobileNetError as _Error
 
@@ -349,6 +379,17 @@ def _main(argv: list[str] | None = None) -> int:
     latency.add_argument("--device", default="pixel6_cpu", help="a name from --list-devices")
     latency.add_argument("--json", action="store_true")
     latency.add_argument("--list-devices", action="store_true", help="the device profiles and their sources")
+    diff = sub.add_parser("diff", help="two configurations block by block, aligned by output stride")
+    diff.add_argument("a", help="model A, one of: " + ", ".join(list_models()))
+    diff.add_argument("b", help="model B")
+    diff.add_argument("--alpha-a", type=float, default=1.0)
+    diff.add_argument("--alpha-b", type=float, default=1.0)
+    diff.add_argument("--res-a", type=int, help="A's input side in px (default: its base)")
+    diff.add_argument("--res-b", type=int, help="B's input side in px (default: its base)")
+    diff.add_argument(
+        "--device", default="pixel6_cpu", help="latency device (see latency --list-devices), or none"
+    )
+    diff.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.command == "predict":
         return _predict(args)
@@ -361,6 +402,8 @@ def _main(argv: list[str] | None = None) -> int:
         return _latency(args, latency)
     if args.command == "quantize":
         return _quantize(args)
+    if args.command == "diff":
+        return _diff(args)
     if args.command == "list":
         for name in list_models():
             g = get_generation(name)

@@ -16,6 +16,7 @@ PAGES = [
     "views/charts.py",
     "views/anatomy.py",
     "views/compare.py",
+    "views/diff.py",
     "views/lab.py",
     "views/tradeoffs.py",
     "views/roofline.py",
