@@ -522,9 +522,9 @@ DETAIL = "#ff7f0e"
 def _block_cell(f, w: dict, mark: str | None) -> str:
     """One (folded) block as a table cell: the layer graph's label, filled with its type's colour;
     a structural change gets a thick red border, a change of activation or expansion a dashed one."""
-    from .graph import BLOCK_COLORS, _block_label
+    from .graph import BLOCK_COLORS, block_label
 
-    inner = _block_label(f, w)[1:-1]  # the label's own <table>, without the outer < >
+    inner = block_label(f, w)[1:-1]  # the label's own <table>, without the outer < >
     fill = BLOCK_COLORS.get(f.first.variant, "#dddddd")
     border = {
         "structure": f'BORDER="4" COLOR="{CHANGED}"',
@@ -541,11 +541,11 @@ def diff_graph(d: Diff, words: dict | None = None, column: int = 250) -> str:
     border; one that differs only in activation or expansion a dashed orange one. `words`: those of
     layer_graph and WORDS (the app passes a translation)."""
     from .graph import WORDS as GRAPH_WORDS
-    from .graph import _header, fold_blocks
+    from .graph import dot_header, fold_blocks
 
     w = {**GRAPH_WORDS, **WORDS, **(words or {})}
     title = escape(w["title"].format(a=d.a.label, b=d.b.label))
-    lines = _header("")
+    lines = dot_header("")
     lines.append(f'  labeljust=l; label=<<font point-size="16">{title}</font><br/>'
                  f'<font point-size="11">{escape(w["legend_structure"])}<br/>'
                  f'{escape(w["legend_detail"])}</font>>;')  # fmt: skip

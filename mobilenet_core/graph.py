@@ -120,7 +120,9 @@ def _expands(b: BlockRow) -> bool:
     return b.kind in REGISTRY and REGISTRY[b.kind].expands
 
 
-def _block_label(f: FoldedBlock, w: dict) -> str:
+def block_label(f: FoldedBlock, w: dict) -> str:
+    """A (folded) block's node label as an HTML-like table: type, name, widths, kernel, output,
+    params and MACs (layer_graph's nodes and the diff's bands)."""
     b = f.first
     title = f"{escape(b.variant)}" + (f" × {f.count}" if f.count > 1 else "")
     name = f.names[0] if f.count == 1 else f"{f.names[0]} … {f.names[-1].split('.')[-1]}"
@@ -171,7 +173,8 @@ def _short_name(r: LayerRow) -> str:
     return r.name[len(r.block) + 1 :] if r.name.startswith(r.block + ".") else r.name
 
 
-def _header(title: str, rankdir: str = "TB") -> list[str]:
+def dot_header(title: str, rankdir: str = "TB") -> list[str]:
+    """The opening lines of every picture: white card, dark text, one font."""
     return [
         "digraph G {",
         f'  graph [rankdir={rankdir}, bgcolor="white", fontname="Helvetica", fontcolor="{TEXT}", '
@@ -224,7 +227,7 @@ def layer_graph(
     w = {**WORDS, **(words or {})}
     expand_all = expand == "all"
     expanded = set() if expand_all else set(expand)
-    lines = _header(title)
+    lines = dot_header(title)
     stages: dict[int, list[FoldedBlock]] = {}
     for f in fold_blocks(report.blocks, fold and not expand_all):
         if f.count > 1 and expanded.intersection(f.names):
@@ -267,7 +270,7 @@ def layer_graph(
                 entry, exit_ = _emit_expanded_block(lines, b, w, previous_exit, between)
             else:
                 node = node_id(b.name)
-                label, fill = _block_label(f, w), BLOCK_COLORS.get(b.variant, "#dddddd")
+                label, fill = block_label(f, w), BLOCK_COLORS.get(b.variant, "#dddddd")
                 if time_share is not None:
                     share = sum(time_share.get(n, 0.0) for n in f.names)
                     fill = heat_color(share, max(time_share.values(), default=0.0))
@@ -407,7 +410,7 @@ def _op(node: str, text: str, color: str) -> str:
 def block_diagram(block: BlockRow, title: str = "", words: dict | None = None) -> str:
     """A block drawn op by op with its real channels and shapes (from the counter's rows)."""
     w = {**WORDS, **(words or {})}
-    lines = _header(title or f"{block.name} · {block.variant}")
+    lines = dot_header(title or f"{block.name} · {block.variant}")
     h_in, w_in = block.in_height, block.in_width
     lines.append(_op("x", f"{w['input']} {block.in_channels}×{h_in}×{w_in}", "#ffffff"))
     previous = "x"
@@ -469,7 +472,7 @@ def standard_conv_diagram(block: BlockRow, words: dict | None = None) -> str:
     params = k * k * m * n
     macs = params * block.out_height * block.out_width
     w = {**WORDS, **(words or {})}
-    lines = _header(w["standard"].format(k=k))
+    lines = dot_header(w["standard"].format(k=k))
     lines.append(_op("x", f"{w['input']} {m}×{block.in_height}×{block.in_width}", "#ffffff"))
     lines.append(
         _op(
@@ -489,7 +492,7 @@ def bottleneck_diagram(block: BlockRow, words: dict | None = None) -> str:
     c, inner = block.in_channels, max(8, block.in_channels // 4)
     k = int(block.kernel) if block.kernel.isdigit() else 3
     w = {**WORDS, **(words or {})}
-    lines = _header(w["bottleneck"])
+    lines = dot_header(w["bottleneck"])
     lines.append(_op("x", f"{w['input']} {c}×{block.in_height}×{block.in_width} ({w['wide']})", "#ffffff"))
     lines.append(_op("a", f"1×1 {w['conv']} {w['reduce']} {c} → {inner}, ReLU", LAYER_COLORS["pwconv"]))
     lines.append(_op("b", f"{k}×{k} {w['conv']} {inner} → {inner}, ReLU", LAYER_COLORS["conv"]))
