@@ -19,9 +19,7 @@ import mobilenet_core as mc
 from app.common import exact, has_dot, lab_generation, render_dot, show_figure
 from app.graph_viewer import graph_viewer
 from app.i18n import graph_words, t, viewer_words
-
-# the library's limits, as the sidebar imports them (their module is being renamed: specs.width -> rules)
-from app.state import ALPHA_MAX, ALPHA_MIN, current_selection, nearest_resolution, resolution_range, set_link
+from app.state import current_selection, set_link
 from mobilenet_core.api import count_generation
 from mobilenet_core.diff import (
     WORDS,
@@ -36,6 +34,7 @@ from mobilenet_core.diff import (
     waterfall_steps,
 )
 from mobilenet_core.latency import DEVICE_NAMES, get_device, paper_devices
+from mobilenet_core.rules import ALPHA_MAX, ALPHA_MIN, nearest_resolution, resolution_range
 
 LAB = "lab"  # the model choice that stands for this session's design-lab edit
 # the one-click pairs: each generation against the one that followed it
