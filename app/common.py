@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import mobilenet_core as mc
-from app.i18n import t
+from app.i18n import error_text, t
 from app.state import Selection
 from mobilenet_core.count import CountReport
 
@@ -201,5 +201,5 @@ def device_picker(key: str, host=None, custom: bool = True, container=None):
             t("device_custom"), precision, peak_macs_per_s=peak * 1e9, bytes_per_s=bandwidth * 1e9
         )
     except mc.ConfigError as exc:
-        where.error(str(exc))
+        where.error(error_text(exc))
         return None

@@ -5,6 +5,7 @@ checks that every file has every key and that every key is used."""
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from pathlib import Path
 
@@ -34,6 +35,30 @@ def current_language() -> str:
 def t(key: str, **kwargs) -> str:
     text = STRINGS[current_language()][key]
     return text.format(**kwargs) if kwargs else text
+
+
+_log = logging.getLogger(__name__)
+
+
+def error_text(exc: Exception) -> str:
+    """What went wrong, in the user's language: the message of the error's code (`err_<code>`)
+    with its parameters (a column named by its label in the editor). Never the exception's own
+    text, which is English and may carry a server path: that goes to the server's log."""
+    _log.info("shown to the user as %r: %s", getattr(exc, "code", ""), exc)
+    code = getattr(exc, "code", "")
+    strings = STRINGS[current_language()]
+    if not code or f"err_{code}" not in strings:
+        return t("err_unknown")
+    params = {k: ("" if v is None else v) for k, v in getattr(exc, "params", {}).items()}
+    if "column" in params and f"labcol_{params['column']}" in strings:
+        params["column"] = t(f"labcol_{params['column']}")
+    if "model" in params:  # an id: said as the model's title
+        from mobilenet_core.api import GENERATIONS
+
+        params["model"] = (
+            GENERATIONS[params["model"]].title if params["model"] in GENERATIONS else params["model"]
+        )
+    return t(f"err_{code}", **params)
 
 
 def viewer_words() -> dict[str, str]:

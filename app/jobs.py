@@ -16,6 +16,7 @@ Why the module-level state here is safe with many sessions at once:
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 
 import streamlit as st
@@ -23,6 +24,8 @@ import streamlit as st
 from app.i18n import t
 from mobilenet_core.store import LatencyTable
 from mobilenet_core.sweep import LatencyJob, SweepPoint
+
+_log = logging.getLogger(__name__)
 
 LATENCY = LatencyTable()
 _JOBS: dict[int, LatencyJob] = {}
@@ -77,8 +80,9 @@ def progress(state_key: str) -> None:
         return
     if job.finished:
         st.session_state.pop(state_key, None)
-        if job.error:
-            st.session_state["sweep_job_error"] = job.error
+        if job.error:  # the detail is for the server's log, the page says it in the user's words
+            _log.warning("latency measurement stopped: %s", job.error)
+            st.session_state["sweep_job_error"] = True
         st.rerun(scope="app")
     text = t("measuring_progress", done=job.done, total=job.total) if job.state == "running" else t("queued")
     st.progress(job.done / max(job.total, 1), text=text)

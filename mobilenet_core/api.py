@@ -21,7 +21,9 @@ def get_generation(model: str) -> Generation:
     try:
         return GENERATIONS[model]
     except (KeyError, TypeError):
-        raise ConfigError(f"unknown model {model!r}; choose one of: {', '.join(GENERATIONS)}") from None
+        raise ConfigError(
+            f"unknown model {model!r}; choose one of: {', '.join(GENERATIONS)}", "unknown_model", value=model
+        ) from None
 
 
 def resolve_model(

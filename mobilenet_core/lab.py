@@ -61,24 +61,42 @@ def _number(row: dict, column: str, index: int, kind=int, low=None, high=None, d
     if value is None or (isinstance(value, float) and value != value) or value == "":
         if default is not None:
             return default
-        raise ConfigError(f"row {index}: '{column}' is empty")
+        raise ConfigError(f"row {index}: '{column}' is empty", "row_empty", row=index, column=column)
     try:
         number = kind(value)
         if kind is int and float(value) != number:
             raise ValueError
     except (TypeError, ValueError):
         raise ConfigError(
-            f"row {index}: '{column}' must be a {'whole ' if kind is int else ''}number, got {value!r}"
+            f"row {index}: '{column}' must be a {'whole ' if kind is int else ''}number, got {value!r}",
+            "row_whole" if kind is int else "row_number",
+            row=index,
+            column=column,
+            value=value,
         ) from None
     if (low is not None and number < low) or (high is not None and number > high):
-        raise ConfigError(f"row {index}: '{column}' must be between {low} and {high}, got {value!r}")
+        raise ConfigError(
+            f"row {index}: '{column}' must be between {low} and {high}, got {value!r}",
+            "row_range",
+            row=index,
+            column=column,
+            low=low,
+            high=high,
+            value=value,
+        )
     return number
 
 
 def _kernel(row, column, index, allow_zero=False):
     k = _number(row, column, index, low=0 if allow_zero else 1, high=9, default=0 if allow_zero else None)
     if k and k % 2 == 0:
-        raise ConfigError(f"row {index}: '{column}' must be odd (1, 3, 5, 7, 9), got {k}")
+        raise ConfigError(
+            f"row {index}: '{column}' must be odd (1, 3, 5, 7, 9), got {k}",
+            "row_odd",
+            row=index,
+            column=column,
+            value=k,
+        )
     return k
 
 
@@ -106,7 +124,12 @@ class RowReader:
             except ValueError:
                 names = ", ".join(a.value for a in Activation)
                 raise ConfigError(
-                    f"row {index}: activation must be one of {names}, got {activation!r}"
+                    f"row {index}: activation must be one of {names}, got {activation!r}",
+                    "row_choice",
+                    row=index,
+                    column="activation",
+                    choices=names,
+                    value=activation,
                 ) from None
         self.activation = activation
 
@@ -122,8 +145,8 @@ class RowReader:
     def flag(self, column: str, default: bool) -> bool:
         return _flag(self.row, column, default)
 
-    def error(self, message: str) -> ConfigError:
-        return ConfigError(f"row {self.index}: {message}")
+    def error(self, message: str, code: str) -> ConfigError:
+        return ConfigError(f"row {self.index}: {message}", code, row=self.index)
 
 
 def _fixed(generation: Generation) -> tuple:
@@ -145,7 +168,14 @@ def spec_from_row(row: dict, index: int):
     kind = row.get("type")
     types = block_types()
     if kind not in types:
-        raise ConfigError(f"row {index}: type must be one of {', '.join(types)}, got {kind!r}")
+        raise ConfigError(
+            f"row {index}: type must be one of {', '.join(types)}, got {kind!r}",
+            "row_choice",
+            row=index,
+            column="type",
+            choices=", ".join(types),
+            value=kind,
+        )
     return block_type(kind).from_row(RowReader(row, index))
 
 
@@ -153,7 +183,7 @@ def generation_from_rows(base: Generation, rows: list[dict], name: str = "custom
     """A new Generation: the base's stem, head and conventions with the edited block table.
     Raises ConfigError naming the first bad row."""
     if not rows:
-        raise ConfigError("the architecture needs at least one block")
+        raise ConfigError("the architecture needs at least one block", "lab_empty")
     stages: dict[int, list] = {}
     for index, row in enumerate(rows):
         stage = _number(row, "stage", index, low=0, high=15)
@@ -184,7 +214,8 @@ def _check_widths(generation: Generation, origin: list[int]) -> None:
     except ConfigError as exc:
         name, _, message = str(exc).partition(": ")
         if name in names:
-            raise ConfigError(f"row {origin[names.index(name)]}: {message}") from None
+            row = origin[names.index(name)]
+            raise ConfigError(f"row {row}: {message}", exc.code, **{**exc.params, "row": row}) from None
         raise
 
 
@@ -196,7 +227,10 @@ def check_resolution(report, rows: list[dict]) -> None:
         if block.stride > 1 and min(block.in_height, block.in_width) <= 1:
             raise ConfigError(
                 f"row {origin[index]}: stride 2 on a map that is already 1 px at {report.resolution} px "
-                "input (the map cannot get smaller than 1 px)"
+                "input (the map cannot get smaller than 1 px)",
+                "row_stride_1px",
+                row=origin[index],
+                res=report.resolution,
             )
 
 
@@ -209,13 +243,13 @@ def from_json(text: str) -> tuple[str, list[dict]]:
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"not an architecture file: {exc}") from None
+        raise ConfigError(f"not an architecture file: {exc}", "lab_file") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("blocks"), list):
-        raise ConfigError(f"not an architecture file (expected format {FORMAT!r})")
+        raise ConfigError(f"not an architecture file (expected format {FORMAT!r})", "lab_file")
     rows = []
     for block in data["blocks"]:
         if not isinstance(block, dict):
-            raise ConfigError("not an architecture file: every block must be an object")
+            raise ConfigError("not an architecture file: every block must be an object", "lab_file")
         row = dict.fromkeys(COLUMNS)
         row.update({k: v for k, v in block.items() if k in COLUMNS})
         rows.append(row)
@@ -232,5 +266,5 @@ def from_url_token(token: str) -> tuple[str, list[dict]]:
         padded = token + "=" * (-len(token) % 4)
         text = zlib.decompressobj().decompress(base64.urlsafe_b64decode(padded), 1 << 20).decode()
     except (ValueError, zlib.error, UnicodeDecodeError):
-        raise ConfigError("the architecture in the link is damaged") from None
+        raise ConfigError("the architecture in the link is damaged", "lab_link") from None
     return from_json(text)

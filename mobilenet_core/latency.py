@@ -217,21 +217,25 @@ def custom_device(
     """A device a user describes with two of: peak MACs/s, bandwidth (bytes/s), ridge point
     (MACs/byte). A ridge point of 0 is a device with unlimited bandwidth: time is MACs / peak."""
     if precision not in BYTES_PER_VALUE:
-        raise ConfigError(f"precision must be one of {', '.join(BYTES_PER_VALUE)}, got {precision!r}")
+        raise ConfigError(
+            f"precision must be one of {', '.join(BYTES_PER_VALUE)}, got {precision!r}", "device"
+        )
     given = {k: v for k, v in (("peak", peak_macs_per_s), ("bandwidth", bytes_per_s), ("ridge", ridge_point))
              if v is not None}  # fmt: skip
     for key, value in given.items():
         if not isinstance(value, int | float) or math.isnan(value) or value < 0 or math.isinf(value):
-            raise ConfigError(f"the {key} must be a number of at least 0, got {value!r}")
+            raise ConfigError(f"the {key} must be a number of at least 0, got {value!r}", "device")
     if len(given) != 2:
-        raise ConfigError("give two of: peak MACs per second, bandwidth in bytes per second, ridge point")
+        raise ConfigError(
+            "give two of: peak MACs per second, bandwidth in bytes per second, ridge point", "device"
+        )
     if "peak" in given and given["peak"] <= 0:
-        raise ConfigError("the peak must be more than 0 MACs per second")
+        raise ConfigError("the peak must be more than 0 MACs per second", "device")
     if "bandwidth" in given and given["bandwidth"] <= 0:
-        raise ConfigError("the bandwidth must be more than 0 bytes per second")
+        raise ConfigError("the bandwidth must be more than 0 bytes per second", "device")
     if "peak" not in given:
         if given["ridge"] == 0:
-            raise ConfigError("with a ridge point of 0, give the peak MACs per second")
+            raise ConfigError("with a ridge point of 0, give the peak MACs per second", "device")
         peak = given["ridge"] * given["bandwidth"]
     else:
         peak = given["peak"]

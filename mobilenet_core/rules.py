@@ -60,9 +60,12 @@ def resolve_config(
     try:
         alpha = float(alpha)
     except (TypeError, ValueError):
-        raise ConfigError(f"alpha must be a number, got {alpha!r}") from None
+        raise ConfigError(
+            f"alpha must be a number, got {alpha!r}", "alpha", low=ALPHA_MIN, high=ALPHA_MAX
+        ) from None
     if not math.isfinite(alpha) or not ALPHA_MIN <= alpha <= ALPHA_MAX:
-        raise ConfigError(f"alpha must be between {ALPHA_MIN} and {ALPHA_MAX}, got {alpha}")
+        message = f"alpha must be between {ALPHA_MIN} and {ALPHA_MAX}, got {alpha}"
+        raise ConfigError(message, "alpha", low=ALPHA_MIN, high=ALPHA_MAX)
     base = generation.base_resolution
     max_resolution = resolution_range(generation)[1]
     if resolution is not None and rho is not None:
@@ -84,11 +87,15 @@ def resolve_config(
     if isinstance(resolution, float) and resolution.is_integer():
         resolution = int(resolution)
     if isinstance(resolution, bool) or not isinstance(resolution, int):
-        raise ConfigError(f"resolution must be a whole number of pixels, got {resolution!r}")
+        message = f"resolution must be a whole number of pixels, got {resolution!r}"
+        raise ConfigError(message, "resolution", low=RESOLUTION_MIN, high=max_resolution)
     if not RESOLUTION_MIN <= resolution <= max_resolution:
         raise ConfigError(
             f"resolution must be between {RESOLUTION_MIN} and {max_resolution} px for "
-            f"{generation.name} (2 x its base {base} px), got {resolution}"
+            f"{generation.name} (2 x its base {base} px), got {resolution}",
+            "resolution",
+            low=RESOLUTION_MIN,
+            high=max_resolution,
         )
     return Config(alpha=alpha, resolution=resolution)
 

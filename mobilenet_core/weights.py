@@ -51,13 +51,16 @@ def read_state_dict(
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}", "unreadable") from None
     if size > max_bytes:
         raise CheckpointError(
-            f"checkpoint {path.name} is {size / 2**20:.0f} MiB, over the {max_bytes / 2**20:.0f} MiB limit"
+            f"checkpoint {path.name} is {size / 2**20:.0f} MiB, over the {max_bytes / 2**20:.0f} MiB limit",
+            "file_too_big",
+            mib=round(size / 2**20),
+            limit=round(max_bytes / 2**20),
         )
     if size == 0:
-        raise CheckpointError(f"checkpoint {path.name} is empty")
+        raise CheckpointError(f"checkpoint {path.name} is empty", "unreadable")
     with open(path, "rb") as f:
         magic = f.read(8)
     if magic[:2] == b"PK" or magic[:1] == b"\x80":
@@ -74,10 +77,13 @@ def _read_torch(path: Path) -> Mapping:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsupported content"
         raise CheckpointError(
             f"refused {path.name}: it holds more than tensors and would run code to load "
-            f"(only weights_only files are read). Details: {first}"
+            f"(only weights_only files are read). Details: {first}",
+            "unsafe",
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise CheckpointError(f"{path.name} is not a readable PyTorch checkpoint: {exc}") from None
+        raise CheckpointError(
+            f"{path.name} is not a readable PyTorch checkpoint: {exc}", "unreadable"
+        ) from None
 
 
 def _read_safetensors(path: Path) -> Mapping:
@@ -88,7 +94,7 @@ def _read_safetensors(path: Path) -> Mapping:
         return load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise CheckpointError(
-            f"{path.name} is neither a PyTorch checkpoint nor a safetensors file ({exc})"
+            f"{path.name} is neither a PyTorch checkpoint nor a safetensors file ({exc})", "unreadable"
         ) from None
 
 
@@ -99,11 +105,11 @@ def _unwrap(state, name: str) -> dict[str, torch.Tensor]:
             state = state[wrapper]
             break
     if not isinstance(state, Mapping) or not state:
-        raise CheckpointError(f"{name} holds no state_dict (a mapping of names to tensors)")
+        raise CheckpointError(f"{name} holds no state_dict (a mapping of names to tensors)", "unreadable")
     out = {}
     for key, value in state.items():
         if not isinstance(key, str) or not isinstance(value, torch.Tensor):
-            raise CheckpointError(f"{name}: entry {key!r} is not a named tensor")
+            raise CheckpointError(f"{name}: entry {key!r} is not a named tensor", "unreadable")
         out[key.removeprefix("module.")] = value
     return out
 
@@ -117,7 +123,8 @@ def detect_layout(state: Mapping[str, torch.Tensor]) -> str:
         return "torchvision"
     raise CheckpointError(
         "unknown key layout: expected timm's (conv_stem.*, blocks.*) or torchvision's "
-        f"(features.*, classifier.*); the file starts with {keys[:3]}"
+        f"(features.*, classifier.*); the file starts with {keys[:3]}",
+        "layout",
     )
 
 
@@ -149,12 +156,20 @@ def convert_state_dict(
                 parts.append(f"{len(missing)} missing keys, first: {missing[:_SHOWN]}")
             if unexpected:
                 parts.append(f"{len(unexpected)} unexpected keys, first: {unexpected[:_SHOWN]}")
-            raise CheckpointError(f"checkpoint does not fit {where}: " + " | ".join(parts))
+            raise CheckpointError(
+                f"checkpoint does not fit {where}: " + " | ".join(parts),
+                "no_fit",
+                model=model_name,
+                alpha=getattr(module, "alpha", None),
+            )
         return dict(state)
     if model_name not in TORCHVISION_MODELS:
         raise CheckpointError(
             f"checkpoint does not fit {where}: torchvision publishes only "
-            f"{sorted(TORCHVISION_MODELS)} in that layout"
+            f"{sorted(TORCHVISION_MODELS)} in that layout",
+            "no_fit",
+            model=model_name,
+            alpha=getattr(module, "alpha", None),
         )
     theirs = sorted(state, key=_structural_key)
     mapped: dict[str, torch.Tensor] = {}
@@ -173,7 +188,10 @@ def convert_state_dict(
             else:
                 raise CheckpointError(
                     f"checkpoint does not fit {where}: tensor #{index} {their_key} "
-                    f"{tuple(state[their_key].shape)} should match {our_key} {tuple(target)}"
+                    f"{tuple(state[their_key].shape)} should match {our_key} {tuple(target)}",
+                    "no_fit",
+                    model=model_name,
+                    alpha=getattr(module, "alpha", None),
                 )
         mapped[our_key] = tensor
     if len(theirs) != len(ours):
@@ -183,7 +201,10 @@ def convert_state_dict(
             f"checkpoint does not fit {where}: it has {len(theirs)} tensors, the model "
             f"{len(ours)}"
             + (f"; extra: {extra[:_SHOWN]}" if extra else "")
-            + (f"; not in the file: {short[:_SHOWN]}" if short else "")
+            + (f"; not in the file: {short[:_SHOWN]}" if short else ""),
+            "no_fit",
+            model=model_name,
+            alpha=getattr(module, "alpha", None),
         )
     return mapped
 
@@ -767,7 +788,9 @@ def _check_cached(entry, final: Path) -> None:
         return
     pinned = _pinned_digest(final)
     if pinned.exists() and _sha256(final) != pinned.read_text().strip():
-        raise CheckpointError(f"{final.name} changed since it was downloaded; delete it to fetch it again")
+        raise CheckpointError(
+            f"{final.name} changed since it was downloaded; delete it to fetch it again", "changed"
+        )
 
 
 def ensure_weights(entry, progress=None, allow_download: bool = True) -> Path:
@@ -840,4 +863,7 @@ def import_weights(path: str | os.PathLike, name: str | None = None) -> tuple[ob
             lock.release()
         return entry, final
     detail = f" First mismatch: {errors[0]}" if errors else ""
-    raise CheckpointError(f"{Path(path).name} fits no published {layout} checkpoint of these models.{detail}")
+    raise CheckpointError(
+        f"{Path(path).name} fits no published {layout} checkpoint of these models.{detail}",
+        "no_published_fit",
+    )

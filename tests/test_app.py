@@ -229,7 +229,7 @@ def test_classify_refuses_a_checkpoint_that_does_not_fit(tmp_path):
     )
     at.run()
     assert not at.exception
-    assert any("Checkpoint refused" in e.value and "v2" in e.value for e in at.error)
+    assert any("Checkpoint refused" in e.value and "MobileNetV2" in e.value for e in at.error)
 
 
 V4_PAPER = {"v4_conv_small": 73.8, "v4_conv_medium": 79.9, "v4_hybrid_medium": 80.7, "v4_conv_large": 82.9,

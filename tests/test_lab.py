@@ -155,7 +155,7 @@ def test_app_edit_updates_counts_and_invalid_edit_keeps_the_last_valid_one():
     at.session_state[key] = {"edited_rows": {4: {"expand": 4.0}, 0: {"stride": 3}}, "added_rows": [],
                              "deleted_rows": []}  # fmt: skip
     at.run()
-    assert any("row 0: 'stride' must be between 1 and 2" in e.value for e in at.error)
+    assert any("Row 0: “stride” must be between 1 and 2" in e.value for e in at.error)
     assert at.metric[1].value == f"{expected.macs:,}"  # the last valid architecture stays
     assert not at.exception
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app.common import exact, file_stem, graph_downloads, lab_generation, report_for, show_graph, title_line
-from app.i18n import graph_words, t
+from app.i18n import error_text, graph_words, t
 from app.state import current_selection, remember_choice, url_choice
 from mobilenet_core import anatomy
 from mobilenet_core.anatomy import (
@@ -43,7 +43,7 @@ def anatomy_page():
                 resolution = nearest_resolution(lab, sel.resolution)
                 generation, report = lab, count_generation(lab, sel.alpha, resolution)
             except mc.ConfigError as exc:
-                st.warning(t("anatomy_lab_unusable", error=str(exc)))
+                st.warning(t("anatomy_lab_unusable", error=error_text(exc)))
                 generation = sel.generation
     stem = ("custom_" if generation is not sel.generation else "") + file_stem(sel, "")
     st.subheader(

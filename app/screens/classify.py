@@ -24,7 +24,7 @@ from PIL import Image
 
 import mobilenet_core as mc
 from app.common import file_stem, show_figure, title_line
-from app.i18n import current_language, t
+from app.i18n import current_language, error_text, t
 from app.models import (
     int8_runner,
     onnx_for,
@@ -316,7 +316,7 @@ def published_weights_ui(entries, load: bool = True) -> Weights | None:
     try:
         module, runner = pretrained_model(entry.name)
     except mc.CheckpointError as exc:
-        st.error(t("checkpoint_refused", error=str(exc)))
+        st.error(t("checkpoint_refused", error=error_text(exc)))
         return None
     label = t("source_pretrained", name=f"{entry.description} ({entry.name})")
     return Weights("pretrained", ("pretrained", entry.name), label, module, runner, entry.preprocess)
@@ -394,7 +394,7 @@ def load_uploaded(name: str, data: bytes, file_id: str, config: tuple) -> Upload
         try:
             module = load_checkpoint(mc.build(*config), path)
         except mc.CheckpointError as exc:
-            return "checkpoint_refused", {"error": str(exc)}
+            return "checkpoint_refused", {"error": error_text(exc)}
     uploaded, nbytes = None, module_bytes(module)
     if nbytes <= budget:
         uploaded = UploadedModel(file_id, name, config, module, FastModel(module))

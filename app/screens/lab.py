@@ -7,7 +7,7 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app.common import exact, file_stem, graph_downloads, show_figure, show_graph
-from app.i18n import graph_words, t
+from app.i18n import error_text, graph_words, t
 from app.state import current_selection
 from mobilenet_core.api import build_generation, count_generation
 from mobilenet_core.fast import FastModel
@@ -49,9 +49,10 @@ def lab_page():
             try:
                 loaded = from_url_token(token)
                 if loaded[0] not in mc.list_models():
-                    raise mc.ConfigError(f"unknown base model {loaded[0]!r}")
+                    message = f"unknown base model {loaded[0]!r}"
+                    raise mc.ConfigError(message, "unknown_model", value=loaded[0])
             except mc.ConfigError as exc:
-                st.warning(t("lab_bad_link", error=str(exc)))
+                st.warning(t("lab_bad_link", error=error_text(exc)))
                 loaded = None
         base_name, base_rows = loaded or (sel.model, generation_rows(mc.get_generation(sel.model)))
         _load(base_name, base_rows)
@@ -72,7 +73,7 @@ def lab_page():
             _load(name if name in mc.list_models() else st.session_state["lab_base"], rows)
             st.rerun()
         except mc.ConfigError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
 
     def column(name: str):
         """The editor column `name`, labelled and explained in the current language (the English
@@ -135,7 +136,7 @@ def lab_page():
         check_resolution(report, rows)
         st.session_state["lab_valid"] = rows
     except mc.ConfigError as exc:
-        error = str(exc)
+        error = error_text(exc)
         st.error(t("lab_invalid", error=error))
         generation = generation_from_rows(base, st.session_state["lab_valid"])
         report = count_generation(generation, sel.alpha, resolution)

@@ -28,7 +28,12 @@ def _resolve(spec: MobileMQA, c) -> Widths:
     # Attention keeps the width of its stage; heads and key_dim do not scale with alpha.
     out = c.scaled(spec.out)
     if out != c.in_channels:
-        raise ConfigError(f"{c.name}: Mobile MQA keeps its width ({c.in_channels} in, {out} out)")
+        raise ConfigError(
+            f"{c.name}: Mobile MQA keeps its width ({c.in_channels} in, {out} out)",
+            "row_mqa_width",
+            width=c.in_channels,
+            out=out,
+        )
     return Widths(out_channels=out, expanded_channels=spec.heads * spec.key_dim, residual=True,
                   layer_scale=c.generation.layer_scale)  # fmt: skip
 
@@ -58,7 +63,7 @@ def _count(walk, b) -> None:
 
 def _from_row(r) -> MobileMQA:
     if r.stride != 1:
-        raise r.error("Mobile MQA keeps the resolution (stride 1)")
+        raise r.error("Mobile MQA keeps the resolution (stride 1)", "row_mqa_stride")
     return MobileMQA(out=r.out, heads=r.int("heads", 1, 32), key_dim=r.int("key_dim", 8, 256),
                      kv_stride=r.int("kv_stride", 1, 2, default=1))  # fmt: skip
 

@@ -69,7 +69,9 @@ def _from_row(r) -> UIB:
     expand = r.float("expand", 1.0, 16.0)
     start, mid = r.kernel("start", allow_zero=True), r.kernel("mid", allow_zero=True)
     if r.stride == 2 and not (start or mid):
-        raise r.error("a stride-2 UIB needs a start or middle depthwise to carry the stride")
+        raise r.error(
+            "a stride-2 UIB needs a start or middle depthwise to carry the stride", "row_uib_stride"
+        )
     return UIB(out=r.out, expand_ratio=expand, start=start, mid=mid, stride=r.stride, activation=r.activation)
 
 
