@@ -33,6 +33,28 @@ def _delta() -> ForwardMsg:
     return msg
 
 
+def test_the_patched_method_is_the_one_the_fix_was_written_for():
+    """Pins the private signature: a Streamlit release that changes it fails here, loudly, and the
+    fix refuses to install on it (compatible() is False) instead of breaking every run start."""
+    import inspect
+
+    import streamlit
+
+    from app.upload_race import TESTED_PARAMETERS, TESTED_RELEASES, compatible
+
+    original = ForwardMsgQueue.clear.__wrapped__
+    assert tuple(inspect.signature(original).parameters) == TESTED_PARAMETERS
+    assert streamlit.__version__.startswith(TESTED_RELEASES)
+    assert "_queue" in ForwardMsgQueue().__dict__
+    assert ForwardMsgQueue.clear.keeps_upload_answers  # installed on this release
+
+    def renamed(self, retain_lifecycle=False):
+        pass
+
+    assert not compatible(renamed, streamlit.__version__)
+    assert not compatible(original, "1.68.0")
+
+
 def test_an_upload_answer_queued_when_a_run_starts_is_sent_once():
     queue = ForwardMsgQueue()
     queue.enqueue(_delta())

@@ -1,5 +1,7 @@
 """Roofline: why depthwise convolutions cost more time than their MACs suggest, on this CPU."""
 
+import time
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -7,6 +9,7 @@ import streamlit as st
 import mobilenet_core as mc
 from app.common import device_picker, file_stem, report_for, show_figure, title_line
 from app.i18n import t
+from app.measured import HOST, Measured
 from app.state import current_selection
 from mobilenet_core.latency import (
     device_rows,
@@ -16,17 +19,30 @@ from mobilenet_core.latency import (
     paper_latency_ms,
     roofline_points,
 )
-from mobilenet_core.measure import measure_layer_times, measure_peaks
+from mobilenet_core.measure import LayerTimes, MachinePeaks, measure_layer_times, measure_peaks
 
 
-@st.cache_resource(show_spinner=False)
-def peaks(version: int):
-    return measure_peaks(0.5)
+def _when(measured: Measured) -> str:
+    minutes = int((time.time() - measured.at) // 60)
+    return t("measured_at", time=time.strftime("%H:%M:%S", time.localtime(measured.at)), ago=minutes)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def layer_times(model: str, alpha: float, resolution: int, version: int):
-    return measure_layer_times(mc.build(model, alpha, resolution), mc.count(model, alpha, resolution))
+def measurements_ui(sel) -> tuple[MachinePeaks, LayerTimes | None]:
+    """This machine's peaks and, once asked for, the selection's layer times: measured once per
+    server for everyone (app.measured), said with the time they were taken; "Measure again"
+    replaces both for everyone."""
+    again = st.button(t("remeasure"), key="roofline_remeasure")
+    machine = HOST.get("peaks", lambda: measure_peaks(0.5), again=again)
+    key = ("layers", sel.model, sel.alpha, sel.resolution)
+    known = HOST.peek(key)
+    asked = st.button(t("measure_layers"), key="roofline_measure_layers", disabled=known is not None)
+    times = None
+    if asked or known is not None:
+        with st.spinner(t("measuring_layers")):
+            build = lambda: measure_layer_times(mc.build(*key[1:]), mc.count(*key[1:]))  # noqa: E731
+            times = HOST.get(key, build, again=again and known is not None)
+    st.caption(" ".join(_when(m) for m in (machine, times) if m is not None))
+    return machine.value, times.value if times else None
 
 
 def roofline_page():
@@ -35,19 +51,8 @@ def roofline_page():
     st.subheader(f"{t('page_roofline')} · {title_line(sel)}")
     st.caption(t("roofline_intro"))
 
-    if st.button(t("remeasure"), key="roofline_remeasure"):
-        st.session_state["roofline_version"] = st.session_state.get("roofline_version", 0) + 1
-    version = st.session_state.get("roofline_version", 0)
-    machine = peaks(version)
+    machine, times = measurements_ui(sel)
     report = report_for(sel)
-    config = (sel.model, sel.alpha, sel.resolution, version)
-    measured_configs = st.session_state.setdefault("roofline_measured", set())
-    if st.button(t("measure_layers"), key="roofline_measure_layers", disabled=config in measured_configs):
-        measured_configs.add(config)
-    times = None
-    if config in measured_configs:
-        with st.spinner(t("measuring_layers")):
-            times = layer_times(*config)
     host = host_device(machine.flops_per_s, machine.bytes_per_s, machine.method)
     points = roofline_points(report, host, times.ms if times else None)
 
