@@ -27,6 +27,16 @@ LAYER_COLORS = {
     "pool": "#e0e0e0",
     "linear": "#c7c7c7",
 }
+# The same hue per layer kind, strong enough for a marker or a line (the fills above are its light
+# tint, tab20's pairs): the Roofline view's points match the Layer graph's boxes.
+LAYER_MARK_COLORS = {
+    "conv": "#7f7f7f",
+    "dwconv": "#1f77b4",
+    "pwconv": "#2ca02c",
+    "se": "#17becf",
+    "attention": "#ff7f0e",
+    "linear": "#555555",
+}
 # The words inside the pictures; the app passes translations (same keys).
 WORDS = {
     "input": "input",

@@ -35,28 +35,57 @@ def lab_page():
     sel = current_selection()
     st.subheader(t("page_lab"))
     st.caption(t("lab_intro"))
-
-    def _load(base: str, rows: list[dict]) -> None:
-        st.session_state["lab_base"] = base
-        st.session_state["lab_rows"] = rows
-        st.session_state["lab_valid"] = rows
-        st.session_state["lab_editor_version"] = st.session_state.get("lab_editor_version", 0) + 1
-
     if "lab_rows" not in st.session_state:
-        token = st.query_params.get("lab")
-        loaded = None
-        if token:
-            try:
-                loaded = from_url_token(token)
-                if loaded[0] not in mc.list_models():
-                    message = f"unknown base model {loaded[0]!r}"
-                    raise mc.ConfigError(message, "unknown_model", value=loaded[0])
-            except mc.ConfigError as exc:
-                st.warning(t("lab_bad_link", error=error_text(exc)))
-                loaded = None
-        base_name, base_rows = loaded or (sel.model, generation_rows(mc.get_generation(sel.model)))
-        _load(base_name, base_rows)
+        _load(*(link_ui() or (sel.model, generation_rows(mc.get_generation(sel.model)))))
+    base_ui()
+    base = mc.get_generation(st.session_state["lab_base"])
+    rows = editor_ui()
+    # the lab counts at the selection's size when its base accepts it (V2 stops at 448 px when
+    # V4 Conv-L at 512 px is selected), else at the nearest size the base accepts
+    resolution = nearest_resolution(base, sel.resolution)
+    if resolution != sel.resolution:
+        st.caption(t("lab_resolution_clamped", res=sel.resolution, new=resolution, base=base.title))
+    generation, report, error = counted_ui(base, rows, sel.alpha, resolution)
+    totals_ui(base, report, sel.alpha, resolution, error)
+    dot = layer_graph(
+        report, title=f"{generation.title} · α {sel.alpha:g} · {resolution} px", words=graph_words()
+    )
+    show_graph(dot)
+    graph_downloads(dot, f"custom_{base.name}_graph", key="lab_graph")
+    per_block_chart_ui(sel, report)
+    if st.button(t("lab_anatomy"), key="lab_to_anatomy"):
+        st.session_state["anatomy_source"] = "lab"
+        st.switch_page("views/anatomy.py")
+    token = share_ui(base)
+    benchmark_ui(sel, generation, report, (token, sel.alpha, resolution))
+    return sel
 
+
+def _load(base: str, rows: list[dict]) -> None:
+    st.session_state["lab_base"] = base
+    st.session_state["lab_rows"] = rows
+    st.session_state["lab_valid"] = rows
+    st.session_state["lab_editor_version"] = st.session_state.get("lab_editor_version", 0) + 1
+
+
+def link_ui() -> tuple[str, list[dict]] | None:
+    """The architecture a shared link (?lab=...) carries, or None (said when it is damaged)."""
+    token = st.query_params.get("lab")
+    if not token:
+        return None
+    try:
+        loaded = from_url_token(token)
+        if loaded[0] not in mc.list_models():
+            message = f"unknown base model {loaded[0]!r}"
+            raise mc.ConfigError(message, "unknown_model", value=loaded[0])
+    except mc.ConfigError as exc:
+        st.warning(t("lab_bad_link", error=error_text(exc)))
+        return None
+    return loaded
+
+
+def base_ui() -> None:
+    """The base model, a reset, and an architecture file to load."""
     cols = st.columns([2, 1, 2])
     models = mc.list_models()
     base_choice = cols[0].selectbox(
@@ -75,42 +104,37 @@ def lab_page():
         except mc.ConfigError as exc:
             st.error(error_text(exc))
 
-    def column(name: str):
-        """The editor column `name`, labelled and explained in the current language (the English
-        label is the key, so error messages that name a column match what the user sees)."""
-        label = t(f"labcol_{name}")
-        help_text = t("lab_repeats_help") if name == "repeats" else t(f"labhelp_{name}")
-        if name == "type":
-            return st.column_config.SelectboxColumn(
-                label, help=help_text, options=list(block_types()), required=True
-            )
-        if name == "activation":
-            return st.column_config.SelectboxColumn(
-                label, help=help_text, options=[a.value for a in Activation]
-            )
-        if name in ("se", "pw_act", "residual"):
-            return st.column_config.CheckboxColumn(label, help=help_text)
-        if name == "repeats":
-            return st.column_config.NumberColumn(
-                label, help=help_text, min_value=1, max_value=MAX_REPEATS, step=1
-            )
-        if name == "expand":
-            return st.column_config.NumberColumn(label, help=help_text, min_value=1.0, step=0.5)
-        limits = {
-            "stage": (0, 15),
-            "out": (1, 4096),
-            "stride": (1, 2),
-            "kv_stride": (1, 2),
-            "kernel": (1, 9),
-            "start": (0, 9),
-            "mid": (0, 9),
-            "heads": (1, 32),
-            "key_dim": (8, 256),
-        }
-        low, high = limits.get(name, (0, None))
-        return st.column_config.NumberColumn(label, help=help_text, min_value=low, max_value=high, step=1)
 
-    base = mc.get_generation(st.session_state["lab_base"])
+# the editor's numeric columns: their limits (others: 0 and up)
+LIMITS = {"stage": (0, 15), "out": (1, 4096), "stride": (1, 2), "kv_stride": (1, 2), "kernel": (1, 9),
+          "start": (0, 9), "mid": (0, 9), "heads": (1, 32), "key_dim": (8, 256)}  # fmt: skip
+
+
+def column(name: str):
+    """The editor column `name`, labelled and explained in the current language (the English
+    label is the key, so error messages that name a column match what the user sees)."""
+    label = t(f"labcol_{name}")
+    help_text = t("lab_repeats_help") if name == "repeats" else t(f"labhelp_{name}")
+    if name == "type":
+        return st.column_config.SelectboxColumn(
+            label, help=help_text, options=list(block_types()), required=True
+        )
+    if name == "activation":
+        return st.column_config.SelectboxColumn(label, help=help_text, options=[a.value for a in Activation])
+    if name in ("se", "pw_act", "residual"):
+        return st.column_config.CheckboxColumn(label, help=help_text)
+    if name == "repeats":
+        return st.column_config.NumberColumn(
+            label, help=help_text, min_value=1, max_value=MAX_REPEATS, step=1
+        )
+    if name == "expand":
+        return st.column_config.NumberColumn(label, help=help_text, min_value=1.0, step=0.5)
+    low, high = LIMITS.get(name, (0, None))
+    return st.column_config.NumberColumn(label, help=help_text, min_value=low, max_value=high, step=1)
+
+
+def editor_ui() -> list[dict]:
+    """The block table, one row per block (or per repeated run), as the user edits it."""
     frame = pd.DataFrame(st.session_state["lab_rows"], columns=list(COLUMNS))
     edited = st.data_editor(
         frame,
@@ -120,47 +144,42 @@ def lab_page():
         key=f"lab_editor_{st.session_state.get('lab_editor_version', 0)}",
         column_config={c: column(c) for c in COLUMNS},
     )
-    rows = [
+    return [
         {k: (None if pd.isna(v) else v) for k, v in record.items()} for record in edited.to_dict("records")
     ]
 
-    # the lab counts at the selection's size when its base accepts it (V2 stops at 448 px when
-    # V4 Conv-L at 512 px is selected), else at the nearest size the base accepts
-    resolution = nearest_resolution(base, sel.resolution)
-    if resolution != sel.resolution:
-        st.caption(t("lab_resolution_clamped", res=sel.resolution, new=resolution, base=base.title))
-    error = None
+
+def counted_ui(base, rows: list[dict], alpha: float, resolution: int):
+    """(generation, report, error) of the edit, or of the last valid edit with the error said."""
     try:
         generation = generation_from_rows(base, rows)
-        report = count_generation(generation, sel.alpha, resolution)
+        report = count_generation(generation, alpha, resolution)
         check_resolution(report, rows)
         st.session_state["lab_valid"] = rows
+        return generation, report, None
     except mc.ConfigError as exc:
         error = error_text(exc)
         st.error(t("lab_invalid", error=error))
         generation = generation_from_rows(base, st.session_state["lab_valid"])
-        report = count_generation(generation, sel.alpha, resolution)
+        return generation, count_generation(generation, alpha, resolution), error
 
-    valid_rows = st.session_state["lab_valid"]
-    reference = mc.count(base.name, sel.alpha, resolution)
-    metric_cols = st.columns(3)
-    metric_cols[0].metric(
+
+def totals_ui(base, report, alpha: float, resolution: int, error: str | None) -> None:
+    reference = mc.count(base.name, alpha, resolution)
+    cols = st.columns(3)
+    cols[0].metric(
         t("params"), exact(report.params), f"{report.params - reference.params:+,}", delta_color="off"
     )
-    metric_cols[1].metric(
-        t("macs"), exact(report.macs), f"{report.macs - reference.macs:+,}", delta_color="off"
-    )
-    metric_cols[2].metric(t("lab_blocks"), f"{len(report.blocks) - 2} · {len(valid_rows)} {t('lab_rows')}")
+    cols[1].metric(t("macs"), exact(report.macs), f"{report.macs - reference.macs:+,}", delta_color="off")
+    rows = len(st.session_state["lab_valid"])
+    cols[2].metric(t("lab_blocks"), f"{len(report.blocks) - 2} · {rows} {t('lab_rows')}")
     st.caption(
-        t("lab_against", model=base.title, alpha=sel.alpha, res=resolution)
+        t("lab_against", model=base.title, alpha=alpha, res=resolution)
         + (" · " + t("lab_showing_valid") if error else "")
     )
 
-    dot = layer_graph(
-        report, title=f"{generation.title} · α {sel.alpha:g} · {resolution} px", words=graph_words()
-    )
-    show_graph(dot)
-    graph_downloads(dot, f"custom_{base.name}_graph", key="lab_graph")
+
+def per_block_chart_ui(sel, report) -> None:
     chart_labels = {m: t("chart_" + m) for m in ("macs", "params")}  # fixed now, not read later
     measure = st.radio(
         t("lab_chart_of"),
@@ -182,29 +201,28 @@ def lab_page():
     fig.update_layout(title=t("chart_" + measure), xaxis_tickangle=-60)
     show_figure(fig, file_stem(sel, "fig"), key="lab_macs", height=320)
 
-    if st.button(t("lab_anatomy"), key="lab_to_anatomy"):
-        st.session_state["anatomy_source"] = "lab"
-        st.switch_page("views/anatomy.py")
 
-    share_cols = st.columns(2)
-    share_cols[0].download_button(
-        t("lab_save"),
-        to_json(base.name, valid_rows),
-        f"custom_{base.name}.json",
-        "application/json",
-        on_click="ignore",
-        key="lab_save",
-    )
+def share_ui(base) -> str:
+    """Save the edit as a file, or as a link; returns the link's token."""
+    valid_rows = st.session_state["lab_valid"]
+    cols = st.columns(2)
+    cols[0].download_button(t("lab_save"), to_json(base.name, valid_rows), f"custom_{base.name}.json",
+                            "application/json", on_click="ignore", key="lab_save")  # fmt: skip
     token = to_url_token(base.name, valid_rows)
     if len(token) <= 1800:
-        share_cols[1].code(f"?lab={token}", language=None)
+        cols[1].code(f"?lab={token}", language=None)
     else:
-        share_cols[1].caption(t("lab_too_long"))
+        cols[1].caption(t("lab_too_long"))
+    return token
 
-    bench_key = (token, sel.alpha, resolution)
+
+def benchmark_ui(sel, generation, report, bench_key: tuple) -> None:
+    """Build and time the edit on this machine; each block's share of the MACs against its share
+    of the measured time."""
+    _, alpha, resolution = bench_key
     if st.button(t("lab_benchmark"), key="lab_benchmark"):
         with st.spinner(t("lab_benchmarking")):
-            module = build_generation(generation, sel.alpha, resolution)
+            module = build_generation(generation, alpha, resolution)
             runner = FastModel(module)
             latency = median_latency_ms(runner, resolution, runs=10, warmup=1)
             per_block = measure_layer_times(module, report, runs=10, warmup=2).by_block(report)
@@ -218,26 +236,19 @@ def lab_page():
             }
             del module, runner
     bench = st.session_state.get("lab_bench")
-    if bench and bench["key"] == bench_key:
-        st.success(t("lab_latency", ms=bench["ms"], backend=bench["backend"], params=bench["params"]))
-        # what MACs do not tell you: each block's share of the MACs against its share of the time
-        shares = block_shares(report, bench["per_block"])
-        names = list(shares)
-        share = go.Figure()
-        share.add_trace(
-            go.Bar(x=names, y=[shares[n][0] for n in names], name=t("mac_share"), marker_color="#7f7f7f")
-        )
-        share.add_trace(
-            go.Bar(
-                x=names,
-                y=[shares[n][1] for n in names],
-                name=t("measured_time_share"),
-                marker_color="#d62728",
-            )
-        )
-        share.update_layout(
-            title=t("lab_time_vs_macs"), barmode="group", yaxis_tickformat=".0%", xaxis_tickangle=-60
-        )
-        show_figure(share, file_stem(sel, "fig"), key="lab_time_share", height=340)
-        st.caption(t("lab_time_vs_macs_note"))
-    return sel
+    if not bench or bench["key"] != bench_key:
+        return
+    st.success(t("lab_latency", ms=bench["ms"], backend=bench["backend"], params=bench["params"]))
+    shares = block_shares(report, bench["per_block"])
+    names = list(shares)
+    share = go.Figure()
+    share.add_trace(
+        go.Bar(x=names, y=[shares[n][0] for n in names], name=t("mac_share"), marker_color="#7f7f7f")
+    )
+    share.add_trace(go.Bar(x=names, y=[shares[n][1] for n in names], name=t("measured_time_share"),
+                           marker_color="#d62728"))  # fmt: skip
+    share.update_layout(
+        title=t("lab_time_vs_macs"), barmode="group", yaxis_tickformat=".0%", xaxis_tickangle=-60
+    )
+    show_figure(share, file_stem(sel, "fig"), key="lab_time_share", height=340)
+    st.caption(t("lab_time_vs_macs_note"))

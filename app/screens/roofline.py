@@ -11,6 +11,7 @@ from app.common import device_picker, file_stem, report_for, show_figure, title_
 from app.i18n import t
 from app.measured import HOST, Measured
 from app.state import current_selection
+from mobilenet_core.graph import LAYER_MARK_COLORS
 from mobilenet_core.latency import (
     device_rows,
     estimate_latency,
@@ -50,75 +51,69 @@ def roofline_page():
     sel = current_selection()
     st.subheader(f"{t('page_roofline')} · {title_line(sel)}")
     st.caption(t("roofline_intro"))
-
     machine, times = measurements_ui(sel)
     report = report_for(sel)
     host = host_device(machine.flops_per_s, machine.bytes_per_s, machine.method)
     points = roofline_points(report, host, times.ms if times else None)
+    peaks_ui(machine)
+    mode = points_mode_ui(times)
+    roofline_chart_ui(sel, machine, points, mode)
+    kinds_table_ui(points, times)
+    st.markdown(f"### {t('device_latency')}")  # on a device: the V4 paper's roofline model
+    st.caption(t("device_latency_intro"))
+    device = device_picker("roofline_device", host=host)
+    if device is not None:
+        device_estimate_ui(sel, report, device)
+    all_devices_ui(report, host)
+    return sel
 
+
+def peaks_ui(machine: MachinePeaks) -> None:
     cols = st.columns(3)
     cols[0].metric(t("peak_compute"), f"{machine.flops_per_s / 1e9:.1f} GFLOP/s")
     cols[1].metric(t("peak_bandwidth"), f"{machine.bytes_per_s / 1e9:.1f} GB/s")
     cols[2].metric(t("ridge"), f"{machine.ridge:.1f} FLOP/byte")
     st.caption(t("measured_how", method=machine.method))
 
-    mode = "estimated"
-    if times is not None:
-        mode_labels = {m: t(f"points_{m}") for m in ("measured", "estimated")}  # fixed now, not read later
-        mode = st.radio(
-            t("roofline_points_of"),
-            list(mode_labels),
-            horizontal=True,
-            key="roofline_mode",
-            format_func=mode_labels.get,
-        )
 
+def points_mode_ui(times: LayerTimes | None) -> str:
+    """Place the layers by their estimate or, once measured, by their measured rate."""
+    if times is None:
+        return "estimated"
+    labels = {m: t(f"points_{m}") for m in ("measured", "estimated")}  # fixed now, not read later
+    return st.radio(
+        t("roofline_points_of"), list(labels), horizontal=True, key="roofline_mode", format_func=labels.get
+    )
+
+
+def roofline_chart_ui(sel, machine: MachinePeaks, points: list, mode: str) -> None:
     def y_of(p) -> float:
         if mode == "measured":
             return p.achieved_flops_per_s / 1e9
         return min(machine.flops_per_s, p.intensity * machine.bytes_per_s) / 1e9
 
-    colors = {
-        "conv": "#7f7f7f",
-        "dwconv": "#1f77b4",
-        "pwconv": "#2ca02c",
-        "se": "#17becf",
-        "attention": "#ff7f0e",
-        "linear": "#555555",
-    }
     biggest = max(p.flops for p in points)
     fig = go.Figure()
     x = np.logspace(-1.5, 3, 200)
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=np.minimum(machine.flops_per_s, x * machine.bytes_per_s) / 1e9,
-            mode="lines",
-            name=t("roof"),
-            line=dict(color="#111111"),
-        )
-    )
+    roof = np.minimum(machine.flops_per_s, x * machine.bytes_per_s) / 1e9
+    fig.add_trace(go.Scatter(x=x, y=roof, mode="lines", name=t("roof"), line=dict(color="#111111")))
     for kind in dict.fromkeys(p.kind for p in points):
         mine = [p for p in points if p.kind == kind]
-        sizes = [5 + 20 * (p.flops / biggest) ** 0.5 for p in mine]
+        measured = ["–" if p.measured_ms is None else f"{p.measured_ms:.3f}" for p in mine]
         fig.add_trace(
             go.Scatter(
                 x=[p.intensity for p in mine],
                 y=[y_of(p) for p in mine],
                 mode="markers",
                 name=kind,
-                marker=dict(color=colors.get(kind, "#999999"), size=sizes),
+                marker=dict(
+                    color=LAYER_MARK_COLORS.get(kind, "#999999"),
+                    size=[5 + 20 * (p.flops / biggest) ** 0.5 for p in mine],
+                ),  # fmt: skip
                 customdata=[
-                    [
-                        p.name,
-                        f"{p.flops // 2:,}",
-                        f"{p.bytes:,}",
-                        f"{p.estimated_ms:.3f}",
-                        p.bound,
-                        "–" if p.measured_ms is None else f"{p.measured_ms:.3f}",
-                    ]
-                    for p in mine
-                ],
+                    [p.name, f"{p.flops // 2:,}", f"{p.bytes:,}", f"{p.estimated_ms:.3f}", p.bound, m]
+                    for p, m in zip(mine, measured)
+                ],  # fmt: skip
                 hovertemplate="%{customdata[0]}<br>MACs %{customdata[1]} · bytes %{customdata[2]}<br>"
                 "%{x:.2f} FLOP/byte · %{y:.2f} GFLOP/s<br>est. %{customdata[3]} ms "
                 "(%{customdata[4]}-bound) · measured %{customdata[5]} ms<extra></extra>",
@@ -133,6 +128,9 @@ def roofline_page():
     )
     show_figure(fig, file_stem(sel, "fig"), key="roofline_chart", height=520)
 
+
+def kinds_table_ui(points: list, times: LayerTimes | None) -> None:
+    """Per layer kind: its share of the MACs, of the estimated and of the measured time."""
     total_flops = sum(p.flops for p in points)
     total_ms = sum(p.estimated_ms for p in points)
     total_measured = sum(p.measured_ms for p in points) if times is not None else None
@@ -152,77 +150,52 @@ def roofline_page():
         summary.append(row)
     st.table(summary)
     if times is not None:
-        st.caption(
-            t(
-                "layers_how",
-                method=times.method,
-                layers=total_measured,
-                forward=times.forward_ms,
-                coverage=times.coverage,
-            )
-        )
+        st.caption(t("layers_how", method=times.method, layers=total_measured, forward=times.forward_ms,
+                     coverage=times.coverage))  # fmt: skip
     st.caption(t("roofline_note"))
 
-    # --- on a device: the V4 paper's roofline model ----------------------------------------------------
-    st.markdown(f"### {t('device_latency')}")
-    st.caption(t("device_latency_intro"))
-    device = device_picker("roofline_device", host=host)
-    if device is not None:
-        estimate = estimate_latency(report, device)
-        measured = paper_latency_ms(report.model, report.alpha, report.resolution, device.name)
-        cols = st.columns(4)
-        cols[0].metric(t("estimated_ms"), f"{estimate.ms:.2f} ms")
-        cols[1].metric(
-            t("ridge_macs"), f"{device.ridge_point:.1f}"
-        )  # the unit is in the label (projector width)
-        cols[2].metric(t("memory_bound_time"), f"{estimate.memory_bound_share:.0%}")
-        # a plain caption, not a metric delta: a delta draws an up / down arrow, which reads as
-        # "better" / "worse" for what is a ratio of estimate to measurement
-        if measured is not None:
-            cols[3].metric(t("paper_measured"), f"{measured:g} ms")
-            cols[3].caption(t("estimate_over_measured", ratio=f"{estimate.ms / measured:.2f}"))
-        else:
-            cols[3].metric(t("paper_measured"), "—")
-            cols[3].caption(t("not_in_paper"))
-        split = estimate.by_block_bound()
-        blocks = list(split)
-        bars = go.Figure()
-        bars.add_trace(
-            go.Bar(
-                x=blocks, y=[split[b][0] for b in blocks], name=t("compute_bound_ms"), marker_color="#2ca02c"
-            )
-        )
-        bars.add_trace(
-            go.Bar(
-                x=blocks, y=[split[b][1] for b in blocks], name=t("memory_bound_ms"), marker_color="#1f77b4"
-            )
-        )
-        bars.update_layout(
-            barmode="stack",
-            title=t("device_block_chart", device=device.title),
-            yaxis_title="ms",
-            legend=dict(orientation="h", y=-0.25),
-        )
-        show_figure(bars, file_stem(sel, "fig"), key="device_blocks", height=420)
-        st.caption(t("device_source", source=device.source, calibration=device.calibration))
 
+def device_estimate_ui(sel, report, device) -> None:
+    """The estimate on one device, its measurement in the paper, and the time per block."""
+    estimate = estimate_latency(report, device)
+    measured = paper_latency_ms(report.model, report.alpha, report.resolution, device.name)
+    cols = st.columns(4)
+    cols[0].metric(t("estimated_ms"), f"{estimate.ms:.2f} ms")
+    cols[1].metric(t("ridge_macs"), f"{device.ridge_point:.1f}")  # the unit is in the label (projector)
+    cols[2].metric(t("memory_bound_time"), f"{estimate.memory_bound_share:.0%}")
+    # a plain caption, not a metric delta: a delta draws an up / down arrow, which reads as
+    # "better" / "worse" for what is a ratio of estimate to measurement
+    cols[3].metric(t("paper_measured"), f"{measured:g} ms" if measured is not None else "—")
+    if measured is not None:
+        cols[3].caption(t("estimate_over_measured", ratio=f"{estimate.ms / measured:.2f}"))
+    else:
+        cols[3].caption(t("not_in_paper"))
+    split = estimate.by_block_bound()
+    blocks = list(split)
+    bars = go.Figure()
+    bars.add_trace(go.Bar(x=blocks, y=[split[b][0] for b in blocks], name=t("compute_bound_ms"),
+                          marker_color="#2ca02c"))  # fmt: skip
+    bars.add_trace(go.Bar(x=blocks, y=[split[b][1] for b in blocks], name=t("memory_bound_ms"),
+                          marker_color="#1f77b4"))  # fmt: skip
+    bars.update_layout(barmode="stack", title=t("device_block_chart", device=device.title), yaxis_title="ms",
+                       legend=dict(orientation="h", y=-0.25))  # fmt: skip
+    show_figure(bars, file_stem(sel, "fig"), key="device_blocks", height=420)
+    st.caption(t("device_source", source=device.source, calibration=device.calibration))
+
+
+def all_devices_ui(report, host) -> None:
     st.markdown(f"**{t('all_devices')}**")
     rows = []
     for row in device_rows(report, extra=(host,)):
-        paper = row.paper_ms
         failed = paper_failed(report.model, report.alpha, report.resolution, row.device.name)
-        rows.append(
-            {
-                t("device"): row.device.title,
-                t("precision"): row.device.precision,
-                t("ridge_macs"): f"{row.device.ridge_point:.1f}",
-                t("estimated_ms"): f"{row.estimated_ms:.2f}",
-                t("paper_measured"): f"{paper:g}"
-                if paper is not None
-                else (t("paper_failed") if failed else "—"),
-                t("estimate_vs_paper"): f"{row.ratio:.2f}×" if row.ratio else "—",
-            }
-        )
+        paper = f"{row.paper_ms:g}" if row.paper_ms is not None else (t("paper_failed") if failed else "—")
+        rows.append({
+            t("device"): row.device.title,
+            t("precision"): row.device.precision,
+            t("ridge_macs"): f"{row.device.ridge_point:.1f}",
+            t("estimated_ms"): f"{row.estimated_ms:.2f}",
+            t("paper_measured"): paper,
+            t("estimate_vs_paper"): f"{row.ratio:.2f}×" if row.ratio else "—",
+        })  # fmt: skip
     st.table(rows)
     st.caption(t("device_model_note"))
-    return sel

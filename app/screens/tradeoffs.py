@@ -18,7 +18,18 @@ def tradeoffs_page():
     sel = current_selection()
     st.subheader(t("page_tradeoffs"))
     st.caption(t("tradeoffs_intro"))
+    models, alphas, resolutions = grid_ui(sel)
+    points = sweep(models, sorted(alphas), sorted(resolutions))
+    x_axis, axis_title, points = cost_axis_ui(points)
+    accuracy_chart_ui(sel, models, points, x_axis, axis_title)
+    if x_axis == "latency_ms":
+        latency_vs_macs_ui(sel, models, points)
+    points_table_ui(points, x_axis)
+    return sel
 
+
+def grid_ui(sel) -> tuple[list[str], list[float], list[int]]:
+    """The models, widths and input sizes to sweep."""
     cols = st.columns(3)
     models = cols[0].multiselect(t("model"), mc.list_models(), default=[sel.model], key="sweep_models")
     alpha_options = sorted(set(PAPER_ALPHAS) | {1.3, ALPHA_MAX})
@@ -38,7 +49,12 @@ def tradeoffs_page():
         st.session_state["_sweep_bases"] = bases
         st.session_state["sweep_resolutions"] = default_resolutions
     resolutions = cols[2].multiselect(t("resolution"), resolution_options, key="sweep_resolutions")
-    points = sweep(models, sorted(alphas), sorted(resolutions))
+    return models, alphas, resolutions
+
+
+def cost_axis_ui(points: list[SweepPoint]) -> tuple[str, str, list[SweepPoint]]:
+    """The cost axis (MACs, params, measured or estimated latency), its title, and the points with
+    that cost filled in."""
     x_labels = {
         "macs": "MACs (M)",
         "params": t("params") + " (M)",
@@ -53,36 +69,46 @@ def tradeoffs_page():
             points = with_estimates(points, device)
             axis_title = f"{t('estimated_ms')}, {device.title} (ms)"
             st.caption(t("device_source", source=device.source, calibration=device.calibration))
-
     if x_axis == "latency_ms":
-        job = jobs.get(st.session_state.get("sweep_job"))
-        pending = jobs.unmeasured(points)
-        if st.session_state.pop("sweep_job_error", None):  # its detail is in the server's log
-            st.error(t("measure_failed"))
-        if job is None and pending:
-            if st.button(t("measure_latency", n=len(pending)), key="sweep_measure"):
-                st.session_state["sweep_job"] = jobs.start(pending)
-                st.rerun()
-        if job is not None:
-            jobs.progress("sweep_job")
-        points = jobs.with_known_latency(points)
-        measured = sum(p.latency_ms is not None for p in points)
-        st.caption(t("latency_how", measured=measured, total=len(points)))
+        points = measured_latency_ui(points)
+    return x_axis, axis_title, points
 
+
+def measured_latency_ui(points: list[SweepPoint]) -> list[SweepPoint]:
+    """Latency measured on this machine in the background (shared by every session)."""
+    job = jobs.get(st.session_state.get("sweep_job"))
+    pending = jobs.unmeasured(points)
+    if st.session_state.pop("sweep_job_error", None):  # its detail is in the server's log
+        st.error(t("measure_failed"))
+    if job is None and pending:
+        if st.button(t("measure_latency", n=len(pending)), key="sweep_measure"):
+            st.session_state["sweep_job"] = jobs.start(pending)
+            st.rerun()
+    if job is not None:
+        jobs.progress("sweep_job")
+    points = jobs.with_known_latency(points)
+    measured = sum(p.latency_ms is not None for p in points)
+    st.caption(t("latency_how", measured=measured, total=len(points)))
+    return points
+
+
+def _x_value(p: SweepPoint, x_axis: str):
+    if x_axis in ("latency_ms", "estimated_ms"):
+        return getattr(p, x_axis)
+    return getattr(p, x_axis) / 1e6
+
+
+def accuracy_chart_ui(sel, models, points: list[SweepPoint], x_axis: str, axis_title: str) -> None:
+    """Published top-1 against the cost, with the Pareto front."""
     front = pareto_front(points, x_axis, "top1")
-    on_front = {(p.model, p.alpha, p.resolution) for p in front}
-
-    def x_value(p: SweepPoint):
-        if x_axis in ("latency_ms", "estimated_ms"):
-            return getattr(p, x_axis)
-        return getattr(p, x_axis) / 1e6
-
     fig = go.Figure()
     for model in models:
-        mine = [p for p in points if p.model == model and p.top1 is not None and x_value(p) is not None]
+        mine = [
+            p for p in points if p.model == model and p.top1 is not None and _x_value(p, x_axis) is not None
+        ]
         fig.add_trace(
             go.Scatter(
-                x=[x_value(p) for p in mine],
+                x=[_x_value(p, x_axis) for p in mine],
                 y=[p.top1 for p in mine],
                 mode="markers",
                 name=model,
@@ -95,57 +121,59 @@ def tradeoffs_page():
             )
         )
     if front:
-        fig.add_trace(
-            go.Scatter(
-                x=[x_value(p) for p in front],
-                y=[p.top1 for p in front],
-                mode="lines+markers",
-                name=t("pareto"),
-                line=dict(dash="dash", color="#d62728"),
-            )
-        )
+        fig.add_trace(go.Scatter(x=[_x_value(p, x_axis) for p in front], y=[p.top1 for p in front],
+                                 mode="lines+markers", name=t("pareto"),
+                                 line=dict(dash="dash", color="#d62728")))  # fmt: skip
     fig.update_layout(
-        xaxis_title=axis_title, yaxis_title=t("top1"), xaxis=log_axis([x_value(p) for p in points])
+        xaxis_title=axis_title, yaxis_title=t("top1"), xaxis=log_axis([_x_value(p, x_axis) for p in points])
     )
     show_figure(fig, file_stem(sel, "fig"), key="sweep_chart", height=520)
     if not any(p.top1 is not None for p in points):
         st.caption(t("no_top1_in_sweep"))
 
+
+def latency_vs_macs_ui(sel, models, points: list[SweepPoint]) -> None:
+    """What MACs do not tell you: every measured point, published or not, latency against MACs."""
     timed = [p for p in points if p.latency_ms is not None]
-    if x_axis == "latency_ms" and timed:
-        # what MACs do not tell you: every measured point, published or not, latency against MACs
-        st.markdown(f"**{t('latency_vs_macs')}**")
-        lat = go.Figure()
-        for model in models:
-            mine = [p for p in timed if p.model == model]
-            lat.add_trace(
-                go.Scatter(
-                    x=[p.macs / 1e6 for p in mine],
-                    y=[p.latency_ms for p in mine],
-                    mode="markers",
-                    name=model,
-                    customdata=[
-                        [
-                            f"α {p.alpha:g} @ {p.resolution}",
-                            f"{p.macs:,}",
-                            f"{p.latency_ms:.2f}",
-                            f"{p.latency_ms * 1e9 / p.macs:.2f}",
-                        ]
-                        for p in mine
-                    ],
-                    hovertemplate="%{customdata[0]}<br>MACs %{customdata[1]}<br>%{customdata[2]} ms · "
-                    "%{customdata[3]} ms per GMAC<extra></extra>",
-                )
+    if not timed:
+        return
+    st.markdown(f"**{t('latency_vs_macs')}**")
+    lat = go.Figure()
+    for model in models:
+        mine = [p for p in timed if p.model == model]
+        lat.add_trace(
+            go.Scatter(
+                x=[p.macs / 1e6 for p in mine],
+                y=[p.latency_ms for p in mine],
+                mode="markers",
+                name=model,
+                customdata=[
+                    [
+                        f"α {p.alpha:g} @ {p.resolution}",
+                        f"{p.macs:,}",
+                        f"{p.latency_ms:.2f}",
+                        f"{p.latency_ms * 1e9 / p.macs:.2f}",
+                    ]
+                    for p in mine
+                ],  # fmt: skip
+                hovertemplate="%{customdata[0]}<br>MACs %{customdata[1]}<br>%{customdata[2]} ms · "
+                "%{customdata[3]} ms per GMAC<extra></extra>",
             )
-        lat.update_layout(
-            xaxis_title="MACs (M)",
-            yaxis_title=t("latency"),
-            xaxis=log_axis([p.macs / 1e6 for p in timed]),
-            yaxis=log_axis([p.latency_ms for p in timed]),
         )
-        show_figure(lat, file_stem(sel, "fig"), key="sweep_latency_macs", height=420)
-        per_gmac = [p.latency_ms * 1e9 / p.macs for p in timed]
-        st.caption(t("latency_vs_macs_note", low=min(per_gmac), high=max(per_gmac)))
+    lat.update_layout(
+        xaxis_title="MACs (M)",
+        yaxis_title=t("latency"),
+        xaxis=log_axis([p.macs / 1e6 for p in timed]),
+        yaxis=log_axis([p.latency_ms for p in timed]),
+    )
+    show_figure(lat, file_stem(sel, "fig"), key="sweep_latency_macs", height=420)
+    per_gmac = [p.latency_ms * 1e9 / p.macs for p in timed]
+    st.caption(t("latency_vs_macs_note", low=min(per_gmac), high=max(per_gmac)))
+
+
+def points_table_ui(points: list[SweepPoint], x_axis: str) -> None:
+    """Every point with exact counts (separators) and an empty cell, not "None", where there is no figure."""
+    on_front = {(p.model, p.alpha, p.resolution) for p in pareto_front(points, x_axis, "top1")}
     rows = [
         {
             "model": p.model,
@@ -160,7 +188,6 @@ def tradeoffs_page():
         }
         for p in points
     ]
-    # exact counts with separators, and an empty cell (not "None") where there is no figure
     st.dataframe(
         rows,
         hide_index=True,
@@ -172,4 +199,3 @@ def tradeoffs_page():
             t("sweep_estimated"): st.column_config.NumberColumn(t("sweep_estimated"), format="%.2f"),
         },
     )
-    return sel
