@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 import app.upload_race  # noqa: E402, F401 - a photo dropped during a rerun is not lost (see there)
+from app.figures import warm_up  # noqa: E402
 from app.i18n import t  # noqa: E402
 from app.lesson_pages import lesson_title  # noqa: E402
 from app.present import apply_presentation, presentation_switch, presenting  # noqa: E402
@@ -24,6 +25,7 @@ from mobilenet_core.lessons import LESSON_PATHS  # noqa: E402
 st.set_page_config(page_title="MobileNet Explorer", page_icon="📱", layout="wide",
                    initial_sidebar_state="collapsed" if presenting() else "auto")  # fmt: skip
 
+warm_up()  # once per process, in the background: the networks and figures first pages need
 PAGES = Path(__file__).parent / "views"
 
 language_picker()

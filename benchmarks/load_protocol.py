@@ -14,6 +14,15 @@ Prints, for one replica (`streamlit run`) and for `scripts/serve.sh --replicas 2
 same run: per action p50 / p95 / max latency (ms), errors, the servers' CPU (% of one core) and
 peak RSS; then the memory after every session closed and Streamlit's disconnected-session TTL
 (2 min) has passed, and the peak when the largest class comes again (memory reused, not leaked).
+
+Server CPU time per student action, in core-ms (utime + stime of the server processes, from
+/proc/<pid>/stat, before and after): per action, measured on one student visiting alone after the
+warm-up (nothing else runs on the server), and per level, all the server's CPU time divided by the
+actions the students completed. What a CPU four times slower pays is four times that.
+
+    --replicas 1        one replica only (skip serve.sh)
+    --root DIR          run the server from another checkout (a baseline: `git worktree add`)
+    --env VAR=VALUE     an environment variable for the servers (e.g. a setting switched off)
 """
 
 from __future__ import annotations
@@ -37,7 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from appdriver import ROOT, Server, wait_healthy  # noqa: E402
+from appdriver import ROOT, wait_healthy  # noqa: E402
+from bench_browser import TreeServer  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 PHOTO = ROOT / "assets" / "samples" / "chelsea_cat.png"
@@ -220,6 +230,7 @@ class Student:
 class Results:
     times: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # server CPU s per action (alone)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, action: str, seconds: float) -> None:
@@ -229,6 +240,14 @@ class Results:
     def fail(self, what: str) -> None:
         with self.lock:
             self.errors.append(what)
+
+    def add_cpu(self, action: str, seconds: float) -> None:
+        with self.lock:
+            self.cpu.setdefault(action, []).append(seconds)
+
+    @property
+    def actions(self) -> int:
+        return sum(len(v) for v in self.times.values())
 
 
 def expected_top5() -> list[int]:
@@ -243,16 +262,22 @@ def expected_top5() -> list[int]:
 
 
 def visit(base: str, results: Results, expected: list[int], think: tuple[float, float], seed: int,
-          deadline: float) -> None:  # fmt: skip
+          deadline: float, cpu_of: list[int] | None = None) -> None:  # fmt: skip
+    """One student's visit; with `cpu_of` (server pids), each action's server CPU time is recorded
+    too (in results.cpu), which is only meaningful for a student alone on the server."""
     rng = random.Random(seed)
     student = Student(base)
 
     def step(action: str, fn) -> None:
         if time.time() > deadline:
             raise TimeoutError("the run's time limit")
+        cpu = sum(cpu_seconds(p) for p in cpu_of) if cpu_of else 0.0
         start = time.perf_counter()
         fn()
         results.add(action, time.perf_counter() - start)
+        if cpu_of:
+            time.sleep(0.3)  # the run's last messages leave the server's event loop
+            results.add_cpu(action, sum(cpu_seconds(p) for p in cpu_of) - cpu)
         time.sleep(rng.uniform(*think))
 
     try:
@@ -307,15 +332,15 @@ def replica_pids(ports: list[int]) -> list[int]:
 class Replicas:
     """scripts/serve.sh --replicas N behind nginx, on a free block of ports."""
 
-    def __init__(self, count: int, rundir: Path):
+    def __init__(self, count: int, rundir: Path, root: Path = ROOT):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             base = s.getsockname()[1]
         self.port, self.count = base, count
         self.proc = subprocess.Popen(
-            ["bash", str(ROOT / "scripts" / "serve.sh"), "--replicas", str(count), "--port", str(base),
+            ["bash", str(root / "scripts" / "serve.sh"), "--replicas", str(count), "--port", str(base),
              "--host", "127.0.0.1", "--dir", str(rundir)],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         self.url = f"http://127.0.0.1:{base}"
         wait_healthy(self.url)
@@ -357,8 +382,18 @@ def run_level(
     wall = time.time() - start
     stop.set()
     unfinished = sum(th.is_alive() for th in threads)
-    cpu = (sum(cpu_seconds(p) for p in pids) - cpu0) / wall * 100
-    return {"results": results, "cpu": cpu, "peak_rss": peak[0], "wall": wall, "unfinished": unfinished}
+    cpu_s = sum(cpu_seconds(p) for p in pids) - cpu0
+    return {"results": results, "cpu": cpu_s / wall * 100, "cpu_s": cpu_s, "peak_rss": peak[0], "wall": wall,
+            "unfinished": unfinished}  # fmt: skip
+
+
+def alone(url: str, pids: list[int], expected: list[int], visits: int = 3) -> Results:
+    """Students one after the other, alone on the server: each action's server CPU time (the
+    kernel counts it in 10 ms ticks, hence the mean of a few visits)."""
+    results = Results()
+    for seed in range(visits):
+        visit(url, results, expected, (0.2, 0.3), seed, time.time() + RUN_LIMIT_S, cpu_of=pids)
+    return results
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -371,16 +406,19 @@ def report(name: str, sessions: int, level: dict) -> tuple[float, int]:
     everything = [t for v in results.times.values() for t in v]
     errors = len(results.errors) + level["unfinished"]
     p95 = percentile(everything, 0.95) if everything else float("inf")
+    per_action = level["cpu_s"] / max(results.actions, 1) * 1000
     print(f"\n{name}, {sessions} sessions: {level['wall']:.0f} s, errors {errors}, server CPU "
-          f"{level['cpu']:.0f} % of one core, peak RSS {level['peak_rss']:.0f} MiB, p95 of all actions "
-          f"{p95 * 1000:.0f} ms")  # fmt: skip
-    print(f"  {'action':<20} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+          f"{level['cpu']:.0f} % of one core, {per_action:.0f} core-ms per action, peak RSS "
+          f"{level['peak_rss']:.0f} MiB, p95 of all actions {p95 * 1000:.0f} ms")  # fmt: skip
+    print(f"  {'action':<20} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'core-ms alone':>14}")
     for action, values in results.times.items():
+        cpu = level.get("alone", {}).get(action)
         print(f"  {action:<20} {len(values):>4} {statistics.median(values) * 1000:>8.0f} "
-              f"{percentile(values, 0.95) * 1000:>8.0f} {max(values) * 1000:>8.0f}")  # fmt: skip
+              f"{percentile(values, 0.95) * 1000:>8.0f} {max(values) * 1000:>8.0f} "
+              f"{'' if cpu is None else f'{cpu * 1000:.0f}':>14}")  # fmt: skip
     for e in sorted(set(results.errors))[:5]:
         print(f"  error x{results.errors.count(e)}: {e}")
-    return p95, errors
+    return p95, errors, per_action
 
 
 def main() -> None:
@@ -388,31 +426,48 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 30, 60, 120])
     parser.add_argument("--think", type=float, nargs=2, default=[1.0, 3.0], metavar=("MIN", "MAX"))
     parser.add_argument("--no-memory", action="store_true", help="skip the 2-minute memory-release check")
+    parser.add_argument("--replicas", type=int, nargs="+", choices=[1, 2], default=[1, 2])
+    parser.add_argument("--root", type=Path, help="the checkout the servers run (default: this one)")
+    parser.add_argument("--env", nargs="+", default=[], metavar="VAR=VALUE", help="for the servers")
     args = parser.parse_args()
     think = (args.think[0], args.think[1])
     expected = expected_top5()
-    env = {"MOBILENET_EXPLORER_OFFLINE": "1"}
+    env = {"MOBILENET_EXPLORER_OFFLINE": "1", **dict(e.split("=", 1) for e in args.env)}
     os.environ.update(env)
+    root = (args.root or ROOT).resolve()
+    load = os.getloadavg()
+    print(f"server tree {root}, env {env}; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+          f"({os.cpu_count()} cores)")  # fmt: skip
     held = {}
-    for name in ("1 replica", "2 replicas (serve.sh)"):
+    names = {1: "1 replica", 2: "2 replicas (serve.sh)"}
+    summary = []
+    for name in (names[n] for n in args.replicas):
         if name == "1 replica":
-            server = Server(env=env)
+            server = TreeServer(root, env)
             url, pids = server.url, [server.proc.pid]
         else:
             import tempfile
 
             rundir = Path(tempfile.mkdtemp(prefix="mne_load_"))
-            server = Replicas(2, rundir)
+            server = Replicas(2, rundir, root)
             url, pids = server.url, server.pids
         # one visit first, not counted: the first build of each network and its ONNX runner, and
         # the first draw of each page, happen once per server, not once per student
         run_level(url, pids, 2, (0.2, 0.5), expected)
         baseline = sum(rss_mib(p) for p in pids)
         print(f"\n=== {name}: {url}, {len(pids)} process(es), RSS after a warm-up visit {baseline:.0f} MiB")
+        solo = alone(url, pids, expected)
+        cpu_alone = {action: statistics.mean(v) for action, v in solo.cpu.items()}
+        total_alone = sum(cpu_alone.values()) / max(len(cpu_alone), 1) * 1000
+        print("one student alone: server CPU per action (core-ms) "
+              + ", ".join(f"{a} {v * 1000:.0f}" for a, v in cpu_alone.items())
+              + f"; mean {total_alone:.0f}")  # fmt: skip
         best = 0
         for sessions in args.sessions:
             level = run_level(url, pids, sessions, think, expected)
-            p95, errors = report(name, sessions, level)
+            level["alone"] = cpu_alone
+            p95, errors, per_action = report(name, sessions, level)
+            summary.append(f"| {name} | {sessions} | {p95 * 1000:.0f} ms | {errors} | {per_action:.0f} |")
             first_peak = level["peak_rss"]
             if p95 < 1.0 and errors == 0:
                 best = sessions
@@ -436,11 +491,16 @@ def main() -> None:
             print(f"\nmemory: {baseline:.0f} MiB after the warm-up, {closed:.0f} MiB when every session "
                   f"had closed, {after:.0f} MiB after the {TTL_S} s disconnected-session TTL")  # fmt: skip
         server.stop()
-    one, two = held["1 replica"], held["2 replicas (serve.sh)"]
+    print("\n| server | sessions | p95 (all actions) | errors | server core-ms per action |")
+    print("|---|---|---|---|---|")
+    print("\n".join(summary))
+    one, two = held.get("1 replica"), held.get("2 replicas (serve.sh)")
     print(
         f"\nlargest count with p95 < 1 s and no errors: 1 replica {one}, 2 replicas {two}"
-        + (f" ({two / one:.1f}x)" if one else "")
+        + (f" ({two / one:.1f}x)" if one and two is not None else "")
     )
+    load = os.getloadavg()
+    print(f"load average after {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(json.dumps({"held": held}))
 
 

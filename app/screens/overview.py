@@ -123,9 +123,10 @@ def overview_page():
         },  # "Mobile MQA"
     )
     buttons = st.columns(2)
+    # the CSVs are written when clicked (callables), not on every run of the page
     buttons[0].download_button(
         t("download_csv"),
-        table.to_csv(index=False).encode(),
+        lambda: table.to_csv(index=False).encode(),
         f"{file_stem(sel, 'blocks')}.csv",
         "text/csv",
         on_click="ignore",
@@ -133,7 +134,7 @@ def overview_page():
     )
     buttons[1].download_button(
         t("download_layers_csv"),
-        layer_table(sel.model, sel.alpha, sel.resolution).to_csv(index=False).encode(),
+        lambda: layer_table(sel.model, sel.alpha, sel.resolution).to_csv(index=False).encode(),
         f"{file_stem(sel, 'layers')}.csv",
         "text/csv",
         on_click="ignore",

@@ -1,0 +1,199 @@
+"""Figures built once for everyone: a bounded cache of styled Plotly figures shared by every
+session of the server, and the warm-up that builds what every first page needs.
+
+A chart used to be built and styled again on every run of every session: on Charts, five figures
+took about 90 % of the server's time of a rerun (Plotly validating every trace and deep-copying
+the template, py-spy, issue 24). A figure depends only on what its key names (the configuration,
+the language, the figure's options), so the first session to ask builds it and every other one
+draws the same object.
+
+Why sharing the figures between sessions is safe:
+- A figure is built and styled by one thread, before it is in the table; the table (an
+  OrderedDict) is read and changed only under `FigureCache._lock`.
+- Sessions only read a shared figure: app.common.draw_figure hands it to st.plotly_chart, which
+  serialises a deep copy (`Figure.to_dict`); nothing writes to it after it is built. A page that
+  wants to change a figure builds its own (app.common.show_figure).
+- The key carries everything the figure shows: `shared_figure` puts the session's language in it,
+  and callers name the view, the chart and the selection (model, alpha, resolution) and any
+  option the figure depends on. Per-session settings that are not in the figure (the camera
+  button's format) stay in the chart's config, which is not shared.
+
+Setting: MOBILENET_EXPLORER_FIGURE_CACHE (entries, default 256; 0 turns the sharing off, every
+run builds its figures as before, which the benchmarks use as their baseline).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+import plotly.graph_objects as go
+
+from app.common import style_figure
+from app.i18n import current_language
+
+_LOG = logging.getLogger(__name__)
+
+# About 60 KiB a figure of V3-Large's Charts (the pickled figure): 256 entries are some 15 MiB,
+# the five charts of 50 configurations in both languages.
+FIGURE_ENTRIES = 256
+
+
+def _entries_from_env(variable: str = "MOBILENET_EXPLORER_FIGURE_CACHE") -> int:
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return FIGURE_ENTRIES
+    try:
+        value = int(raw)
+        if value < 0:
+            raise ValueError
+        return value
+    except ValueError:
+        _LOG.warning("%s=%r is not a whole number >= 0; using %d", variable, raw, FIGURE_ENTRIES)
+        return FIGURE_ENTRIES
+
+
+class FigureCache:
+    """At most `max_entries` built objects, least recently used out first; 0 keeps nothing (each
+    request builds). Concurrent requests for one key build it once: the others wait for that build
+    (a per-key lock) while other keys are served and built in parallel."""
+
+    def __init__(self, max_entries: int = FIGURE_ENTRIES):
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()  # the table and the per-key locks
+        self._building: dict[Hashable, threading.Lock] = {}
+        self.builds = 0
+
+    def get(self, key: Hashable, build: Callable[[], object]) -> object:
+        if self.max_entries <= 0:
+            with self._lock:
+                self.builds += 1
+            return build()
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+            key_lock = self._building.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:  # built while we waited for the key's lock
+                if key in self._entries:
+                    self._entries.move_to_end(key)
+                    return self._entries[key]
+            try:
+                value = build()
+            except BaseException:
+                with self._lock:
+                    self._building.pop(key, None)
+                raise
+            with self._lock:  # in the table before the key's lock goes: no second build
+                self.builds += 1
+                self._entries[key] = value
+                self._building.pop(key, None)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+            return value
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+FIGURES = FigureCache(_entries_from_env())
+
+
+def shared_figure(key: tuple, build: Callable[[], go.Figure], height: int = 480, **layout) -> go.Figure:
+    """The figure `build()` makes, in the app's one style (app.common.style_figure with `height`
+    and `layout`), built once per (language, *key) for every session. Draw it with
+    app.common.draw_figure and never change it: other sessions are drawing the same object."""
+
+    def styled() -> go.Figure:
+        fig = build()
+        style_figure(fig, height, **layout)
+        return fig
+
+    return FIGURES.get((current_language(), *key), styled)
+
+
+# --- the warm-up ------------------------------------------------------------------------------------
+
+# What a class opens first: the default selection (V2) and the V3 lessons' network (the SE lesson
+# falls back to V3-Large). Building one takes seconds (build, calibration, ONNX export): the first
+# student to open a lesson paid it (6.1 s for the SE lesson, issue 24). Together about 120 MiB of
+# the shared model cache (app.models), which keeps them like any other entry.
+WARM_NETWORKS = ("v2", "v3_large")
+_warming = threading.Lock()
+_warm_thread: threading.Thread | None = None
+
+
+def _served() -> bool:
+    """Run by `streamlit run` (a server for people), not by a test's AppTest in the same process."""
+    import sys
+
+    return "streamlit.web.bootstrap" in sys.modules
+
+
+def warm_up() -> threading.Thread | None:
+    """Once per process, in a background thread: what the first pages of a class pay once, done
+    before they ask (the thread is started by the first session's run; it never blocks a page).
+    Off under tests and with MOBILENET_EXPLORER_WARM_UP=0. Returns the thread (None when off)."""
+    global _warm_thread
+    if os.environ.get("MOBILENET_EXPLORER_WARM_UP", "1") == "0" or not _served():
+        return None
+    with _warming:
+        if _warm_thread is None:
+            _warm_thread = threading.Thread(target=_warm, name="mobilenet-explorer-warm-up", daemon=True)
+            _warm_thread.start()
+    return _warm_thread
+
+
+def _warm() -> None:
+    try:
+        import importlib
+
+        import pandas as pd
+        import pyarrow as pa
+
+        import mobilenet_core as mc
+
+        # the page modules (their imports: Plotly's subplots, graphviz, the lessons) and Plotly's
+        # validators for every trace type the pages draw, which load on a figure's first use
+        for name in ("app.screens.charts", "app.screens.compare", "app.screens.anatomy", "app.lesson_pages"):
+            importlib.import_module(name)
+        fig = go.Figure([go.Bar(x=[1], y=[1]), go.Scatter(x=[1], y=[1]), go.Heatmap(z=[[1]])])
+        style_figure(fig)
+        fig.to_json()
+        pa.Table.from_pandas(pd.DataFrame({"a": [1]}))  # st.dataframe's Arrow conversion
+        for model in mc.list_models():  # every model's default configuration, counted once
+            mc.count(model)
+        for model in WARM_NETWORKS:
+            _warm_network(model)
+    except Exception:  # noqa: BLE001 - a warm-up that fails leaves the work to the first page
+        _LOG.exception("warm-up failed")
+
+
+def _warm_network(model: str) -> None:
+    """The network a lesson runs for `model` at alpha 1 and its base resolution, as
+    app.lesson_pages._net chooses it: the published weights when they are in the cache, else the
+    seeded untrained network."""
+    import mobilenet_core as mc
+    from app.models import pretrained_model, untrained_model
+    from mobilenet_core.registry import weights_for
+    from mobilenet_core.weights import cached_file
+
+    resolution = mc.get_generation(model).base_resolution
+    for entry in weights_for(model, 1.0, resolution):
+        if cached_file(entry).exists():
+            try:
+                pretrained_model(entry.name)
+                return
+            except mc.CheckpointError:
+                continue
+    untrained_model(model, 1.0, resolution)

@@ -1,0 +1,330 @@
+"""Time from an action to the page being idle again, in headless Chromium (1440x900) against a real
+server: the interactions of issue 24, three runs each, median and max, the goal beside each, and a
+baseline server measured in the same run.
+
+    .venv/bin/python benchmarks/bench_browser.py [--runs 3] [--baseline-rev REV] [--only NAME ...]
+
+The baseline is the same tree with the shared figure cache off (MOBILENET_EXPLORER_FIGURE_CACHE=0),
+or, with --baseline-rev, the app as it was at a git revision (run from a temporary worktree with
+this venv). The servers run one after the other, never at once.
+
+Each time is split by the websocket frames: until the browser sent its rerun request ("client"),
+until the server's script-finished message arrived ("server": the run and its messages), and until
+the page is drawn and idle ("render": Streamlit's status widget gone, the page's own sign of the
+new state shown, two animation frames painted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from appdriver import CHROMIUM, FLAGS, ROOT, Server, wait_healthy  # noqa: E402
+
+VIEWPORT = {"width": 1440, "height": 900}
+TITLES = {"v3_large": "MobileNetV3-Large", "v2": "MobileNetV2"}
+HEADINGS = {"en": "MobileNet Explorer", "zh": "MobileNet 探索器"}
+PAINTED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+
+
+class TreeServer(Server):
+    """appdriver.Server, run from another checkout of the app (`root`) with this venv."""
+
+    def __init__(self, root: Path, env: dict | None = None):  # noqa: D107 - Server's, with cwd=root
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
+        )  # fmt: skip
+        self.url = f"http://127.0.0.1:{self.port}"
+        wait_healthy(self.url)
+
+
+class Probe:
+    """The page's websocket, seen from Python: when the browser sent a rerun request and when the
+    server's script-finished message came back (tiny frames only are parsed)."""
+
+    def __init__(self, page):
+        self.sent: list[float] = []
+        self.finished: list[float] = []
+        page.on("websocket", self._attach)
+
+    def _attach(self, ws) -> None:
+        ws.on("framesent", self._sent)
+        ws.on("framereceived", self._received)
+
+    def _sent(self, payload) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        if isinstance(payload, bytes):
+            msg = BackMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "rerun_script":
+                self.sent.append(time.perf_counter())
+
+    def _received(self, payload) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if isinstance(payload, bytes) and len(payload) < 200:
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            if (
+                msg.WhichOneof("type") == "script_finished"
+                and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+            ):
+                self.finished.append(time.perf_counter())
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.sent), len(self.finished)
+
+
+def timed(page, probe: Probe, action, shown: str | None = None, arg=None) -> dict:
+    """Run `action`, wait until the server finished the run it caused, the page shows `shown` (a JS
+    predicate) and is idle and painted; returns the total and its parts in seconds."""
+    sent0, finished0 = probe.mark()
+    start = time.perf_counter()
+    action()
+    deadline = time.time() + 120
+    while len(probe.finished) <= finished0:
+        if time.time() > deadline:
+            raise TimeoutError("no script-finished message")
+        page.wait_for_timeout(5)
+    if shown:
+        page.wait_for_function(shown, arg=arg, timeout=120000)
+    page.wait_for_function(IDLE, timeout=120000)
+    page.evaluate(PAINTED)
+    end = time.perf_counter()
+    sent = probe.sent[sent0] if len(probe.sent) > sent0 else start
+    finished = probe.finished[-1]
+    return {"total": end - start, "client": sent - start, "server": finished - sent, "render": end - finished}
+
+
+MAIN_HAS = "t => document.querySelector('[data-testid=stMain]').innerText.includes(t)"
+
+
+PLOTS_DRAWN = "n => document.querySelectorAll('[data-testid=stMain] .js-plotly-plot .main-svg').length >= n"
+
+
+def thumb_value(page, scope: str) -> str:
+    return page.locator(f'{scope} [data-testid="stSliderThumbValue"]').first.inner_text()
+
+
+# --- the interactions ---------------------------------------------------------------------------------
+
+
+def first_lesson_load(browser, url: str, runs: int) -> list[dict]:
+    """The SE lesson on V3-Large in a fresh session (a new browser context) until its figure is drawn."""
+    times = []
+    for _ in range(runs):
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        probe = Probe(page)
+        times.append(
+            timed(
+                page, probe, lambda p=page: p.goto(f"{url}/lesson-se?model=v3_large&lang=en"), PLOTS_DRAWN, 1
+            )
+        )
+        context.close()
+    return times
+
+
+def overview_actions(browser, url: str, runs: int) -> dict[str, list[dict]]:
+    """Move alpha, switch model, switch language, open Compare: one session, on Overview."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    probe = Probe(page)
+    page.goto(f"{url}/?model=v3_large&lang=en")
+    page.locator('[data-testid="stMetric"]').first.wait_for(timeout=120000)
+    page.wait_for_function(IDLE, timeout=120000)
+    out: dict[str, list[dict]] = {"alpha": [], "model": [], "language": [], "compare": []}
+    sidebar = '[data-testid="stSidebar"]'
+    for _ in range(runs):
+        thumb = page.locator(f'{sidebar} input[type="range"]').first
+        old = float(thumb_value(page, sidebar))
+        thumb.focus()
+        new = f"α = {old + 0.05:g} ·"
+        out["alpha"].append(timed(page, probe, lambda t=thumb: t.press("ArrowRight"), MAIN_HAS, new))
+    models = ["v2", "v3_large"] * runs
+    for model in models[:runs]:
+
+        def pick(m=model):
+            page.locator(f'{sidebar} [data-testid="stSelectbox"]').first.click()
+            page.get_by_role("option", name=TITLES[m], exact=True).click()
+
+        out["model"].append(timed(page, probe, pick, MAIN_HAS, f"{TITLES[model]} ·"))
+    languages = ["zh", "en"] * runs
+    for lang in languages[:runs]:
+        label = "中文" if lang == "zh" else "English"
+        out["language"].append(
+            timed(
+                page,
+                probe,
+                lambda lab=label: page.locator(f"{sidebar} label").filter(has_text=lab).first.click(),
+                "t => document.querySelector('[data-testid=stMain] h1')?.innerText.includes(t)",
+                HEADINGS[lang],
+            )
+        )
+    if languages[runs - 1] == "zh":  # back to English for the page links
+        page.locator(f"{sidebar} label").filter(has_text="English").first.click()
+        page.wait_for_function(IDLE, timeout=120000)
+    for _ in range(runs):
+        link = page.locator(f'{sidebar} [data-testid="stSidebarNavLink"][href$="/compare"]')
+        out["compare"].append(timed(page, probe, link.click, PLOTS_DRAWN, 3))
+        back = page.locator(f'{sidebar} [data-testid="stSidebarNavLink"]').first  # Overview
+        back.click()
+        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=120000)
+        page.wait_for_function(IDLE, timeout=120000)
+    context.close()
+    return out
+
+
+def lesson_steps(browser, url: str, runs: int) -> dict[str, list[dict]]:
+    """ "Next step" on the separable lesson and the spiral's n on the bottleneck lesson."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    probe = Probe(page)
+    out: dict[str, list[dict]] = {"next_step": [], "spiral": []}
+    page.goto(f"{url}/lesson-separable?model=v2&lang=en")
+    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=120000)
+    page.wait_for_function(IDLE, timeout=120000)
+    for _ in range(runs):
+        button = page.get_by_role("button", name="Next step")
+        out["next_step"].append(timed(page, probe, button.click))
+    page.goto(f"{url}/lesson-bottleneck?model=v2&lang=en")
+    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=120000)
+    page.wait_for_function(IDLE, timeout=120000)
+    for _ in range(runs):
+        thumb = page.locator('.st-key-spiral_n input[type="range"]').first
+        thumb.focus()
+        out["spiral"].append(timed(page, probe, lambda t=thumb: t.press("ArrowRight")))
+    context.close()
+    return out
+
+
+ROWS = [  # key, what the issue's table says, goal in seconds
+    ("first_lesson", "first load of a lesson page (SE, V3-Large), fresh session", 2.0),
+    ("alpha", "move α one step (Overview, V3-Large)", 0.25),
+    ("model", "switch model in the sidebar", 0.3),
+    ("language", "switch language", 0.3),
+    ("compare", "open Compare", 0.5),
+    ("next_step", 'lesson "Next step" (separable)', 0.3),
+    ("spiral", "spiral n slider (bottleneck lesson)", 0.3),
+]
+
+
+def measure(url: str, runs: int, only: set[str]) -> dict[str, list[dict]]:
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, list[dict]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        # the teacher opens the app first: a session has run once on this server
+        warm = browser.new_page(viewport=VIEWPORT)
+        warm.goto(url)
+        warm.locator('[data-testid="stMetric"]').first.wait_for(timeout=180000)
+        warm.close()
+        if "first_lesson" in only:
+            results["first_lesson"] = first_lesson_load(browser, url, runs)
+        if only & {"alpha", "model", "language", "compare"}:
+            results.update(overview_actions(browser, url, runs))
+        if only & {"next_step", "spiral"}:
+            results.update(lesson_steps(browser, url, runs))
+        browser.close()
+    return results
+
+
+def first_page(url: str) -> float:
+    """A just-started server: the first session's Overview until its metrics show (imports, the first
+    count, the first render)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        start = time.perf_counter()
+        page.goto(f"{url}/?model=v3_large")
+        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=180000)
+        page.wait_for_function(IDLE, timeout=180000)
+        seconds = time.perf_counter() - start
+        browser.close()
+    return seconds
+
+
+def run_server(root: Path, env: dict, runs: int, only: set[str]) -> tuple[float, dict]:
+    server = TreeServer(root, env)
+    try:
+        time.sleep(3)  # what a server does in its first seconds (the warm-up), before anyone comes
+        cold = first_page(server.url)
+        return cold, measure(server.url, runs, only)
+    finally:
+        server.stop()
+
+
+def fmt(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} s ({max(values):.2f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline-rev", help="git revision the baseline server runs (a temporary worktree)")
+    parser.add_argument("--only", nargs="+", choices=[k for k, _, _ in ROWS], help="these interactions only")
+    args = parser.parse_args()
+    only = set(args.only or [k for k, _, _ in ROWS])
+    env = {"MOBILENET_EXPLORER_OFFLINE": "1"}
+    worktree = None
+    if args.baseline_rev:
+        worktree = Path(tempfile.mkdtemp(prefix="mne_baseline_")) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.baseline_rev], cwd=ROOT,
+                       check=True, capture_output=True)  # fmt: skip
+        baseline_name, baseline = f"baseline ({args.baseline_rev})", (worktree, env)
+    else:
+        baseline_name = "baseline (figure cache off)"
+        baseline = (ROOT, {**env, "MOBILENET_EXPLORER_FIGURE_CACHE": "0"})
+    try:
+        load = os.getloadavg()
+        print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
+        base_cold, base = run_server(*baseline, args.runs, only)
+        now_cold, now = run_server(ROOT, env, args.runs, only)
+    finally:
+        if worktree is not None:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, capture_output=True
+            )
+    print(f"\nmedian of {args.runs} runs (max), from the action until the page is idle and painted;")
+    print(f"now = this tree; {baseline_name} measured in the same run\n")
+    print(f"| interaction | goal | now | {baseline_name} | ratio | now: client / server / render (median) |")
+    print("|---|---|---|---|---|---|")
+    cold = f"{now_cold:.2f} s | {base_cold:.2f} s | {base_cold / now_cold:.1f}x"
+    print(f"| first page on a just-started server (Overview, 1 run) | | {cold} | |")
+    for key, label, goal in ROWS:
+        if key not in now:
+            continue
+        totals = [r["total"] for r in now[key]]
+        before = [r["total"] for r in base[key]]
+        parts = " / ".join(
+            f"{statistics.median(r[p] for r in now[key]):.2f}" for p in ("client", "server", "render")
+        )
+        mark = "✓" if statistics.median(totals) < goal else "✗"
+        print(f"| {label} | < {goal:g} s | {fmt(totals)} {mark} | {fmt(before)} | "
+              f"{statistics.median(before) / statistics.median(totals):.1f}x | {parts} |")  # fmt: skip
+    load = os.getloadavg()
+    print(f"\nload average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

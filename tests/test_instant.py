@@ -1,0 +1,152 @@
+"""Figures built once for everyone (app.figures): the shared cache gives one figure per key and
+another for another language or configuration, stays within its bound, builds a key once however
+many sessions ask at once, and a page drawn from it shows exactly what a page built without it
+shows. Behaviour only: the timings are benchmarks/bench_browser.py's and load_protocol.py's."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import plotly.graph_objects as go
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import figures
+from app.common import FIGURE_STYLE, style_figure
+from app.figures import FigureCache
+
+MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
+
+
+def test_same_key_same_figure_another_key_another():
+    cache = FigureCache(8)
+    built = []
+
+    def build(label):
+        def make():
+            built.append(label)
+            return go.Figure(go.Bar(x=["a"], y=[1], name=label))
+
+        return make
+
+    en = cache.get(("en", "charts", "params", "v2", 1.0, 224), build("en"))
+    assert cache.get(("en", "charts", "params", "v2", 1.0, 224), build("again")) is en
+    zh = cache.get(("zh", "charts", "params", "v2", 1.0, 224), build("zh"))
+    other = cache.get(("en", "charts", "params", "v3_large", 1.0, 224), build("v3"))
+    assert zh is not en and other is not en and other is not zh
+    assert built == ["en", "zh", "v3"]
+
+
+def test_bounded_least_recently_used_out_first():
+    cache = FigureCache(3)
+    for k in range(3):
+        cache.get(k, lambda k=k: k)
+    cache.get(0, lambda: "rebuilt")  # 0 is now the most recently used
+    cache.get(3, lambda: 3)
+    assert len(cache) == 3
+    assert cache.get(1, lambda: "rebuilt 1") == "rebuilt 1"  # 1 went first
+    assert cache.get(0, lambda: "rebuilt") == 0
+
+
+def test_zero_entries_keeps_nothing():
+    cache = FigureCache(0)
+    assert [cache.get("k", lambda: object()) for _ in range(2)][0] is not cache.get("k", lambda: object())
+    assert len(cache) == 0 and cache.builds == 3
+
+
+def test_eight_threads_ask_at_once_one_build():
+    cache = FigureCache(8)
+    calls = []
+    start = threading.Barrier(8)
+
+    def slow_build():
+        calls.append(1)
+        time.sleep(0.2)  # long enough for every thread to be waiting on the same key
+        return go.Figure()
+
+    got = []
+
+    def ask():
+        start.wait()
+        got.append(cache.get(("en", "charts", "macs", "v2", 1.0, 224), slow_build))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(calls) == 1 and len(got) == 8
+    assert all(fig is got[0] for fig in got)
+
+
+def test_a_failed_build_is_not_kept_and_the_next_ask_builds():
+    cache = FigureCache(4)
+
+    def broken():
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        cache.get("k", broken)
+    assert cache.get("k", lambda: "ok") == "ok"
+
+
+def test_style_from_the_default_template_equals_the_assigned_one():
+    """show_figure no longer assigns the template to a figure that carries it from construction;
+    the drawn figure is the same as when it was assigned."""
+    fig = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))
+    style_figure(fig, 400)
+    old = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))
+    old.update_layout(template="plotly_white", **FIGURE_STYLE)
+    old.update_layout(height=400)
+    assert fig.to_dict() == old.to_dict()
+    foreign = go.Figure(layout=dict(template="ggplot2"))  # a figure with another template gets ours
+    style_figure(foreign)
+    assert foreign.to_dict()["layout"]["template"] == old.to_dict()["layout"]["template"]
+
+
+def _charts(lang: str, model: str) -> list[dict]:
+    at = AppTest.from_file(MAIN, default_timeout=180)
+    at.query_params["model"] = model
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page("views/charts.py").run()
+    assert not at.exception
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_charts_from_the_cache_show_exactly_what_a_fresh_build_shows(monkeypatch, lang):
+    monkeypatch.setattr(figures, "FIGURES", FigureCache(0))  # every figure built by the page
+    fresh = _charts(lang, "v3_large")
+    monkeypatch.setattr(figures, "FIGURES", FigureCache(64))
+    first = _charts(lang, "v3_large")  # builds and keeps
+    cached = figures.FIGURES
+    builds = cached.builds
+    again = _charts(lang, "v3_large")  # another session: drawn from the cache
+    assert cached.builds == builds == len(fresh) == 5
+    assert fresh == first == again
+    # the numbers are the library's: the MACs bars are the blocks' MACs
+    import mobilenet_core as mc
+
+    blocks = mc.count("v3_large").blocks
+    macs = again[1]["data"]
+    shown = {x: y for trace in macs for x, y in zip(trace["x"], trace["y"])}
+    assert shown == {b.name: b.macs for b in blocks}
+
+
+def test_another_language_or_configuration_is_another_figure(monkeypatch):
+    monkeypatch.setattr(figures, "FIGURES", FigureCache(64))
+    en = _charts("en", "v2")
+    zh = _charts("zh", "v2")
+    v3 = _charts("en", "v3_large")
+    assert figures.FIGURES.builds == 15
+    assert en[0]["layout"]["title"] != zh[0]["layout"]["title"]
+    assert en[0]["data"][0]["y"] == zh[0]["data"][0]["y"]  # same numbers, other words
+    assert en[0]["data"] != v3[0]["data"]
+
+
+def test_warm_up_is_off_under_tests():
+    assert figures.warm_up() is None
