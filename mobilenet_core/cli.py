@@ -311,20 +311,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m mobilenet_core", description="Explore the MobileNet family from the command line."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list the models")
-    summary = sub.add_parser("summary", help="per-block table with params and MACs")
-    summary.add_argument("model", help="one of: " + ", ".join(list_models()))
-    summary.add_argument("--alpha", type=float, default=1.0, help="width multiplier, 0.25 to 2.0")
-    size = summary.add_mutually_exclusive_group()
+def _config_args(parser, model_help: str | None = None) -> None:
+    """model, --alpha and one of --resolution / --rho."""
+    parser.add_argument("model", help=model_help or "one of: " + ", ".join(list_models()))
+    parser.add_argument("--alpha", type=float, default=1.0, help="width multiplier, 0.25 to 2.0")
+    size = parser.add_mutually_exclusive_group()
     size.add_argument("--resolution", type=int, help="input side in px (32 to 2 x base)")
     size.add_argument("--rho", type=float, help="resolution multiplier (rounded to 32 px)")
+
+
+def _add_summary(sub) -> None:
+    summary = sub.add_parser("summary", help="per-block table with params and MACs")
+    _config_args(summary)
     summary.add_argument("--json", action="store_true", help="print JSON instead of a table")
     summary.add_argument("--layers", action="store_true", help="with --json: include layer rows")
+
+
+def _add_predict(sub) -> None:
     predict = sub.add_parser("predict", help="classify images")
     predict.add_argument("images", nargs="+")
     predict.add_argument("--model", default="v2", help="one of: " + ", ".join(list_models()))
@@ -337,14 +340,22 @@ def _main(argv: list[str] | None = None) -> int:
     predict.add_argument("--top", type=int, default=5)
     predict.add_argument("--language", default="en", help="class names also in this language (e.g. zh)")
     predict.add_argument("--json", action="store_true")
+
+
+def _add_export_and_quantize(sub) -> None:
     export = sub.add_parser("export", help="export a built model to ONNX")
-    export.add_argument("model")
-    export.add_argument("--alpha", type=float, default=1.0)
-    export_size = export.add_mutually_exclusive_group()
-    export_size.add_argument("--resolution", type=int)
-    export_size.add_argument("--rho", type=float)
+    _config_args(export)
     export.add_argument("--checkpoint")
     export.add_argument("--onnx", required=True, help="output file")
+    quantize = sub.add_parser("quantize", help="INT8 ONNX model (static, per-channel, ONNX Runtime)")
+    _config_args(quantize)
+    quantize.add_argument("--checkpoint", help="weights to quantize (default: the seeded untrained network)")
+    calibration = "photos to calibrate activation ranges on (default: the bundled samples)"
+    quantize.add_argument("--calibration", nargs="+", metavar="IMAGE", help=calibration)
+    quantize.add_argument("--onnx", required=True, help="output file")
+
+
+def _add_weights(sub):
     weights = sub.add_parser("weights", help="published checkpoints: list, download, import")
     weights_sub = weights.add_subparsers(dest="weights_command", required=True)
     weights_sub.add_parser("list", help="every published checkpoint, and whether it is cached")
@@ -356,20 +367,10 @@ def _main(argv: list[str] | None = None) -> int:
     imported = weights_sub.add_parser("import", help="put a checkpoint file you have into the cache")
     imported.add_argument("file")
     imported.add_argument("--name", help="registry name; found automatically when omitted")
-    quantize = sub.add_parser("quantize", help="INT8 ONNX model (static, per-channel, ONNX Runtime)")
-    quantize.add_argument("model", help="one of: " + ", ".join(list_models()))
-    quantize.add_argument("--alpha", type=float, default=1.0)
-    quantize_size = quantize.add_mutually_exclusive_group()
-    quantize_size.add_argument("--resolution", type=int)
-    quantize_size.add_argument("--rho", type=float)
-    quantize.add_argument("--checkpoint", help="weights to quantize (default: the seeded untrained network)")
-    quantize.add_argument(
-        "--calibration",
-        nargs="+",
-        metavar="IMAGE",
-        help="photos to calibrate activation ranges on (default: the bundled samples)",
-    )
-    quantize.add_argument("--onnx", required=True, help="output file")
+    return download
+
+
+def _add_latency(sub):
     latency = sub.add_parser("latency", help="estimated latency on a device (the V4 paper's roofline model)")
     latency.add_argument("model", nargs="?", help="one of: " + ", ".join(list_models()))
     latency.add_argument("--alpha", type=float, default=1.0)
@@ -379,6 +380,10 @@ def _main(argv: list[str] | None = None) -> int:
     latency.add_argument("--device", default="pixel6_cpu", help="a name from --list-devices")
     latency.add_argument("--json", action="store_true")
     latency.add_argument("--list-devices", action="store_true", help="the device profiles and their sources")
+    return latency
+
+
+def _add_diff(sub) -> None:
     diff = sub.add_parser("diff", help="two configurations block by block, aligned by output stride")
     diff.add_argument("a", help="model A, one of: " + ", ".join(list_models()))
     diff.add_argument("b", help="model B")
@@ -390,28 +395,42 @@ def _main(argv: list[str] | None = None) -> int:
         "--device", default="pixel6_cpu", help="latency device (see latency --list-devices), or none"
     )
     diff.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    if args.command == "predict":
-        return _predict(args)
-    if args.command == "export":
-        return _export(args)
-    if args.command == "weights":
-        return _weights(args, download)
 
-    if args.command == "latency":
-        return _latency(args, latency)
-    if args.command == "quantize":
-        return _quantize(args)
-    if args.command == "diff":
-        return _diff(args)
-    if args.command == "list":
-        for name in list_models():
-            g = get_generation(name)
-            print(f"{name:<18} {g.title:<22} base {g.base_resolution} px  {g.paper}")
-        return 0
-    report = count(args.model, args.alpha, args.resolution, args.rho)  # errors: main() says them
-    if args.json:
-        print(json.dumps(report.to_dict(layers=args.layers), indent=1))
-    else:
-        print(format_table(report))
+
+def _list() -> int:
+    for name in list_models():
+        g = get_generation(name)
+        print(f"{name:<18} {g.title:<22} base {g.base_resolution} px  {g.paper}")
     return 0
+
+
+def _summary(args) -> int:
+    report = count(args.model, args.alpha, args.resolution, args.rho)  # errors: main() says them
+    print(json.dumps(report.to_dict(layers=args.layers), indent=1) if args.json else format_table(report))
+    return 0
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mobilenet_core", description="Explore the MobileNet family from the command line."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the models")
+    _add_summary(sub)
+    _add_predict(sub)
+    _add_export_and_quantize(sub)
+    download = _add_weights(sub)
+    latency = _add_latency(sub)
+    _add_diff(sub)
+    args = parser.parse_args(argv)
+    commands = {
+        "list": _list,
+        "summary": lambda: _summary(args),
+        "predict": lambda: _predict(args),
+        "export": lambda: _export(args),
+        "weights": lambda: _weights(args, download),
+        "latency": lambda: _latency(args, latency),
+        "quantize": lambda: _quantize(args),
+        "diff": lambda: _diff(args),
+    }
+    return commands[args.command]()
