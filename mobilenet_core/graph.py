@@ -238,14 +238,7 @@ def layer_graph(
     expand_all = expand == "all"
     expanded = set() if expand_all else set(expand)
     lines = dot_header(title)
-    stages: dict[int, list[FoldedBlock]] = {}
-    for f in fold_blocks(report.blocks, fold and not expand_all):
-        if f.count > 1 and expanded.intersection(f.names):
-            # a block asked for at layer level is never folded away
-            for b in (b for b in report.blocks if b.name in f.names):
-                stages.setdefault(b.stage, []).append(FoldedBlock(b, 1, b.params, b.macs, (b.name,)))
-        else:
-            stages.setdefault(f.first.stage, []).append(f)
+    stages = _stage_columns(report, fold and not expand_all, expanded)
     previous_exit = "input"
     column_heads = []
     used_variants = []
@@ -254,13 +247,7 @@ def layer_graph(
     # cluster would pull the previous block into it (drawn in the wrong column).
     between: list[str] = []
     for stage, folded in sorted(stages.items()):
-        first = folded[0].first
-        if stage < 0:
-            label = w["stem"]
-        elif first.kind == "head":
-            label = w["head"]
-        else:
-            label = f"{w['stage']} {stage} · {first.out_height}×{first.out_width}"
+        label = _stage_label(stage, folded[0].first, w)
         lines.append(f"  subgraph cluster_stage_{stage + 1} {{")
         lines.append(f'    label="{label}"; style="rounded"; color="#999999"; fontsize=12;')
         stage_entry = None
@@ -280,12 +267,7 @@ def layer_graph(
                 entry, exit_ = _emit_expanded_block(lines, b, w, previous_exit, between)
             else:
                 node = node_id(b.name)
-                label, fill = block_label(f, w), BLOCK_COLORS.get(b.variant, "#dddddd")
-                if time_share is not None:
-                    share = sum(time_share.get(n, 0.0) for n in f.names)
-                    fill = heat_color(share, max(time_share.values(), default=0.0))
-                    row = f"<tr><td><b>{share:.1%} {escape(w['of_time'])}</b></td></tr>"
-                    label = label.replace("</table>>", row + "</table>>")
+                label, fill = _block_node(f, w, time_share)
                 lines.append(f'    {node} [label={label}, fillcolor="{fill}"];')
                 entry = exit_ = node
             stage_entry = stage_entry or entry
@@ -310,6 +292,38 @@ def layer_graph(
         lines.extend(_legend(used_variants, w))
     lines.append("}")
     return "\n".join(lines)
+
+
+def _stage_columns(report: CountReport, fold: bool, expanded: set[str]) -> dict[int, list[FoldedBlock]]:
+    """The blocks of each stage (a graph column), runs of identical blocks folded; a block asked
+    for at layer level is never folded away."""
+    stages: dict[int, list[FoldedBlock]] = {}
+    for f in fold_blocks(report.blocks, fold):
+        if f.count > 1 and expanded.intersection(f.names):
+            for b in (b for b in report.blocks if b.name in f.names):
+                stages.setdefault(b.stage, []).append(FoldedBlock(b, 1, b.params, b.macs, (b.name,)))
+        else:
+            stages.setdefault(f.first.stage, []).append(f)
+    return stages
+
+
+def _stage_label(stage: int, first: BlockRow, w: dict) -> str:
+    if stage < 0:
+        return w["stem"]
+    if first.kind == "head":
+        return w["head"]
+    return f"{w['stage']} {stage} · {first.out_height}×{first.out_width}"
+
+
+def _block_node(f: FoldedBlock, w: dict, time_share: dict[str, float] | None) -> tuple[str, str]:
+    """(label, fill) of a block's node: by its type, or by its share of the time when given."""
+    label, fill = block_label(f, w), BLOCK_COLORS.get(f.first.variant, "#dddddd")
+    if time_share is not None:
+        share = sum(time_share.get(n, 0.0) for n in f.names)
+        fill = heat_color(share, max(time_share.values(), default=0.0))
+        row = f"<tr><td><b>{share:.1%} {escape(w['of_time'])}</b></td></tr>"
+        label = label.replace("</table>>", row + "</table>>")
+    return label, fill
 
 
 HEAT = ("#ffffff", "#fee0d2", "#fcbba1", "#fc9272", "#fb6a4a")  # white to red; dark text stays legible
