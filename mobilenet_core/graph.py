@@ -16,26 +16,32 @@ from .count import BlockRow, CountReport, LayerRow
 
 # Fill colors per block variant (pastel, with dark text), from the block types' records.
 BLOCK_COLORS = {**variant_colors(), "Head": "#e0e0e0"}
+# Each layer kind's colour, for a marker, a bar or a line: Okabe & Ito's colour-blind-safe set and
+# two greys, chosen so that any two stay apart under protanopia, deuteranopia and tritanopia
+# (tests/test_palettes.py: CIEDE2000 >= 10 after simulating each).
+LAYER_MARK_COLORS = {
+    "conv": "#555555",
+    "dwconv": "#0072b2",
+    "pwconv": "#56b4e9",
+    "se": "#f0e442",
+    "attention": "#d55e00",
+    "linear": "#999999",
+}
+
+
+def tint(color: str, white: float = 0.7) -> str:
+    """`color` mixed with `white` parts of white: a fill under dark text."""
+    rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c + (255 - c) * white):02x}" for c in rgb)
+
+
+# The fills of the layer boxes: the same hue per kind as the marks, light enough for dark text
+# (a box also says its kind in words, so the fill is never the only key).
 LAYER_COLORS = {
-    "conv": "#d9d9d9",
-    "dwconv": "#aec7e8",
-    "pwconv": "#98df8a",
-    "se": "#9edae5",
-    "attention": "#fdd0a2",
+    **{kind: tint(color) for kind, color in LAYER_MARK_COLORS.items()},
     "norm": "#eeeeee",
     "layer_scale": "#eeeeee",
     "pool": "#e0e0e0",
-    "linear": "#c7c7c7",
-}
-# The same hue per layer kind, strong enough for a marker or a line (the fills above are its light
-# tint, tab20's pairs): the Roofline view's points match the Layer graph's boxes.
-LAYER_MARK_COLORS = {
-    "conv": "#7f7f7f",
-    "dwconv": "#1f77b4",
-    "pwconv": "#2ca02c",
-    "se": "#17becf",
-    "attention": "#ff7f0e",
-    "linear": "#555555",
 }
 # The words inside the pictures; the app passes translations (same keys).
 WORDS = {

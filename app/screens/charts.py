@@ -8,12 +8,12 @@ from app.common import draw_figure, file_stem, report_for, title_line
 from app.figures import shared_figure
 from app.i18n import t
 from app.state import current_selection
-from mobilenet_core.blocktypes import REGISTRY
+from mobilenet_core.blocktypes import HEAD_COLOR, REGISTRY
 from mobilenet_core.count import CountReport
 
 # name and colour per block type, from the block types' records
 KIND_NAMES = {**{k: bt.short for k, bt in REGISTRY.items()}, "head": "Head"}
-COLORS = {**{k: bt.color for k, bt in REGISTRY.items()}, "head": "#555555"}
+COLORS = {**{k: bt.color for k, bt in REGISTRY.items()}, "head": HEAD_COLOR}
 # legends under the plot: above it they run into the title at laptop widths
 LEGEND_BELOW = dict(legend=dict(orientation="h", y=-0.45, yanchor="top", x=0, xanchor="left"))
 

@@ -100,6 +100,11 @@ def kinds(editable_only: bool = False) -> tuple[str, ...]:
     return tuple(t.kind for t in types if t.editable or not editable_only)
 
 
+# The network's head (pool, 1x1 conv, classifier) in charts that colour blocks by type: black, the
+# one Okabe-Ito colour no block type uses (tests/test_palettes.py).
+HEAD_COLOR = "#000000"
+
+
 def variant_colors() -> dict[str, str]:
     return {label: color for t in REGISTRY.values() for label, color in t.colors.items()}
 

@@ -30,7 +30,7 @@ def _count(walk, b) -> None:
 
 
 register(BlockType(
-    kind="conv", spec=ConvBlock, title="Convolution", short="Conv", color="#7f7f7f",
+    kind="conv", spec=ConvBlock, title="Convolution", short="Conv", color="#555555",
     resolve=_resolve, count=_count, module=ConvBnActBlock,
     variant=lambda spec: ("Conv", str(spec.kernel)), colors={"Conv": "#d9d9d9"},
     columns=("kernel", "activation"),

@@ -60,7 +60,7 @@ def _from_row(r) -> DepthwiseSeparable:
 
 
 register(BlockType(
-    kind="ds", spec=DepthwiseSeparable, title="Depthwise separable", short="DS", color="#1f77b4",
+    kind="ds", spec=DepthwiseSeparable, title="Depthwise separable", short="DS", color="#0072b2",
     resolve=_resolve, count=_count, module=DepthwiseSeparableBlock,
     variant=lambda spec: ("DS+SE" if spec.se else "DS", str(spec.kernel)),
     colors={"DS": "#aec7e8", "DS+SE": "#9edae5"},

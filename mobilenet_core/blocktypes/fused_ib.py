@@ -44,7 +44,7 @@ def _count(walk, b) -> None:
 
 
 register(BlockType(
-    kind="fused_ib", spec=FusedIB, title="Fused inverted bottleneck", short="FusedIB", color="#ff7f0e",
+    kind="fused_ib", spec=FusedIB, title="Fused inverted bottleneck", short="FusedIB", color="#56b4e9",
     resolve=_resolve, count=_count, module=FusedIBBlock,
     variant=lambda spec: ("FusedIB", str(spec.kernel)), colors={"FusedIB": "#ffbb78"},
     columns=("kernel", "expand", "activation"),

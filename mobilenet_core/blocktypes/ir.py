@@ -57,7 +57,7 @@ def _count(walk, b) -> None:
 
 
 register(BlockType(
-    kind="ir", spec=InvertedResidual, title="Inverted residual", short="IR", color="#2ca02c",
+    kind="ir", spec=InvertedResidual, title="Inverted residual", short="IR", color="#009e73",
     resolve=_resolve, count=_count, module=InvertedResidualBlock,
     variant=lambda spec: ("IR+SE" if spec.se else "IR", str(spec.kernel)),
     colors={"IR": "#98df8a", "IR+SE": "#c5e88a"},

@@ -69,7 +69,7 @@ def _from_row(r) -> MobileMQA:
 
 
 register(BlockType(
-    kind="mqa", spec=MobileMQA, title="Mobile multi-query attention", short="Mobile MQA", color="#e7a33e",
+    kind="mqa", spec=MobileMQA, title="Mobile multi-query attention", short="Mobile MQA", color="#cc79a7",
     resolve=_resolve, count=_count, module=MobileMQABlock,
     variant=lambda spec: ("Mobile MQA", "-"), colors={"Mobile MQA": "#fdd0a2"},
     columns=("heads", "key_dim", "kv_stride"),

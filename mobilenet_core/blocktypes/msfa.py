@@ -63,7 +63,7 @@ def _count(walk, b) -> None:
 
 
 register(BlockType(
-    kind="msfa", spec=MSFA, title="Multi-scale fusion adapter", short="MSFA", color="#8c564b",
+    kind="msfa", spec=MSFA, title="Multi-scale fusion adapter", short="MSFA", color="#f0e442",
     resolve=_resolve, count=_count, module=MSFABlock,
     variant=lambda spec: ("MSFA", "1"), colors={"MSFA": "#c49c94"},
     columns=(), to_row=lambda spec: {}, from_row=None, expands=True, anatomy="plain",

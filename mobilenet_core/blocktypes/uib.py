@@ -76,7 +76,7 @@ def _from_row(r) -> UIB:
 
 
 register(BlockType(
-    kind="uib", spec=UIB, title="Universal inverted bottleneck", short="UIB", color="#d62728",
+    kind="uib", spec=UIB, title="Universal inverted bottleneck", short="UIB", color="#d55e00",
     resolve=_resolve, count=_count, module=UIBBlock,
     variant=lambda spec: (spec.variant, f"{spec.start or '-'}/{spec.mid or '-'}"),
     colors={"ExtraDW": "#ff9896", "IB": "#f7b6d2", "ConvNeXt": "#c5b0d5", "FFN": "#dbdb8d"},
