@@ -18,6 +18,7 @@ import app.upload_race  # noqa: E402, F401 - a photo dropped during a rerun is n
 from app.figures import warm_up  # noqa: E402
 from app.i18n import t  # noqa: E402
 from app.lesson_pages import lesson_title  # noqa: E402
+from app.page_language import page_language  # noqa: E402
 from app.present import apply_presentation, presentation_switch, presenting  # noqa: E402
 from app.state import figure_format_picker, language_picker, sidebar_selection  # noqa: E402
 from mobilenet_core.lessons import LESSON_PATHS  # noqa: E402
@@ -29,6 +30,7 @@ warm_up()  # once per process, in the background: the networks and figures first
 PAGES = Path(__file__).parent / "views"
 
 language_picker()
+page_language()
 pages = [
     st.Page(PAGES / "overview.py", title=t("page_overview"), icon=":material/dashboard:", default=True),
     st.Page(PAGES / "graph.py", title=t("page_graph"), icon=":material/account_tree:", url_path="graph"),
