@@ -6,12 +6,15 @@ shares of its own total (a linear stack hid MobileNetV3's 0.2 G beside MobileNet
 and every top-1 that is missing explained.
 """
 
+import functools
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import exact, file_stem, kib, short, show_figure
+from app.common import draw_figure, exact, file_stem, kib, short
+from app.figures import shared_figure
 from app.i18n import GRAPH_WORDS, current_language, t
 from app.state import current_selection
 from mobilenet_core.count import CountReport
@@ -197,47 +200,59 @@ def stage_share_charts(configs: list[CountReport], stem: str) -> None:
     x = [f"{NUMBERS[n]} {mc.get_generation(r.model).title.removeprefix('MobileNet')}"
          f"<br>α {r.alpha:g} · {r.resolution} px" for n, r in enumerate(configs)]  # fmt: skip
     left, right = st.columns(2)
-    for where, index, title, total_of in (
-        (left, 2, t("stacked_macs"), lambda r: r.macs),
-        (right, 1, t("stacked_params"), lambda r: r.params),
-    ):
-        fig = go.Figure()
-        for k, label in enumerate(labels):
-            values = [next((s[index] for s in r.stage_totals() if s[0] == label), 0) for r in configs]
-            shares = [100 * v / total_of(r) for v, r in zip(values, configs)]
-            fig.add_trace(
-                go.Bar(
-                    x=x,
-                    y=shares,
-                    name=stage_name(label),
-                    marker_color=STAGE_COLOURS[k % len(STAGE_COLOURS)],
-                    text=[f"{s:.0f}%" if s >= 4 else "" for s in shares],
-                    textposition="inside",
-                    insidetextanchor="middle",
-                    customdata=[exact(v) for v in values],
-                    hovertemplate="%{x}<br>"
-                    + stage_name(label)
-                    + ": %{customdata} (%{y:.1f}%)<extra></extra>",
-                )
-            )
-        for xi, r in zip(x, configs):  # the total, which the shares no longer show
-            fig.add_annotation(x=xi, y=100, text=f"<b>{short(total_of(r))}</b>", showarrow=False,
-                               yanchor="bottom", font=dict(size=14))  # fmt: skip
-        fig.update_layout(
-            barmode="stack",
-            title=dict(text=f"{title}<br><sup>{t('stage_share_note')}</sup>"),
-            yaxis=dict(title=t("stage_share"), range=[0, 112], tickvals=[0, 25, 50, 75, 100]),
-            legend=dict(orientation="h", yanchor="top", y=-0.28, x=0, traceorder="normal"),
-            uniformtext=dict(minsize=11, mode="hide"),
-            bargap=0.35,
+    key = tuple((r.model, r.alpha, r.resolution) for r in configs)
+    for where, index, title in ((left, 2, t("stacked_macs")), (right, 1, t("stacked_params"))):
+        # built once per (configurations, chart, language) for every session (app.figures)
+        build = functools.partial(_stage_chart, configs, labels, x, index, title)
+        fig = shared_figure(
+            ("compare_stages", index, key), build, height=480, margin=dict(l=10, r=10, t=70, b=10)
         )
-        show_figure(fig, stem, height=480, where=where, margin=dict(l=10, r=10, t=70, b=10))
+        draw_figure(fig, stem, where=where)
+
+
+def _stage_chart(configs: list[CountReport], labels: list[str], x: list[str], index: int, title: str):
+    total_of = (lambda r: r.macs) if index == 2 else (lambda r: r.params)
+    fig = go.Figure()
+    for k, label in enumerate(labels):
+        values = [next((s[index] for s in r.stage_totals() if s[0] == label), 0) for r in configs]
+        shares = [100 * v / total_of(r) for v, r in zip(values, configs)]
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=shares,
+                name=stage_name(label),
+                marker_color=STAGE_COLOURS[k % len(STAGE_COLOURS)],
+                text=[f"{s:.0f}%" if s >= 4 else "" for s in shares],
+                textposition="inside",
+                insidetextanchor="middle",
+                customdata=[exact(v) for v in values],
+                hovertemplate="%{x}<br>" + stage_name(label) + ": %{customdata} (%{y:.1f}%)<extra></extra>",
+            )
+        )
+    for xi, r in zip(x, configs):  # the total, which the shares no longer show
+        fig.add_annotation(x=xi, y=100, text=f"<b>{short(total_of(r))}</b>", showarrow=False,
+                           yanchor="bottom", font=dict(size=14))  # fmt: skip
+    fig.update_layout(
+        barmode="stack",
+        title=dict(text=f"{title}<br><sup>{t('stage_share_note')}</sup>"),
+        yaxis=dict(title=t("stage_share"), range=[0, 112], tickvals=[0, 25, 50, 75, 100]),
+        legend=dict(orientation="h", yanchor="top", y=-0.28, x=0, traceorder="normal"),
+        uniformtext=dict(minsize=11, mode="hide"),
+        bargap=0.35,
+    )
+    return fig
 
 
 # --- every published configuration, counted exactly, against its published top-1 ---------------
 
 
 def published_scatter(sel) -> None:
+    # built once per (selection, language) for every session (app.figures)
+    key = ("compare_published", sel.model, sel.alpha, sel.resolution)
+    draw_figure(shared_figure(key, lambda: _published_figure(sel), height=520), file_stem(sel, "fig"))
+
+
+def _published_figure(sel):
     figures = published_figures()
     fig = go.Figure()
     for model in dict.fromkeys(f.model for f in figures):
@@ -284,4 +299,4 @@ def published_scatter(sel) -> None:
     fig.update_layout(
         title=t("scatter_title"), xaxis_title="MACs (M)", yaxis_title=t("top1"), xaxis_type="log"
     )
-    show_figure(fig, file_stem(sel, "fig"), height=520)
+    return fig
