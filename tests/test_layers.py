@@ -111,3 +111,28 @@ def test_specs_are_pure_data():
         if name.startswith("mobilenet_core.specs"):
             above = {m for m in edges[name] if not m.startswith("mobilenet_core.specs")}
             assert above <= {"mobilenet_core.errors"}, (name, above)
+
+
+LONGEST = 80  # lines: a page function reads as a list of UI calls; anything longer has parts to name
+
+
+def long_functions(paths, root: Path = ROOT) -> list[str]:
+    found = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > LONGEST:
+                    found.append(f"{path.relative_to(root)}:{node.lineno} {node.name} ({lines} lines)")
+    return found
+
+
+def test_no_function_in_the_app_or_the_library_is_over_80_lines():
+    paths = sorted((ROOT / "app").rglob("*.py")) + sorted(PACKAGE.rglob("*.py"))
+    assert long_functions(paths) == []
+
+
+def test_the_length_check_sees_a_long_function(tmp_path):
+    source = tmp_path / "page.py"
+    source.write_text("def short():\n    pass\n\n\ndef page():\n" + "    x = 1\n" * LONGEST)
+    assert long_functions([source], tmp_path) == [f"page.py:5 page ({LONGEST + 1} lines)"]

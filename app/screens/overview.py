@@ -25,34 +25,23 @@ def overview_page():
     """Draw the overview view for the shared selection; returns that selection."""
     sel = current_selection()
     report = report_for(sel)
-    reference = mc.count(sel.model, 1.0, sel.base)
-
     st.title(t("app_title"))
     st.subheader(title_line(sel))
+    totals_ui(sel, report)
+    published_ui(sel)
+    convention_ui(report)
+    blocks_ui(sel)
+    return sel
 
+
+def totals_ui(sel, report) -> None:
+    """Exact params, MACs, FLOPs and activations, each with its change from α 1 at the base size."""
+    reference = mc.count(sel.model, 1.0, sel.base)
     # four in a row; V5's twelve-digit MACs and FLOPs would be cut off there, so two rows of two
     cols = st.columns(4) if len(exact(report.flops)) <= 13 else [*st.columns(2), *st.columns(2)]
-    cols[0].metric(
-        t("params"),
-        exact(report.params),
-        delta(report.params, reference.params),
-        delta_color="off",
-        help=short(report.params),
-    )
-    cols[1].metric(
-        t("macs"),
-        exact(report.macs),
-        delta(report.macs, reference.macs),
-        delta_color="off",
-        help=short(report.macs),
-    )
-    cols[2].metric(
-        t("flops"),
-        exact(report.flops),
-        delta(report.flops, reference.flops),
-        delta_color="off",
-        help=short(report.flops),
-    )
+    for col, name in zip(cols, ("params", "macs", "flops")):
+        value, base = getattr(report, name), getattr(reference, name)
+        col.metric(t(name), exact(value), delta(value, base), delta_color="off", help=short(value))
     cols[3].metric(
         t("activations"),
         kib(report.activation_elements),
@@ -64,18 +53,14 @@ def overview_page():
         + f" · {t('output_shape')}: {last.out_channels}×{last.out_height}×{last.out_width} → {outputs}"
     )
 
+
+def published_ui(sel) -> None:
+    """The published top-1 with its source (the paper, and the checkpoints' own cards), or why not."""
     published = find_published(sel.model, sel.alpha, sel.resolution)
     st.markdown(f"**{t('published_top1')}**")
     if published:
-        st.success(
-            t(
-                "published_row",
-                top1=published.top1,
-                macs=published.macs_millions,
-                params=published.params_millions,
-                source=published.source,
-            )
-        )
+        st.success(t("published_row", top1=published.top1, macs=published.macs_millions,
+                     params=published.params_millions, source=published.source))  # fmt: skip
     checkpoints = [e for e in weights_for(sel.model, sel.alpha, sel.resolution) if e.top1 is not None]
     for entry in checkpoints:  # a second source: the published checkpoints' own cards
         st.success(t("checkpoint_top1", top1=entry.top1, name=entry.name, source=checkpoint_source(entry)))
@@ -88,6 +73,9 @@ def overview_page():
         else:
             st.info(t("published_none", configs=configs or "—"))
 
+
+def convention_ui(report) -> None:
+    """What a MAC is here, and what other tools report for the same network."""
     with st.expander(t("mac_convention_title"), expanded=False):
         st.markdown(t("mac_convention"))
         st.markdown(f"**{t('other_tools')}**")
@@ -110,6 +98,9 @@ def overview_page():
             }
         )
 
+
+def blocks_ui(sel) -> None:
+    """The block table, and both tables as CSV (written when clicked, not on every run)."""
     st.markdown(f"### {t('blocks_table')}")
     table = block_table(sel.model, sel.alpha, sel.resolution, current_language())
     st.dataframe(
@@ -123,15 +114,9 @@ def overview_page():
         },  # "Mobile MQA"
     )
     buttons = st.columns(2)
-    # the CSVs are written when clicked (callables), not on every run of the page
-    buttons[0].download_button(
-        t("download_csv"),
-        lambda: table.to_csv(index=False).encode(),
-        f"{file_stem(sel, 'blocks')}.csv",
-        "text/csv",
-        on_click="ignore",
-        key="blocks_csv",
-    )
+    buttons[0].download_button(t("download_csv"), lambda: table.to_csv(index=False).encode(),
+                               f"{file_stem(sel, 'blocks')}.csv", "text/csv", on_click="ignore",
+                               key="blocks_csv")  # fmt: skip
     buttons[1].download_button(
         t("download_layers_csv"),
         lambda: layer_table(sel.model, sel.alpha, sel.resolution).to_csv(index=False).encode(),
@@ -140,4 +125,3 @@ def overview_page():
         on_click="ignore",
         key="layers_csv",
     )
-    return sel
