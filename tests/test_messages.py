@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_lab import _open
 
 import mobilenet_core as mc
 from mobilenet_core.lab import generation_rows, to_url_token
@@ -71,13 +72,7 @@ except ValueError as exc:
 
 
 def run_page(view: str, lang: str, **query) -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    at.query_params["lang"] = lang
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(f"views/{view}.py").run()
-    return at
+    return _open(view, {"lang": lang, **query})
 
 
 def shown(at: AppTest) -> str:
