@@ -16,7 +16,6 @@ import mobilenet_core as mc
 from mobilenet_core.lab import generation_rows, to_url_token
 
 ROOT = Path(__file__).resolve().parent.parent
-MAIN = str(ROOT / "app" / "main.py")
 
 
 def exception_text_uses(source: str) -> list[int]:
