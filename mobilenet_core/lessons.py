@@ -447,21 +447,26 @@ class SpiralResult:
     error: float  # mean squared distance to the spiral / mean squared norm of the spiral
 
 
-def spiral_relu(n: int, seed: int = 0, points: int = 400) -> SpiralResult:
+def spiral_relu(n: int, seed: int = 0, points: int = 400, readout: str = "pinv") -> SpiralResult:
     """Embed the spiral in n dimensions with a random matrix T (n x 2), apply ReLU, and project
-    back with the pseudo-inverse of T (V2, Fig. 1): with small n ReLU destroys the manifold, with
-    large n it is preserved."""
+    back to 2-D (V2, Fig. 1): with small n ReLU destroys the manifold, with large n it is
+    preserved. `readout` "pinv" projects back with the pseudo-inverse of T, as the paper does
+    (it also shrinks and bends the picture: ReLU keeps about half of every coordinate);
+    "linear" with the best linear map B (least squares, B = x Y⁺), which is what a linear layer
+    after the ReLU could recover at most: the error then measures only what ReLU destroyed."""
+    if readout not in ("pinv", "linear"):
+        raise ConfigError(f"readout must be 'pinv' or 'linear', got {readout!r}")
     x = spiral(points)
     t = np.random.default_rng(seed).standard_normal((n, 2))
     y = np.maximum(t @ x, 0.0)
-    back = np.linalg.pinv(t) @ y
+    back = (np.linalg.pinv(t) if readout == "pinv" else x @ np.linalg.pinv(y)) @ y
     error = float(((back - x) ** 2).sum(axis=0).mean() / (x**2).sum(axis=0).mean())
     return SpiralResult(n, back, error)
 
 
-def spiral_errors(ns=(2, 3, 5, 15, 30), seeds: int = 16) -> dict[int, float]:
+def spiral_errors(ns=(2, 3, 5, 15, 30), seeds: int = 16, readout: str = "pinv") -> dict[int, float]:
     """Mean reconstruction error over `seeds` random embeddings, for each n."""
-    return {n: float(np.mean([spiral_relu(n, s).error for s in range(seeds)])) for n in ns}
+    return {n: float(np.mean([spiral_relu(n, s, readout=readout).error for s in range(seeds)])) for n in ns}
 
 
 def expansion_blocks(report: CountReport) -> list[BlockRow]:
@@ -549,13 +554,39 @@ def residual_memory(block: BlockRow) -> dict[str, list[TensorStep]]:
     return {"inverted": inverted, "bottleneck": bottleneck}
 
 
+@dataclass(frozen=True)
+class Handoff:
+    """What one block passes to the next (and keeps for the next shortcut), in values: the
+    inverted residual its narrow output, a ResNet bottleneck with the same widths its wide one."""
+
+    block: str
+    narrow: int  # out_channels x H x W
+    wide: int  # expanded_channels x H x W
+
+
+def handoffs(report: CountReport) -> list[Handoff]:
+    """The tensor every expansion block hands on, both ways (V2, Section 5.1: between blocks
+    only the bottleneck tensors must stay in memory)."""
+    return [
+        Handoff(
+            b.name,
+            b.out_channels * b.out_height * b.out_width,
+            b.expanded_channels * b.out_height * b.out_width,
+        )
+        for b in expansion_blocks(report)
+    ]
+
+
 def between_blocks(report: CountReport) -> tuple[int, int]:
     """(largest tensor passed between expansion blocks of the model, the same if the blocks were
     ResNet bottlenecks passing their wide tensors), in values."""
-    rows = expansion_blocks(report)
-    narrow = max((b.out_channels * b.out_height * b.out_width for b in rows), default=0)
-    wide = max((b.expanded_channels * b.out_height * b.out_width for b in rows), default=0)
-    return narrow, wide
+    rows = handoffs(report)
+    return max((h.narrow for h in rows), default=0), max((h.wide for h in rows), default=0)
+
+
+def peak_step(steps: list[TensorStep]) -> TensorStep:
+    """The step at which the most values are alive."""
+    return max(steps, key=lambda s: s.values)
 
 
 # --- lesson-se ------------------------------------------------------------------------------------
@@ -769,6 +800,27 @@ def ridge_device(ridge: float, peak: float = ILLUSTRATIVE_PEAK):
 def ridge_sweep(report: CountReport, ridges) -> list[LatencyEstimate]:
     """The roofline estimate of the model at each ridge point."""
     return [estimate_latency(report, ridge_device(r)) for r in ridges]
+
+
+def slowdown(estimate: LatencyEstimate) -> float:
+    """The estimated time over the time of the MACs alone (the same device with unlimited
+    bandwidth): how much memory traffic stretches the network's time. It depends on the ridge
+    point only, never on the peak, so it compares ridge points truthfully."""
+    compute = sum(x.compute_ms for x in estimate.layers)
+    return estimate.ms / compute if compute else 1.0
+
+
+def work(layer, ridge: float) -> float:
+    """max(MACs, ridge x bytes): the layer's time in units of 1 / peak (MAC-equivalents)."""
+    return max(layer.macs, ridge * layer.bytes)
+
+
+def paper_device_estimates(report: CountReport) -> list[LatencyEstimate]:
+    """The configuration on the V4 paper's four devices, each with its own peak, calibrated on
+    MobileNetV2 (latency.paper_devices): the absolute times, fastest device first."""
+    from .latency import paper_devices
+
+    return sorted((estimate_latency(report, d) for d in paper_devices().values()), key=lambda e: e.ms)
 
 
 def bottlenecks(estimate: LatencyEstimate, top: int = 5) -> list:
