@@ -30,7 +30,6 @@ _HTML = """
     <span class="gv-found"></span>
   </div>
   <div class="gv-stage"></div>
-  <div class="gv-details"></div>
 </div>
 """
 
@@ -49,7 +48,6 @@ _CSS = """
 .gv-stage g.node.gv-selected path { stroke: #d62728; stroke-width: 4px; }
 .gv-stage g.node.gv-match polygon,
 .gv-stage g.node.gv-match path { stroke: #ff7f0e; stroke-width: 3px; }
-.gv-details { font-size: 15px; margin-top: 6px; min-height: 1.4em; }
 """
 
 _JS = (
@@ -70,7 +68,6 @@ export default function (component) {
   const { parentElement, data, setStateValue } = component;
   const root = parentElement.querySelector(".gv");
   const stage = root.querySelector(".gv-stage");
-  const details = root.querySelector(".gv-details");
   const words = data.words;
   root.querySelector(".gv-fit").textContent = words.fit;
   root.querySelector(".gv-in").title = words.zoom_in;
@@ -83,7 +80,7 @@ export default function (component) {
     if (root.panZoom) { root.panZoom.destroy(); root.panZoom = null; }
     stage.innerHTML = data.svg;
     root.dataset.svg = data.svg;
-    root.dataset.centered = "";
+    root.dataset.fromPython = "";
     const svg = stage.querySelector("svg");
     svg.removeAttribute("width");
     svg.removeAttribute("height");
@@ -108,18 +105,16 @@ export default function (component) {
     }
   }
 
-  function show(id) {
-    const info = data.details[id];
-    details.textContent = info ? info.text : "";
-  }
-
   function select(id, report) {
+    root.dataset.current = id;
     for (const node of stage.querySelectorAll("g.node.gv-selected")) node.classList.remove("gv-selected");
     for (const node of stage.querySelectorAll("g.node")) {
       if (node.querySelector("title")?.textContent === id) node.classList.add("gv-selected");
     }
-    show(id);
-    if (report) setStateValue("selected", id);
+    if (report) {  // Python says its details, above the graph; its echo must not move the view
+      root.dataset.fromPython = id;
+      setStateValue("selected", id);
+    }
   }
 
   function centerOn(node) {  // screen coordinates: Graphviz nests its own transforms
@@ -130,6 +125,27 @@ export default function (component) {
       y: frame.top + frame.height / 2 - (target.top + target.height / 2),
     });
   }
+
+  function showAll(nodes) {  // zoom so that every node found is in view (not past 150 %), then centre them
+    const box = () => {
+      const rects = nodes.map((n) => n.getBoundingClientRect());
+      const left = Math.min(...rects.map((r) => r.left)), right = Math.max(...rects.map((r) => r.right));
+      const top = Math.min(...rects.map((r) => r.top)), bottom = Math.max(...rects.map((r) => r.bottom));
+      return { left, top, width: right - left, height: bottom - top };
+    };
+    const frame = stage.getBoundingClientRect();
+    const first = box();
+    const fit = Math.min(0.9 * frame.width / Math.max(first.width, 1),
+                         0.9 * frame.height / Math.max(first.height, 1));
+    const largest = 2 * panZoom().getZoom() / panZoom().getSizes().realZoom;  // 150 % of "100 %"
+    panZoom().zoom(Math.min(panZoom().getZoom() * fit, largest));
+    const now = box();
+    panZoom().panBy({
+      x: frame.left + frame.width / 2 - (now.left + now.width / 2),
+      y: frame.top + frame.height / 2 - (now.top + now.height / 2),
+    });
+  }
+  const panZoom = () => root.panZoom;
 
   root.querySelector(".gv-in").onclick = () => root.panZoom.zoomIn();
   root.querySelector(".gv-out").onclick = () => root.panZoom.zoomOut();
@@ -148,18 +164,20 @@ export default function (component) {
     hits.forEach((node) => node.classList.add("gv-match"));
     root.querySelector(".gv-found").textContent = words.found.replace("{n}", hits.length);
     if (hits.length) {
-      centerOn(hits[0]);
+      showAll(hits);
       select(hits[0].querySelector("title").textContent, true);
     }
   };
-  if (data.selected) {
+  // Python's selection (a block picked in the list) is followed when it changes; a run that
+  // started from a click or a search here still carries the one before, which must not undo it
+  if (data.selected && data.selected !== root.dataset.fromPython) {
+    root.dataset.fromPython = data.selected;
     select(data.selected, false);
-    if (root.dataset.centered !== data.selected) {  // a redrawn graph keeps the selection in view
-      const node = [...stage.querySelectorAll("g.node")].find(
-        (n) => n.querySelector("title")?.textContent === data.selected);
-      if (node) centerOn(node);
-      root.dataset.centered = data.selected;
-    }
+    const node = [...stage.querySelectorAll("g.node")].find(
+      (n) => n.querySelector("title")?.textContent === data.selected);
+    if (node) centerOn(node);
+  } else if (root.dataset.current) {
+    select(root.dataset.current, false);  // a redrawn graph keeps the selection
   }
 }
 """
@@ -176,12 +194,21 @@ def _component():
 
 
 def graph_viewer(svg: str, details: dict[str, dict], words: dict[str, str], key: str, height: int = 620,
-                 selected: str | None = None) -> str | None:  # fmt: skip
-    """Draw the interactive graph; returns the id of the node the user selected (or None)."""
+                 selected: str | None = None, on_select=None) -> str | None:  # fmt: skip
+    """Draw the interactive graph; returns the id of the node the user selected (or None).
+    `on_select(node)` is called when a click or a search selects a node, before the run that
+    follows draws anything (so what is drawn above the graph already knows it)."""
+
+    def selected_now() -> None:
+        state = st.session_state.get(key)
+        node = state.get("selected") if isinstance(state, dict) else getattr(state, "selected", None)
+        if on_select is not None:
+            on_select(node)
+
     result = _component()(
         data={"svg": svg, "details": details, "words": words, "height": height, "selected": selected},
         key=key,
         default={"selected": selected},
-        on_selected_change=lambda: None,
+        on_selected_change=selected_now,
     )
     return getattr(result, "selected", None) if result is not None else None

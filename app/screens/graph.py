@@ -65,31 +65,46 @@ def graph_page():
     )
     st.caption(t("graph_help"))
     details = node_details(report, words=graph_words(), fold=fold and level != "layers")
+    block_details_ui(report, details)  # above the graph: a click's details are on the first screen
     if has_dot():
-        clicked = graph_viewer(
+        graph_viewer(
             render_dot(dot, "svg").decode(),
             details,
             viewer_words(),
             key="graph_viewer",
             height=780 if presenting() else 620,
             selected=st.session_state.get("graph_selected_node"),
+            on_select=lambda node: _clicked(node, details),
         )
-        if clicked and clicked in details and clicked != st.session_state.get("graph_selected_node"):
-            st.session_state["graph_selected_node"] = clicked
-            st.session_state["graph_details_block"] = details[clicked]["block"]
     else:
         show_graph(dot)  # without Graphviz's dot: the browser lays the graph out, without pan and zoom
+    graph_downloads(dot, file_stem(sel, "graph"), key="graph")
+    return sel
 
-    # the selected block (clicked in the graph, found by search, or picked here): details and anatomy
+
+def block_details_ui(report, details: dict[str, dict]) -> str:
+    """The selected block (clicked in the graph, found by search, or picked here): its details in
+    one line, and a way to its anatomy. Returns the block's name."""
     blocks = [b.name for b in report.blocks]
     if st.session_state.get("graph_details_block") not in blocks:
         st.session_state["graph_details_block"] = blocks[len(blocks) // 2]
-    detail_cols = st.columns([2, 5, 2])
-    picked = detail_cols[0].selectbox(t("graph_pick"), blocks, key="graph_details_block")
+    detail_cols = st.columns([2, 5, 2], vertical_alignment="bottom")
+    picked = detail_cols[0].selectbox(t("graph_pick"), blocks, key="graph_details_block", on_change=_picked)
     detail_cols[1].markdown(f"**{details[node_id(picked)]['text']}**")
     if picked.startswith("blocks.") and detail_cols[2].button(t("open_in_anatomy"), key="graph_to_anatomy"):
         st.session_state["anatomy_block"] = picked
         st.session_state["anatomy_source"] = "model"
         st.switch_page("views/anatomy.py")
-    graph_downloads(dot, file_stem(sel, "graph"), key="graph")
-    return sel
+    return picked
+
+
+def _clicked(node: str | None, details: dict[str, dict]) -> None:
+    """A node clicked or found in the graph (a callback: before the run draws the details)."""
+    if node and node in details:
+        st.session_state["graph_selected_node"] = node
+        st.session_state["graph_details_block"] = details[node]["block"]
+
+
+def _picked() -> None:
+    """A block picked in the list is selected (and centred) in the graph too."""
+    st.session_state["graph_selected_node"] = node_id(st.session_state["graph_details_block"])
