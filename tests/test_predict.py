@@ -542,7 +542,7 @@ def test_classify_offline_explains_and_offers_a_retry(server, torch_home, monkey
     assert len(_RangeHandler.requests) == 1
     at.button(key="download").click().run()  # "Try the download again"
     assert len(_RangeHandler.requests) == 2 and not at.exception
-    at.button(key="untrained_button").click().run()  # the other way forward
+    at.toggle(key="use_untrained").set_value(True).run()  # the other way forward, one switch
     assert at.toggle(key="use_untrained").value is True
     assert any("UNTRAINED" in e.value for e in at.error)
 

@@ -32,7 +32,6 @@ from app.models import (
     pretrained_model,
     switch_to_weights,
     untrained_model,
-    use_untrained,
     weights_label,
 )
 from app.state import Selection, current_selection
@@ -258,7 +257,8 @@ def weights_ui(sel: Selection) -> Weights | None:
         entries = weights_for(sel.model, sel.alpha, sel.resolution)
         published = published_weights_ui(entries, load=uploaded is None) if entries else no_published_ui(sel)
     weights = uploaded or published
-    if weights is None and st.toggle(t("use_untrained"), key="use_untrained"):
+    # one control for the untrained network: the switch in the row of ways forward above
+    if weights is None and st.session_state.get("use_untrained"):
         module, runner = untrained_model(sel.model, sel.alpha, sel.resolution)
         source = ("untrained", sel.model, sel.alpha, sel.resolution)
         weights = Weights("untrained", source, t("source_untrained"), module, runner,
@@ -334,7 +334,7 @@ def download_failed_ui(entry, tried: set) -> None:
         download_with_progress(entry)
         st.rerun()  # drawn again: the weights, or the new failure said by the message above
     ways.button(t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload)
-    ways.button(t("use_untrained_button"), key="untrained_button", on_click=use_untrained)
+    ways.toggle(t("use_untrained"), key="use_untrained")
 
 
 def no_published_ui(sel: Selection) -> None:
@@ -345,7 +345,7 @@ def no_published_ui(sel: Selection) -> None:
     ways.button(t("switch_nearest", name=near.description), on_click=switch_to_weights, args=(near.name,),
                 key="switch")  # fmt: skip
     ways.button(t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload)
-    ways.button(t("use_untrained_button"), key="untrained_button", on_click=use_untrained)
+    ways.toggle(t("use_untrained"), key="use_untrained")
 
 
 def session_model_budget() -> int:
