@@ -1,4 +1,5 @@
-"""The papers' cost formulas, evaluated with one block's real numbers.
+"""The papers' cost formulas, evaluated with one block's real numbers, and the block drawn beside
+what it replaces (Graphviz DOT, in the layer graph's colours and words).
 
 Notation of the V1 paper (arXiv:1704.04861, Sec. 3): input M channels, output N channels,
 kernel D_K, output feature map D_F x D_F (H x W here, so non-square maps work too).
@@ -9,8 +10,10 @@ them against the counter's rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 from .count import BlockRow, CountReport
+from .graph import LAYER_COLORS, WORDS, dot_header, expands, short_name
 
 
 @dataclass(frozen=True)
@@ -26,12 +29,24 @@ def _hw(h: int, w: int) -> str:
     return f"{h}^2" if h == w else f"{h}\\cdot{w}"
 
 
+def kernel_of(block: BlockRow) -> int:
+    """The block's depthwise kernel (3 where it has none to show)."""
+    return int(block.kernel) if block.kernel.isdigit() else 3
+
+
+def standard_conv_cost(block: BlockRow) -> tuple[int, int]:
+    """(params, MACs) of the one standard D_K x D_K conv from M to N channels that a depthwise
+    separable block replaces (V1, Eq. 2)."""
+    k, m, n = kernel_of(block), block.in_channels, block.out_channels
+    return k * k * m * n, k * k * m * n * block.out_height * block.out_width
+
+
 def depthwise_separable_costs(block: BlockRow) -> list[CostTerm]:
     """Standard conv vs depthwise separable for a block's (M, N, D_K, D_F): Eq. 2, 4 and 5."""
     m, n = block.in_channels, block.out_channels
-    k = int(block.kernel) if block.kernel.isdigit() else 3
+    k = kernel_of(block)
     h, w = block.out_height, block.out_width
-    standard = k * k * m * n * h * w
+    standard = standard_conv_cost(block)[1]
     depthwise = k * k * m * h * w
     pointwise = m * n * h * w
     hw = _hw(h, w)
@@ -75,7 +90,7 @@ def separable_saving(terms: list[CostTerm]) -> tuple[float, float, float]:
 def inverted_residual_costs(block: BlockRow) -> list[CostTerm]:
     """V2's inverted residual (arXiv:1801.04381, Table 1): expand, depthwise, project."""
     m, e, n = block.in_channels, block.expanded_channels, block.out_channels
-    k = int(block.kernel) if block.kernel.isdigit() else 3
+    k = kernel_of(block)
     h_in, w_in, h, w = block.in_height, block.in_width, block.out_height, block.out_width
     expand = m * e * h_in * w_in
     depthwise = k * k * e * h * w
@@ -180,3 +195,112 @@ def uib_variants_of(generation, alpha: float, resolution: int, block_name: str) 
         variant = replace(resolved, spec=replace(spec, start=s, mid=m))
         variants.append(count_block(variant, row.in_height, row.in_width))
     return variants
+
+
+# --- diagrams ---------------------------------------------------------------------------------------
+
+
+def _op(node: str, text: str, color: str) -> str:
+    return f'  {node} [label="{escape(text)}", fillcolor="{color}"];'
+
+
+def block_diagram(block: BlockRow, title: str = "", words: dict | None = None) -> str:
+    """A block drawn op by op with its real channels and shapes (from the counter's rows)."""
+    w = {**WORDS, **(words or {})}
+    lines = dot_header(title or f"{block.name} · {block.variant}")
+    h_in, w_in = block.in_height, block.in_width
+    lines.append(_op("x", f"{w['input']} {block.in_channels}×{h_in}×{w_in}", "#ffffff"))
+    previous = "x"
+    act = block.activation
+    for i, r in enumerate(block.layers):
+        node = f"op{i}"
+        op = short_name(r)
+        if r.kind in ("conv", "dwconv", "pwconv"):
+            what = {
+                "dwconv": w["depthwise"],
+                "pwconv": f"1×1 {w['conv']}",
+                "conv": f"{r.kernel}×{r.kernel} {w['conv']}",
+            }[r.kind]
+            if r.kind == "dwconv":
+                what = f"{r.kernel}×{r.kernel} {w['depthwise']}"
+            text = f"{op}: {what}" + (f", {w['stride']} {r.stride}" if r.stride > 1 else "")
+            text += (f"\n{r.in_channels} → {r.out_channels}, {w['output']} "
+                     f"{r.out_channels}×{r.out_height}×{r.out_width}")  # fmt: skip
+            text += f"\n{r.params:,} {w['params']} · {r.macs:,} MACs"
+        elif r.kind == "se":
+            text = (
+                f"{w['se']}: pool → 1×1 {r.in_channels}→{block.se_channels} ReLU → "
+                f"1×1 → {r.out_channels} h-sigmoid → ×\n{r.params:,} {w['params']} · {r.macs:,} MACs"
+            )
+        elif r.kind == "attention":
+            text = f"{'q·kᵀ' if op.endswith('qk') else 'softmax · v'}: {r.macs:,} MACs"
+        else:
+            text = f"{op} ({r.kind})" + (f"\n{r.params:,} {w['params']}" if r.params else "")
+        lines.append(_op(node, text, LAYER_COLORS.get(r.kind, "#ffffff")))
+        lines.append(f"  {previous} -> {node};")
+        previous = node
+    lines.append(
+        _op(
+            "y",
+            f"{w['output']} {block.out_channels}×{block.out_height}×{block.out_width}"
+            + (f"  ({w['linear']})" if expands(block) else ""),
+            "#ffffff",
+        )
+    )
+    if block.residual:
+        lines.append('  add [label="⊕", shape=circle, fillcolor="#ffffff", fontsize=14];')
+        lines.append(f"  {previous} -> add;")
+        lines.append(f'  x -> add [style=dashed, label=" {w["skip"]}", fontsize=9];')
+        lines.append("  add -> y;")
+    else:
+        lines.append(f"  {previous} -> y;")
+    lines.append(
+        f'  note [shape=note, fillcolor="#fffbe6", label="{w["activation"]}: {escape(act or w["none"])}\\n'
+        f'{w["params"]} {block.params:,} · MACs {block.macs:,}"];'
+    )
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def standard_conv_diagram(block: BlockRow, words: dict | None = None) -> str:
+    """What a depthwise separable block replaces: one k×k conv from M to N channels."""
+    k, m, n = kernel_of(block), block.in_channels, block.out_channels
+    params, macs = standard_conv_cost(block)
+    w = {**WORDS, **(words or {})}
+    lines = dot_header(w["standard"].format(k=k))
+    lines.append(_op("x", f"{w['input']} {m}×{block.in_height}×{block.in_width}", "#ffffff"))
+    lines.append(
+        _op(
+            "c",
+            f"{k}×{k} {w['conv']}, {w['stride']} {block.stride}\n{m} → {n}\n"
+            f"{params:,} {w['params']} · {macs:,} MACs",
+            LAYER_COLORS["conv"],
+        )
+    )
+    lines.append(_op("y", f"{w['output']} {n}×{block.out_height}×{block.out_width}", "#ffffff"))
+    lines += ["  x -> c;", "  c -> y;", "}"]
+    return "\n".join(lines)
+
+
+def bottleneck_diagram(block: BlockRow, words: dict | None = None) -> str:
+    """ResNet's bottleneck residual with the same outer width: wide → narrow → wide."""
+    c, inner = block.in_channels, max(8, block.in_channels // 4)
+    k = kernel_of(block)
+    w = {**WORDS, **(words or {})}
+    lines = dot_header(w["bottleneck"])
+    lines.append(_op("x", f"{w['input']} {c}×{block.in_height}×{block.in_width} ({w['wide']})", "#ffffff"))
+    lines.append(_op("a", f"1×1 {w['conv']} {w['reduce']} {c} → {inner}, ReLU", LAYER_COLORS["pwconv"]))
+    lines.append(_op("b", f"{k}×{k} {w['conv']} {inner} → {inner}, ReLU", LAYER_COLORS["conv"]))
+    lines.append(_op("c", f"1×1 {w['conv']} {w['expand']} {inner} → {c}", LAYER_COLORS["pwconv"]))
+    lines.append(f'  add [label="⊕ {w["then_relu"]}", shape=box, fillcolor="#ffffff"];')
+    lines.append(_op("y", f"{w['output']} {c} ({w['wide']})", "#ffffff"))
+    lines += [
+        "  x -> a;",
+        "  a -> b;",
+        "  b -> c;",
+        "  c -> add;",
+        f'  x -> add [style=dashed, label=" {w["skip"]}", fontsize=9];',
+        "  add -> y;",
+        "}",
+    ]
+    return "\n".join(lines)

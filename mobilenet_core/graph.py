@@ -131,7 +131,7 @@ def _shows_kernel(b: BlockRow) -> bool:
     return b.kind in REGISTRY and REGISTRY[b.kind].shows_kernel
 
 
-def _expands(b: BlockRow) -> bool:
+def expands(b: BlockRow) -> bool:
     """An expansion layer and a linear projection (its output has no activation)."""
     return b.kind in REGISTRY and REGISTRY[b.kind].expands
 
@@ -149,7 +149,7 @@ def block_label(f: FoldedBlock, w: dict) -> str:
     details = f"{b.in_channels}→{b.out_channels}"
     if _shows_kernel(b):
         details += f"  k{escape(b.kernel)}  s{b.stride}"
-    if _expands(b):
+    if expands(b):
         details += f"  exp {b.expanded_channels}"
     if b.se_channels:
         details += "  SE"
@@ -168,7 +168,7 @@ def block_label(f: FoldedBlock, w: dict) -> str:
 
 
 def _layer_label(r: LayerRow, w: dict) -> str:
-    op = _short_name(r)
+    op = short_name(r)
     if r.kind in ("attention",):
         shape = f"{r.out_height * r.out_width} {w['tokens']}"
     else:
@@ -184,7 +184,7 @@ def _layer_label(r: LayerRow, w: dict) -> str:
     )
 
 
-def _short_name(r: LayerRow) -> str:
+def short_name(r: LayerRow) -> str:
     """The layer's name inside its block: conv_pw, attn.key.proj, ..."""
     return r.name[len(r.block) + 1 :] if r.name.startswith(r.block + ".") else r.name
 
@@ -431,111 +431,3 @@ def _legend(variants: list[str], w: dict) -> list[str]:
 
 
 # --- block anatomy -----------------------------------------------------------------------
-
-
-def _op(node: str, text: str, color: str) -> str:
-    return f'  {node} [label="{escape(text)}", fillcolor="{color}"];'
-
-
-def block_diagram(block: BlockRow, title: str = "", words: dict | None = None) -> str:
-    """A block drawn op by op with its real channels and shapes (from the counter's rows)."""
-    w = {**WORDS, **(words or {})}
-    lines = dot_header(title or f"{block.name} · {block.variant}")
-    h_in, w_in = block.in_height, block.in_width
-    lines.append(_op("x", f"{w['input']} {block.in_channels}×{h_in}×{w_in}", "#ffffff"))
-    previous = "x"
-    act = block.activation
-    for i, r in enumerate(block.layers):
-        node = f"op{i}"
-        op = _short_name(r)
-        if r.kind in ("conv", "dwconv", "pwconv"):
-            what = {
-                "dwconv": w["depthwise"],
-                "pwconv": f"1×1 {w['conv']}",
-                "conv": f"{r.kernel}×{r.kernel} {w['conv']}",
-            }[r.kind]
-            if r.kind == "dwconv":
-                what = f"{r.kernel}×{r.kernel} {w['depthwise']}"
-            text = f"{op}: {what}" + (f", {w['stride']} {r.stride}" if r.stride > 1 else "")
-            text += (f"\n{r.in_channels} → {r.out_channels}, {w['output']} "
-                     f"{r.out_channels}×{r.out_height}×{r.out_width}")  # fmt: skip
-            text += f"\n{r.params:,} {w['params']} · {r.macs:,} MACs"
-        elif r.kind == "se":
-            text = (
-                f"{w['se']}: pool → 1×1 {r.in_channels}→{block.se_channels} ReLU → "
-                f"1×1 → {r.out_channels} h-sigmoid → ×\n{r.params:,} {w['params']} · {r.macs:,} MACs"
-            )
-        elif r.kind == "attention":
-            text = f"{'q·kᵀ' if op.endswith('qk') else 'softmax · v'}: {r.macs:,} MACs"
-        else:
-            text = f"{op} ({r.kind})" + (f"\n{r.params:,} {w['params']}" if r.params else "")
-        lines.append(_op(node, text, LAYER_COLORS.get(r.kind, "#ffffff")))
-        lines.append(f"  {previous} -> {node};")
-        previous = node
-    lines.append(
-        _op(
-            "y",
-            f"{w['output']} {block.out_channels}×{block.out_height}×{block.out_width}"
-            + (f"  ({w['linear']})" if _expands(block) else ""),
-            "#ffffff",
-        )
-    )
-    if block.residual:
-        lines.append('  add [label="⊕", shape=circle, fillcolor="#ffffff", fontsize=14];')
-        lines.append(f"  {previous} -> add;")
-        lines.append(f'  x -> add [style=dashed, label=" {w["skip"]}", fontsize=9];')
-        lines.append("  add -> y;")
-    else:
-        lines.append(f"  {previous} -> y;")
-    lines.append(
-        f'  note [shape=note, fillcolor="#fffbe6", label="{w["activation"]}: {escape(act or w["none"])}\\n'
-        f'{w["params"]} {block.params:,} · MACs {block.macs:,}"];'
-    )
-    lines.append("}")
-    return "\n".join(lines)
-
-
-def standard_conv_diagram(block: BlockRow, words: dict | None = None) -> str:
-    """What a depthwise separable block replaces: one k×k conv from M to N channels."""
-    k = int(block.kernel) if block.kernel.isdigit() else 3
-    m, n = block.in_channels, block.out_channels
-    params = k * k * m * n
-    macs = params * block.out_height * block.out_width
-    w = {**WORDS, **(words or {})}
-    lines = dot_header(w["standard"].format(k=k))
-    lines.append(_op("x", f"{w['input']} {m}×{block.in_height}×{block.in_width}", "#ffffff"))
-    lines.append(
-        _op(
-            "c",
-            f"{k}×{k} {w['conv']}, {w['stride']} {block.stride}\n{m} → {n}\n"
-            f"{params:,} {w['params']} · {macs:,} MACs",
-            LAYER_COLORS["conv"],
-        )
-    )
-    lines.append(_op("y", f"{w['output']} {n}×{block.out_height}×{block.out_width}", "#ffffff"))
-    lines += ["  x -> c;", "  c -> y;", "}"]
-    return "\n".join(lines)
-
-
-def bottleneck_diagram(block: BlockRow, words: dict | None = None) -> str:
-    """ResNet's bottleneck residual with the same outer width: wide → narrow → wide."""
-    c, inner = block.in_channels, max(8, block.in_channels // 4)
-    k = int(block.kernel) if block.kernel.isdigit() else 3
-    w = {**WORDS, **(words or {})}
-    lines = dot_header(w["bottleneck"])
-    lines.append(_op("x", f"{w['input']} {c}×{block.in_height}×{block.in_width} ({w['wide']})", "#ffffff"))
-    lines.append(_op("a", f"1×1 {w['conv']} {w['reduce']} {c} → {inner}, ReLU", LAYER_COLORS["pwconv"]))
-    lines.append(_op("b", f"{k}×{k} {w['conv']} {inner} → {inner}, ReLU", LAYER_COLORS["conv"]))
-    lines.append(_op("c", f"1×1 {w['conv']} {w['expand']} {inner} → {c}", LAYER_COLORS["pwconv"]))
-    lines.append(f'  add [label="⊕ {w["then_relu"]}", shape=box, fillcolor="#ffffff"];')
-    lines.append(_op("y", f"{w['output']} {c} ({w['wide']})", "#ffffff"))
-    lines += [
-        "  x -> a;",
-        "  a -> b;",
-        "  b -> c;",
-        "  c -> add;",
-        f'  x -> add [style=dashed, label=" {w["skip"]}", fontsize=9];',
-        "  add -> y;",
-        "}",
-    ]
-    return "\n".join(lines)

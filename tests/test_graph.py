@@ -4,7 +4,8 @@ import graphviz
 import pytest
 
 import mobilenet_core as mc
-from mobilenet_core.graph import block_diagram, fold_blocks, layer_graph
+from mobilenet_core.anatomy import block_diagram
+from mobilenet_core.graph import fold_blocks, layer_graph
 
 
 def test_folding_groups_identical_consecutive_blocks():
@@ -110,7 +111,8 @@ def test_chinese_diagrams_have_no_english_words_left():
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from app.i18n import GRAPH_WORDS_ZH
-    from mobilenet_core.graph import WORDS, bottleneck_diagram, standard_conv_diagram
+    from mobilenet_core.anatomy import bottleneck_diagram, standard_conv_diagram
+    from mobilenet_core.graph import WORDS
 
     assert set(GRAPH_WORDS_ZH) == set(WORDS)  # every word of the pictures has its translation
     english = re.compile(r"\b(stride|out|output|params|input|skip|legend|stage|None|none|activation)\b")

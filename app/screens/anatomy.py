@@ -10,13 +10,15 @@ from app.i18n import error_text, graph_words, t
 from app.state import current_selection, remember_choice, url_choice
 from mobilenet_core import anatomy
 from mobilenet_core.anatomy import (
+    block_diagram,
+    bottleneck_diagram,
     scaling_terms,
     separable_saving,
+    standard_conv_diagram,
     uib_variants_of,
 )
 from mobilenet_core.api import count_generation
 from mobilenet_core.blocktypes import REGISTRY
-from mobilenet_core.graph import block_diagram, bottleneck_diagram, standard_conv_diagram
 from mobilenet_core.rules import nearest_resolution
 
 
