@@ -81,12 +81,6 @@ def open_checkpoint_upload() -> None:
     st.session_state["show_checkpoint_upload"] = True
 
 
-def use_untrained() -> None:
-    import streamlit as st
-
-    st.session_state["use_untrained"] = True
-
-
 def weights_label(name: str) -> str:
     return get_weights(name).label
 
