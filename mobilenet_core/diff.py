@@ -652,7 +652,8 @@ def table_dot(d: Diff, words: dict | None = None) -> str:
             f"{device}</td></tr>{''.join(rows)}</table>>];\n}}")  # fmt: skip
 
 
-WATERFALL = {"total": "#7f7f7f", "up": "#d62728", "down": "#2ca02c"}
+# more / less: Okabe & Ito's vermillion and blue, apart for colour-blind readers (red / green is not)
+WATERFALL = {"total": "#7f7f7f", "up": "#d55e00", "down": "#0072b2"}
 
 
 def waterfall_steps(d: Diff, measure: Literal["params", "macs", "ms"], words: dict | None = None):

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from mobilenet_core.blocktypes import HEAD_COLOR, REGISTRY
+from mobilenet_core.diff import WATERFALL
 from mobilenet_core.graph import LAYER_MARK_COLORS
 
 THRESHOLD = 10.0
@@ -100,6 +101,7 @@ def test_the_colour_science_matches_published_values():
 PALETTES = {
     "block types (Charts, Compare, Diff)": {**{k: t.color for k, t in REGISTRY.items()}, "head": HEAD_COLOR},
     "layer kinds (Roofline, layer graph)": LAYER_MARK_COLORS,
+    "more / less / total (Diff's waterfalls)": WATERFALL,
 }
 
 

@@ -22,6 +22,7 @@ from app.i18n import graph_words, t, viewer_words
 from app.state import current_selection, set_link
 from mobilenet_core.api import count_generation
 from mobilenet_core.diff import (
+    WATERFALL,
     WORDS,
     Diff,
     config_label,
@@ -335,8 +336,8 @@ def waterfall_ui(d: Diff) -> None:
                 x=[label for label, *_ in steps],
                 y=values,
                 measure=["absolute"] + ["relative"] * (len(steps) - 2) + ["total"],
-                increasing=dict(marker_color="#d62728"),
-                decreasing=dict(marker_color="#2ca02c"),
+                increasing=dict(marker_color=WATERFALL["up"]),
+                decreasing=dict(marker_color=WATERFALL["down"]),
                 totals=dict(marker_color="#7f7f7f"),
                 connector=dict(line=dict(color="#999999", width=1)),
                 customdata=[fmt(v) for v in values],
