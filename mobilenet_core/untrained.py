@@ -122,6 +122,8 @@ def _attention_scale(attn: MultiQueryAttention2d, h: torch.Tensor) -> float:
     batch = h.shape[0]
     q = attn.query(h).reshape(batch, attn.heads, attn.key_dim, -1)  # B x heads x d x N
     k = attn.key(h).flatten(2)  # B x d x M, one head shared by every query head
+    if k.shape[-1] < 2:  # one key (a 1 x 1 map at a tiny input): every head's weight is 1 anyway
+        return 1.0
     logits = torch.einsum("bhdn,bdm->bhnm", q, k) * attn.key_dim**-0.5
     return _scale_weight(attn.query.proj, logits.std(dim=-1).mean(), ATTENTION_LOGITS_STD)
 

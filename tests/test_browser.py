@@ -53,7 +53,7 @@ def browser():
         b.close()
 
 
-def wait_for_metric(page, label: str, expected: str, timeout: float = 30) -> None:
+def wait_for_metric(page, label: str, expected: str, timeout: float = 120) -> None:
     deadline = time.time() + timeout
     value = None
     while time.time() < deadline:
@@ -69,7 +69,7 @@ def wait_for_metric(page, label: str, expected: str, timeout: float = 30) -> Non
 
 def settle(page) -> None:
     """Wait until Streamlit has finished the run (no 'running' indicator) and charts drew."""
-    page.wait_for_selector('[data-testid="stSidebar"]', timeout=30000)
+    page.wait_for_selector('[data-testid="stSidebar"]', timeout=120000)
     idle(page)
     time.sleep(1.5)
 
@@ -86,7 +86,7 @@ def test_slider_moves_update_totals_and_url_and_reload_keeps_them(server, browse
     expected = mc.count("v3_small", 0.8, 192)
     wait_for_metric(page, "MACs", f"{expected.macs:,}")
     wait_for_metric(page, "Parameters", f"{expected.params:,}")
-    page.wait_for_function("() => location.search.includes('alpha=0.8')", timeout=10000)
+    page.wait_for_function("() => location.search.includes('alpha=0.8')", timeout=60000)
     assert "model=v3_small" in page.url and "resolution=192" in page.url
 
     page.reload()
@@ -99,7 +99,7 @@ def test_invalid_link_values_show_a_notice(server, browser):
     page.goto(f"{server}/?model=v9&alpha=7")
     wait_for_metric(page, "Parameters", f"{mc.count('v2').params:,}")
     warnings = page.locator('[data-testid="stSidebar"] [data-testid="stAlertContentWarning"]')
-    warnings.first.wait_for(timeout=10000)
+    warnings.first.wait_for(timeout=60000)
     text = " ".join(warnings.all_inner_texts())
     assert "model='v9'" in text and "alpha='7'" in text
     page.close()
@@ -121,11 +121,11 @@ def test_screenshots_of_every_view(server, browser, lang):
             expected = "参数量" if lang == "zh" else "Parameters"
             wait_for_metric(page, expected, f"{mc.count('v4_hybrid_medium').params:,}")
         if view in ("anatomy", "lab"):
-            page.locator('[data-testid="stImage"] img').first.wait_for(timeout=30000)
+            page.locator('[data-testid="stImage"] img').first.wait_for(timeout=120000)
         if view == "graph":  # the pan / zoom viewer
-            page.locator(".gv-stage svg g.node").first.wait_for(timeout=30000)
+            page.locator(".gv-stage svg g.node").first.wait_for(timeout=120000)
         if view in ("charts", "compare", "roofline", "tradeoffs"):
-            page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
+            page.locator(".js-plotly-plot").first.wait_for(timeout=120000)
         assert page.locator('[data-testid="stException"]').count() == 0, f"{view}: exception shown"
         page.screenshot(path=str(SHOTS / f"{view}_{lang}.png"))
     page.close()
@@ -136,11 +136,11 @@ def test_upload_a_photo_and_see_top5_and_heatmap(server, browser):
     page = browser.new_page(viewport={"width": 1600, "height": 1600})
     page.goto(f"{server}/classify?model=v3_small&alpha=0.6")
     settle(page)
-    page.get_by_text("No published checkpoint for MobileNetV3-Small").wait_for(timeout=30000)
+    page.get_by_text("No published checkpoint for MobileNetV3-Small").wait_for(timeout=120000)
     # offline and no network chosen yet: the photo can be dropped all the same, and waits
     photo = ROOT / "tests" / "data" / "chelsea_cat.png"
     page.locator('.st-key-images input[type="file"]').set_input_files(str(photo))
-    page.get_by_text("Photos waiting: 1.").wait_for(timeout=30000)
+    page.get_by_text("Photos waiting: 1.").wait_for(timeout=120000)
     settle(page)
     assert page.locator(".js-plotly-plot").count() == 0
     page.screenshot(path=str(SHOTS / "classify_waiting_en.png"))
@@ -172,7 +172,7 @@ def _edit_cell(page, row: int, column: int, value: str, until) -> None:
         page.keyboard.press("Escape")  # close an editor a lost attempt may have left open
         _type_into_cell(page, row, column, value)
         try:
-            wait(until, timeout=20)
+            wait(until, timeout=90)
             return
         except TimeoutError:
             page.screenshot(path=str(SHOTS / f"lab_edit_attempt{attempt}.png"))
@@ -214,7 +214,7 @@ def test_design_lab_edit_anatomy_latency_sweep_and_measured_roofline(server, bro
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1600, "height": 1500})
     page.goto(f"{server}/lab?model=v2")
-    page.wait_for_selector('[data-testid="stDataFrame"]', timeout=30000)
+    page.wait_for_selector('[data-testid="stDataFrame"]', timeout=120000)
     settle(page)
     rows = generation_rows(mc.get_generation("v2"))
     rows[3]["repeats"] = 6  # the 64-wide group: 4 -> 6 blocks
@@ -227,7 +227,7 @@ def test_design_lab_edit_anatomy_latency_sweep_and_measured_roofline(server, bro
     page.get_by_role("button", name="Build and benchmark on this machine").click()
     page.get_by_text(f"Built: {edited.params:,} parameters").wait_for(timeout=120000)
     chart = page.locator(".st-key-lab_time_share .js-plotly-plot")
-    chart.wait_for(timeout=30000)
+    chart.wait_for(timeout=120000)
     chart.evaluate("e => e.scrollIntoView({block: 'center'})")
     settle(page)
     page.screenshot(path=str(SHOTS / "lab_benchmark_en.png"))
@@ -238,8 +238,8 @@ def test_design_lab_edit_anatomy_latency_sweep_and_measured_roofline(server, bro
     # (test_app_edit_updates_counts_and_invalid_edit_keeps_the_last_valid_one).
 
     page.get_by_role("button", name="Open its blocks in Block anatomy").click()
-    page.get_by_text("MobileNetV2 (edited)").first.wait_for(timeout=30000)
-    page.locator('[data-testid="stImage"] img').first.wait_for(timeout=30000)
+    page.get_by_text("MobileNetV2 (edited)").first.wait_for(timeout=120000)
+    page.locator('[data-testid="stImage"] img').first.wait_for(timeout=120000)
     settle(page)
     page.screenshot(path=str(SHOTS / "anatomy_lab_en.png"))
 
@@ -247,7 +247,7 @@ def test_design_lab_edit_anatomy_latency_sweep_and_measured_roofline(server, bro
     settle(page)
     page.get_by_role("radiogroup", name="Cost axis").get_by_text("latency on this machine (ms)").click()
     page.get_by_role("button", name=re.compile("Measure latency of 25 configurations")).click()
-    page.locator('[data-testid="stProgress"]').first.wait_for(timeout=30000)
+    page.locator('[data-testid="stProgress"]').first.wait_for(timeout=120000)
     page.screenshot(path=str(SHOTS / "tradeoffs_measuring_en.png"))
     page.get_by_text("Latency measured for 25 of 25 configurations").wait_for(timeout=300000)
     settle(page)
@@ -309,11 +309,11 @@ def test_layer_graph_is_readable_zooms_pans_and_opens_a_node(server, browser, mo
     block = next(b for b in mc.count(model).blocks if b.name == target)
     page.locator(".gv-search").fill(target)
     page.locator(".gv-search").press("Enter")
-    page.get_by_text("1 found").wait_for(timeout=10000)
+    page.get_by_text("1 found").wait_for(timeout=60000)
     node = page.locator(".gv-stage svg g.node.gv-selected")
     assert node.count() == 1
     node.click()
-    page.get_by_text(f"{block.macs:,} MACs").first.wait_for(timeout=30000)  # the details, from Python
+    page.get_by_text(f"{block.macs:,} MACs").first.wait_for(timeout=120000)  # the details, from Python
     settle(page)
     page.screenshot(path=str(SHOTS / f"graph_{model}_selected_en.png"))
     page.close()
@@ -342,15 +342,15 @@ def test_presentation_mode_hides_the_controls_and_steps_with_the_arrow_keys(serv
     assert value.evaluate("e => e.getBoundingClientRect().height") >= 40  # the number as drawn
     page.screenshot(path=str(SHOTS / "present_overview_en.png"))
     page.keyboard.press("ArrowRight")
-    page.wait_for_url(re.compile(r"/graph\?.*present=1"), timeout=30000)
+    page.wait_for_url(re.compile(r"/graph\?.*present=1"), timeout=120000)
     page.locator(".gv-stage svg g.node").first.wait_for(timeout=60000)
     assert "model=v4_conv_medium" in page.url
     idle(page)  # (settle() waits for the sidebar, which is hidden here)
     time.sleep(1.5)
     page.screenshot(path=str(SHOTS / "present_graph_en.png"))
     page.keyboard.press("Escape")
-    page.wait_for_url(lambda url: "present=1" not in url, timeout=30000)
-    page.locator('section[data-testid="stSidebar"]').wait_for(state="visible", timeout=30000)
+    page.wait_for_url(lambda url: "present=1" not in url, timeout=120000)
+    page.locator('section[data-testid="stSidebar"]').wait_for(state="visible", timeout=120000)
     page.close()
 
 
@@ -378,10 +378,10 @@ def test_every_lesson_url_opens_steps_and_is_screenshotted(server, browser, lang
             page.goto(f"{server}/{path}?model={model}&lang={lang}")
             settle(page)
             heading = page.locator('[data-testid="stHeading"]').first
-            heading.wait_for(timeout=30000)
+            heading.wait_for(timeout=120000)
             assert page.locator('[data-testid="stException"]').count() == 0, f"{path}: exception shown"
             shown = ".js-plotly-plot" if path != "lesson-uib" else '[data-testid="stMetric"]'
-            page.locator(shown).first.wait_for(timeout=30000)
+            page.locator(shown).first.wait_for(timeout=120000)
             if path == "lesson-separable":
                 label = "乘加次数：深度卷积" if lang == "zh" else "MACs, depthwise"
                 before = metric(page, label)

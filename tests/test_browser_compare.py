@@ -58,7 +58,7 @@ def choose_model(page, i: int, title: str) -> None:
         idle(page)
         page.locator(f".st-key-cmp_model_{i}").click()
         try:
-            option.click(timeout=10000)
+            option.click(timeout=60000)
             return
         except PlaywrightTimeout:
             page.keyboard.press("Escape")

@@ -131,7 +131,7 @@ def test_one_click_pair_and_link(server, browser):  # noqa: F811
     fusion = next(r for r in d.rows if r.kind == "fusion")
     table = page.locator(TABLE).first
     expect(table).to_contain_text(f"{fusion.d_macs:+,}", timeout=60000)
-    page.wait_for_function("() => location.search.includes('b=v5_base')", timeout=30000)
+    page.wait_for_function("() => location.search.includes('b=v5_base')", timeout=120000)
     link = page.url
     assert "a=v4_conv_large" in link and "res_a=384" in link and "res_b=256" in link
     other = browser.new_page(viewport={"width": 1440, "height": 900})

@@ -275,10 +275,10 @@ def test_presentation_escape_right_after_an_arrow_leaves(server, browser):
     page = browser.new_page(**PROJECTOR)
     open_page(page, url(server, "lesson-se"), "lesson-se")
     page.keyboard.press("ArrowLeft")
-    page.wait_for_url(re.compile(r"/lesson-inverted-residual\?.*present=1"), timeout=30000)
+    page.wait_for_url(re.compile(r"/lesson-inverted-residual\?.*present=1"), timeout=120000)
     page.keyboard.press("Escape")
     page.wait_for_url(lambda u: "present=1" not in u and "/lesson-inverted-residual" in u, timeout=15000)
-    page.locator('section[data-testid="stSidebar"]').wait_for(state="visible", timeout=30000)
+    page.locator('section[data-testid="stSidebar"]').wait_for(state="visible", timeout=120000)
     page.close()
 
 
@@ -480,7 +480,7 @@ def test_graph_search_shows_every_hit_and_details_once_above_the_graph(server, b
     page.locator(".gv-search").fill("blocks.3")
     page.locator(".gv-search").press("Enter")
     found = page.locator(".gv-found")
-    expect(found).to_have_text(re.compile(r"^[2-9]\d* found"), timeout=10000)
+    expect(found).to_have_text(re.compile(r"^[2-9]\d* found"), timeout=60000)
     stage = page.locator(".gv-stage").bounding_box()
     hits = page.locator(".gv-stage svg g.node.gv-match").evaluate_all(
         "es => es.map(e => { const r = e.getBoundingClientRect();"
@@ -493,11 +493,17 @@ def test_graph_search_shows_every_hit_and_details_once_above_the_graph(server, b
     block = next(b for b in mc.count("v3_large").blocks if b.name == "blocks.3.1")
     page.locator(".gv-search").fill("blocks.3.1")
     page.locator(".gv-search").press("Enter")
-    page.locator(".gv-stage svg g.node.gv-selected").click()
     shown = page.get_by_text(f"{block.macs:,} MACs")
-    expect(shown.first).to_be_visible(timeout=30000)
+    for _ in range(3):  # a click that lands while the viewer redraws (a loaded machine) is clicked again
+        page.locator(".gv-stage svg g.node.gv-selected").click()
+        try:
+            expect(shown.first).to_be_visible(timeout=40000)
+            break
+        except AssertionError:
+            continue
+    expect(shown.first).to_be_visible(timeout=40000)
     ready(page)
-    assert shown.count() == 1
+    expect(shown).to_have_count(1, timeout=120000)  # once, after any rerun the click started
     assert shown.first.bounding_box()["y"] < 900
     page.close()
 
