@@ -23,6 +23,17 @@ actions the students completed. What a CPU four times slower pays is four times 
     --replicas 1        one replica only (skip serve.sh)
     --root DIR          run the server from another checkout (a baseline: `git worktree add`)
     --env VAR=VALUE     an environment variable for the servers (e.g. a setting switched off)
+
+    --published         the class with published weights (issue 21), on serve.sh --replicas 2:
+                        every student opens the app on one of V2, V3-Large, V4 Conv-S and V4
+                        Hybrid-L (spread over the class), opens Classify, which downloads the
+                        model's default published checkpoint (through a mirror on 127.0.0.1 that
+                        serves generated files in the published layout: published_mirror.py), and
+                        uploads the photo: top-5 and Grad-CAM from those weights. Each level starts
+                        the replicas on a new, empty weights cache (TORCH_HOME), so the class's
+                        downloads are part of it; the mirror counts GETs and bytes per file. The
+                        untrained visit above runs on its own replicas at the same level just
+                        before, for a ratio on the same machine at the same load.
 """
 
 from __future__ import annotations
@@ -222,6 +233,13 @@ class Student:
                     return found[:5][::-1]  # the chart draws the best class on top (last)
         return []
 
+    def cam_shown(self) -> bool:
+        """Whether the page shows a Grad-CAM picture (an image captioned as one)."""
+        return any(
+            etype == "imgs" and any(img.caption == WORDS["grad_cam"] for img in element.imgs.imgs)
+            for etype, element in self.elements
+        )
+
 
 # --- one student's visit -------------------------------------------------------------------------------
 
@@ -231,6 +249,7 @@ class Results:
     times: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     cpu: dict[str, list[float]] = field(default_factory=dict)  # server CPU s per action (alone)
+    shown: list[tuple[str, list[int]]] = field(default_factory=list)  # (model, top-5 shown) per student
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, action: str, seconds: float) -> None:
@@ -305,6 +324,51 @@ def visit(base: str, results: Results, expected: list[int], think: tuple[float, 
             pass
 
 
+def visit_published(base: str, results: Results, published, think: tuple[float, float], seed: int,
+                    deadline: float, cpu_of: list[int] | None = None) -> None:  # fmt: skip
+    """A student of the class with published weights: opens the app on `published.model`, opens
+    Classify (which downloads the default published checkpoint on first use, or waits for the
+    download another session started, and loads it), uploads the photo and reads the top-5 and
+    Grad-CAM. The top-5 must be the library's serial answer with that file."""
+    rng = random.Random(seed)
+    student = Student(base)
+
+    def step(action: str, fn) -> None:
+        if time.time() > deadline:
+            raise TimeoutError("the run's time limit")
+        cpu = sum(cpu_seconds(p) for p in cpu_of) if cpu_of else 0.0
+        start = time.perf_counter()
+        fn()
+        results.add(action, time.perf_counter() - start)
+        if cpu_of:
+            time.sleep(0.3)
+            results.add_cpu(action, sum(cpu_seconds(p) for p in cpu_of) - cpu)
+        time.sleep(rng.uniform(*think))
+
+    try:
+        student.connect()
+        step("open", lambda: student.rerun(f"model={published.model}&lang=en"))
+        step("Classify: published weights", lambda: student.rerun(page="classify"))
+        if WORDS["upload_images"] not in student.widgets:
+            raise RuntimeError("Classify showed no photo drop zone")
+        step("upload: top-5, Grad-CAM", lambda: student.upload(WORDS["upload_images"], PHOTO))
+        shown = student.top5_shown()
+        with results.lock:
+            results.shown.append((published.model, shown))
+        if shown != published.top5:
+            what = "the untrained network's" if shown == published.untrained_top5 else "not the serial one"
+            results.fail(f"{published.model}: top-5 {shown} is {what} ({published.top5})")
+        if not student.cam_shown():
+            results.fail(f"{published.model}: no Grad-CAM shown")
+    except Exception as exc:  # noqa: BLE001 - every failure is counted and the run goes on
+        results.fail(f"{type(exc).__name__}: {str(exc)[:120]}")
+    finally:
+        try:
+            student.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
 # --- servers and their processes ----------------------------------------------------------------------
 
 
@@ -332,7 +396,7 @@ def replica_pids(ports: list[int]) -> list[int]:
 class Replicas:
     """scripts/serve.sh --replicas N behind nginx, on a free block of ports."""
 
-    def __init__(self, count: int, rundir: Path, root: Path = ROOT):
+    def __init__(self, count: int, rundir: Path, root: Path = ROOT, env: dict | None = None):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             base = s.getsockname()[1]
@@ -341,6 +405,7 @@ class Replicas:
             ["bash", str(root / "scripts" / "serve.sh"), "--replicas", str(count), "--port", str(base),
              "--host", "127.0.0.1", "--dir", str(rundir)],
             cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env={**os.environ, **(env or {})},
         )  # fmt: skip
         self.url = f"http://127.0.0.1:{base}"
         wait_healthy(self.url)
@@ -355,25 +420,33 @@ class Replicas:
 
 
 def run_level(
-    url: str, pids: list[int], sessions: int, think: tuple[float, float], expected: list[int]
-) -> dict:
+    url: str, pids: list[int], sessions: int, think: tuple[float, float], expected: list[int] | None = None,
+    visitor=None,
+) -> dict:  # fmt: skip
+    """`sessions` students arriving over 10 s. Each runs visit(), or visitor(url, results, think,
+    seed, deadline) when given (e.g. a published-weights visit)."""
+    visitor = visitor or (lambda url, results, think, i, deadline: visit(url, results, expected, think, i,
+                                                                         deadline))  # fmt: skip
     results = Results()
     cpu0 = sum(cpu_seconds(p) for p in pids)
     peak = [sum(rss_mib(p) for p in pids)]
+    each = [rss_mib(p) for p in pids]  # peak RSS per replica
     start = time.time()
     deadline = start + RUN_LIMIT_S
     stop = threading.Event()
 
     def sample():
         while not stop.is_set():
-            peak[0] = max(peak[0], sum(rss_mib(p) for p in pids))
+            now = [rss_mib(p) for p in pids]
+            peak[0] = max(peak[0], sum(now))
+            each[:] = [max(a, b) for a, b in zip(each, now)]
             time.sleep(0.5)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     threads = []
     for i in range(sessions):
-        th = threading.Thread(target=visit, args=(url, results, expected, think, i, deadline), daemon=True)
+        th = threading.Thread(target=visitor, args=(url, results, think, i, deadline), daemon=True)
         th.start()
         threads.append(th)
         time.sleep(10 / sessions)  # everyone arrives within the first 10 s
@@ -384,7 +457,7 @@ def run_level(
     unfinished = sum(th.is_alive() for th in threads)
     cpu_s = sum(cpu_seconds(p) for p in pids) - cpu0
     return {"results": results, "cpu": cpu_s / wall * 100, "cpu_s": cpu_s, "peak_rss": peak[0], "wall": wall,
-            "unfinished": unfinished}  # fmt: skip
+            "unfinished": unfinished, "peak_each": each}  # fmt: skip
 
 
 def alone(url: str, pids: list[int], expected: list[int], visits: int = 3) -> Results:
@@ -429,7 +502,12 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, nargs="+", choices=[1, 2], default=[1, 2])
     parser.add_argument("--root", type=Path, help="the checkout the servers run (default: this one)")
     parser.add_argument("--env", nargs="+", default=[], metavar="VAR=VALUE", help="for the servers")
+    parser.add_argument("--published", action="store_true", help="the class with published weights")
+    parser.add_argument("--models", nargs="+", help="with --published: a subset of the four models")
     args = parser.parse_args()
+    if args.published:
+        run_published(args)
+        return
     think = (args.think[0], args.think[1])
     expected = expected_top5()
     env = {"MOBILENET_EXPLORER_OFFLINE": "1", **dict(e.split("=", 1) for e in args.env)}
@@ -502,6 +580,102 @@ def main() -> None:
     load = os.getloadavg()
     print(f"load average after {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(json.dumps({"held": held}))
+
+
+# --- the class with published weights (--published) ------------------------------------------------
+
+
+def _uptime() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def published_visitor(files: dict, models: list[str]):
+    """visitor for run_level: student i works with models[i % len(models)]."""
+
+    def visitor(url, results, think, i, deadline, cpu_of=None):
+        visit_published(url, results, files[models[i % len(models)]], think, i, deadline, cpu_of)
+
+    return visitor
+
+
+def run_published(args) -> None:
+    """Per level: the untrained visit on fresh replicas (warmed up as usual), then the class with
+    published weights on fresh replicas with an empty weights cache; the mirror's GETs."""
+    import shutil
+    import tempfile
+
+    import published_mirror as pm
+
+    think = (args.think[0], args.think[1])
+    models = args.models or list(pm.MODELS)
+    root = (args.root or ROOT).resolve()
+    extra = dict(e.split("=", 1) for e in args.env)
+    work = Path(tempfile.mkdtemp(prefix="mne_published_"))
+    print(f"server tree {root}; {os.cpu_count()} cores; load average {_uptime()}; generating checkpoints")
+    files = pm.generate(work / "mirror", models)
+    for f in files.values():
+        print(f"  {f.entry}: {f.path.stat().st_size / 1e6:.1f} MB, expected top-5 {f.top5}")
+    rows = []
+    try:
+        with pm.Mirror(files) as mirror:
+            for sessions in args.sessions:
+                rows.append(_untrained_row(sessions, think, root, extra, work))
+                rows.append(_published_row(sessions, think, root, extra, work, files, models, mirror))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n| weights | students | p95 (all actions) | errors | core-ms per action | peak RSS per replica | "
+          "mirror | load average |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+
+
+def _untrained_row(sessions: int, think, root: Path, extra: dict, work: Path) -> str:
+    expected = expected_top5()
+    load = _uptime()
+    server = Replicas(2, Path(tempfile_dir(work, "run_")), root, {"MOBILENET_EXPLORER_OFFLINE": "1", **extra})
+    try:
+        run_level(server.url, server.pids, 2, (0.2, 0.5), expected)  # the warm-up visit, as above
+        level = run_level(server.url, server.pids, sessions, think, expected)
+    finally:
+        server.stop()
+    p95, errors, per_action = report("untrained, 2 replicas", sessions, level)
+    peaks = " / ".join(f"{m:.0f}" for m in level["peak_each"])
+    return (f"| untrained | {sessions} | {p95 * 1000:,.0f} ms | {errors} | {per_action:.0f} | {peaks} MiB "
+            f"| - | {load} |")  # fmt: skip
+
+
+def tempfile_dir(work: Path, prefix: str) -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix=prefix, dir=work)
+
+
+def _published_row(sessions: int, think, root: Path, extra: dict, work: Path, files: dict, models: list[str],
+                   mirror) -> str:  # fmt: skip
+    mirror.reset()
+    home = tempfile_dir(work, "torch_home_")  # an empty weights cache, shared by both replicas
+    env = {"MOBILENET_EXPLORER_OFFLINE": "0", "HF_ENDPOINT": mirror.url, "TORCH_HOME": home, **extra}
+    load = _uptime()
+    server = Replicas(2, Path(tempfile_dir(work, "run_")), root, env)
+    try:
+        level = run_level(server.url, server.pids, sessions, think, visitor=published_visitor(files, models))
+        gets = mirror.summary()
+        # then, warm: students one at a time, one per model, for each action's server CPU alone
+        solo = Results()
+        for i in range(len(models)):
+            published_visitor(files, models)(server.url, solo, (0.2, 0.3), i, time.time() + RUN_LIMIT_S,
+                                             server.pids)  # fmt: skip
+        level["alone"] = {action: statistics.mean(v) for action, v in solo.cpu.items()}
+    finally:
+        server.stop()
+    p95, errors, per_action = report("published weights, 2 replicas", sessions, level)
+    peaks = " / ".join(f"{m:.0f}" for m in level["peak_each"])
+    once = all(n == 1 for n in mirror.gets.values()) and len(mirror.gets) == len(models)
+    print(f"  mirror: {gets}; one GET per file for the class: {once}; alone errors {len(solo.errors)}")
+    equal = sum(top5 == files[model].top5 for model, top5 in level["results"].shown)
+    print(f"  top-5 equal to the serial computation: {equal} of {sessions} students")
+    return (f"| published | {sessions} | {p95 * 1000:,.0f} ms | {errors} | {per_action:.0f} | {peaks} MiB | "
+            f"{gets} | {load} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -28,3 +28,32 @@ def test_three_protocol_students_complete_the_visit_and_see_the_serial_top5():
     assert [len(results.times[a]) for a in actions] == [3, 9, 3, 3, 3, 3, 3]
     assert level["peak_rss"] > 0 and level["cpu"] > 0
     assert "Traceback" not in log, log[-2000:]
+
+
+def test_two_students_classify_with_published_weights_downloaded_once_through_the_mirror(tmp_path):
+    """The --published mode at its smallest: two students on V2, an empty weights cache, the
+    checkpoint served in timm's layout by the benchmark's mirror on 127.0.0.1 (HF_ENDPOINT), whose
+    declared SHA-256 the app checks. Each student is shown the top-5 of the downloaded weights (not
+    the untrained network's) and a Grad-CAM, and the mirror sent the file once."""
+    import published_mirror as pm
+
+    files = pm.generate(tmp_path / "mirror", ["v2"])
+    published = files["v2"]
+    assert published.top5 != published.untrained_top5  # told apart from the untrained network's
+    home = tmp_path / "home"  # an empty weights cache
+    with pm.Mirror(files) as mirror:
+        env = {"MOBILENET_EXPLORER_OFFLINE": "0", "HF_ENDPOINT": mirror.url, "TORCH_HOME": str(home)}
+        server = Server(env=env)
+        try:
+            level = lp.run_level(server.url, [server.proc.pid], 2, (0.05, 0.1),
+                                 visitor=lp.published_visitor(files, ["v2"]))  # fmt: skip
+        finally:
+            log = server.stop()
+    results = level["results"]
+    assert not results.errors and level["unfinished"] == 0, results.errors
+    assert results.shown == [("v2", published.top5)] * 2
+    assert mirror.gets == {published.url_path: 1}
+    assert mirror.bytes == {published.url_path: published.path.stat().st_size}
+    cached = home / "hub" / "checkpoints" / published.path.name
+    assert cached.read_bytes() == published.path.read_bytes()
+    assert "Traceback" not in log, log[-2000:]
