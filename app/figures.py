@@ -140,12 +140,43 @@ def _served() -> bool:
     return "streamlit.web.bootstrap" in sys.modules
 
 
+# One intra-op thread per network pass in a served app (MOBILENET_EXPLORER_TORCH_THREADS, default 1;
+# 0 keeps torch's default of one per core). A class's sessions are the parallelism: with two
+# threads per pass on a busy 2-core server, the idle thread of each pass spin-waits (OpenMP, ONNX
+# Runtime) for a core other sessions hold. A Classify upload's feature maps (V2, eager PyTorch)
+# took 277 core-ms with two threads and 28 with one, at a load average of 12 (issue 24); the
+# ONNX runners take their thread count from torch's when they are built.
+TORCH_THREADS = 1
+_threads_set = False
+
+
+def server_threads() -> None:
+    """Once per process, before the first page's network pass (the first run calls warm_up).
+    torch's setting is process-wide: it is written here only, at the start and under `_warming`,
+    never by a page; script threads started later take it up on their first parallel operation."""
+    global _threads_set
+    if _threads_set:
+        return
+    _threads_set = True
+    raw = os.environ.get("MOBILENET_EXPLORER_TORCH_THREADS", "").strip()
+    threads = int(raw) if raw.isdigit() else TORCH_THREADS
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def warm_up() -> threading.Thread | None:
     """Once per process, in a background thread: what the first pages of a class pay once, done
     before they ask (the thread is started by the first session's run; it never blocks a page).
-    Off under tests and with MOBILENET_EXPLORER_WARM_UP=0. Returns the thread (None when off)."""
+    Off under tests and with MOBILENET_EXPLORER_WARM_UP=0. Returns the thread (None when off).
+    A served app also sets torch's threads (server_threads), warm-up or not."""
     global _warm_thread
-    if os.environ.get("MOBILENET_EXPLORER_WARM_UP", "1") == "0" or not _served():
+    if not _served():
+        return None
+    with _warming:
+        server_threads()
+    if os.environ.get("MOBILENET_EXPLORER_WARM_UP", "1") == "0":
         return None
     with _warming:
         if _warm_thread is None:

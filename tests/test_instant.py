@@ -149,4 +149,29 @@ def test_another_language_or_configuration_is_another_figure(monkeypatch):
 
 
 def test_warm_up_is_off_under_tests():
+    import torch
+
+    threads = torch.get_num_threads()
     assert figures.warm_up() is None
+    assert torch.get_num_threads() == threads  # nor does a test process get the server's threads
+
+
+def test_a_served_app_runs_each_network_pass_on_one_thread(monkeypatch):
+    """On a busy server a pass's second thread spin-waits for a core other sessions hold, so the
+    served app sets torch (and the ONNX runners built after it) to one thread, once per process;
+    MOBILENET_EXPLORER_TORCH_THREADS changes it, 0 keeps torch's own."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        for raw, expected in (("", 1), ("0", before), ("3", 3)):
+            torch.set_num_threads(before)
+            monkeypatch.setattr(figures, "_threads_set", False)
+            monkeypatch.setenv("MOBILENET_EXPLORER_TORCH_THREADS", raw)
+            figures.server_threads()
+            assert torch.get_num_threads() == expected
+            torch.set_num_threads(before)
+            figures.server_threads()  # set once: a later run leaves it alone
+            assert torch.get_num_threads() == before
+    finally:
+        torch.set_num_threads(before)
