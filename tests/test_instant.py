@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -126,8 +127,13 @@ def test_charts_from_the_cache_show_exactly_what_a_fresh_build_shows(monkeypatch
     cached = figures.FIGURES
     builds = cached.builds
     again = _charts(lang, "v3_large")  # another session: drawn from the cache
-    assert cached.builds == builds == len(fresh) == 5
+    assert len(fresh) == 5 and cached.builds == builds == 5 + 2  # and the Overview's two tables
     assert fresh == first == again
+    # what st.plotly_chart serialises from a frozen figure is what the figure itself holds
+    kept = [fig for fig in cached._entries.values() if isinstance(fig, go.Figure)]
+    assert len(kept) == 5 and all(isinstance(fig, figures.FrozenFigure) for fig in kept)
+    assert all(fig.to_dict() == go.Figure.to_dict(fig) for fig in kept)
+    assert [json.loads(pio.to_json(fig.to_dict(), validate=False)) for fig in kept] == again
     # the numbers are the library's: the MACs bars are the blocks' MACs
     import mobilenet_core as mc
 
@@ -142,7 +148,7 @@ def test_another_language_or_configuration_is_another_figure(monkeypatch):
     en = _charts("en", "v2")
     zh = _charts("zh", "v2")
     v3 = _charts("en", "v3_large")
-    assert figures.FIGURES.builds == 15
+    assert figures.FIGURES.builds == 3 * (5 + 2)  # five charts, and the Overview's two tables
     assert en[0]["layout"]["title"] != zh[0]["layout"]["title"]
     assert en[0]["data"][0]["y"] == zh[0]["data"][0]["y"]  # same numbers, other words
     assert en[0]["data"] != v3[0]["data"]
@@ -175,3 +181,68 @@ def test_a_served_app_runs_each_network_pass_on_one_thread(monkeypatch):
             assert torch.get_num_threads() == before
     finally:
         torch.set_num_threads(before)
+
+
+def _tables(lang: str, page: str | None) -> list:
+    at = AppTest.from_file(MAIN, default_timeout=180)
+    at.query_params["model"] = "v3_large"
+    at.query_params["lang"] = lang
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception
+    return [element.proto for element in (*at.table, *at.dataframe)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_tables_drawn_from_shared_arrow_are_the_tables_a_fresh_frame_draws(monkeypatch, lang):
+    """Overview's tool and block tables and Compare's table are converted to Arrow once for
+    everyone; the browser gets the same message as when each run converted its own frame."""
+    from app.screens import compare, overview
+
+    monkeypatch.setattr(figures, "FIGURES", FigureCache(64))
+    pages = (None, "views/compare.py")
+    shared = [_tables(lang, page) for page in pages]
+    builds = figures.FIGURES.builds
+    again = [_tables(lang, page) for page in pages]  # another session: nothing converted again
+    assert figures.FIGURES.builds == builds
+    for module in (overview, compare):  # as before: the frame itself, converted by Streamlit
+        monkeypatch.setattr(module, "shared_table", lambda key, build: build())
+    fresh = [_tables(lang, page) for page in pages]
+    assert [len(tables) for tables in fresh] == [2, 1]
+    assert shared == again == fresh
+
+
+def test_a_classify_rerun_neither_decodes_the_photo_nor_builds_its_chart_again(monkeypatch):
+    """Another widget's rerun on Classify draws the photo and its top-5 chart kept from the first
+    run (the same chart, with the sidebar's camera format); another language builds the chart
+    once more, in that language, with the same numbers."""
+    import app.screens.classify as classify_screen
+
+    calls = dict.fromkeys(("load_image", "_top5_figure"), 0)
+    for name in calls:
+        original = getattr(classify_screen, name)
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(classify_screen, name, counted)
+    cat = ("cat.png", (Path(__file__).parent / "data" / "chelsea_cat.png").read_bytes(), "image/png")
+    at = AppTest.from_file(MAIN, default_timeout=300)
+    at.query_params["model"] = "v2"
+    at.run()
+    at.switch_page("views/classify.py").run()
+    at.toggle(key="use_untrained").set_value(True)
+    at.file_uploader(key="images").set_value([cat]).run()
+    assert not at.exception
+    first = at.get("plotly_chart")[0].proto
+    at.radio(key="figure_format").set_value("svg").run()
+    again = at.get("plotly_chart")[0].proto
+    assert calls == {"load_image": 1, "_top5_figure": 1}
+    assert again.spec == first.spec and json.loads(again.config)["toImageButtonOptions"]["format"] == "svg"
+    at.radio(key="lang").set_value("zh").run()
+    zh = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert calls == {"load_image": 1, "_top5_figure": 2}
+    en = json.loads(first.spec)
+    assert zh["data"][0]["x"] == en["data"][0]["x"] and zh["layout"]["title"] != en["layout"]["title"]

@@ -14,7 +14,7 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app.common import draw_figure, exact, file_stem, kib, short
-from app.figures import shared_figure
+from app.figures import shared_figure, shared_table
 from app.i18n import GRAPH_WORDS, current_language, t
 from app.state import current_selection
 from mobilenet_core.count import CountReport
@@ -155,7 +155,14 @@ def _with_change(value: int, first: int) -> str:
 
 def comparison_table(configs: list[CountReport]) -> None:
     """Transposed (a column per configuration): four configurations and their figures fit
-    1440 px and a projector's 1280 px, and long cells wrap instead of being cut."""
+    1440 px and a projector's 1280 px, and long cells wrap instead of being cut. Built and
+    converted once per (configurations, language) for everyone (app.figures.shared_table)."""
+    key = ("compare_table", *((r.model, r.alpha, r.resolution) for r in configs))
+    st.table(shared_table(key, lambda: _comparison_frame(configs)))
+    st.caption(t("compare_latency_note"))
+
+
+def _comparison_frame(configs: list[CountReport]) -> pd.DataFrame:
     first = configs[0]
     columns = {}
     for n, r in enumerate(configs):
@@ -171,8 +178,7 @@ def comparison_table(configs: list[CountReport]) -> None:
         columns[f"{NUMBERS[n]} {config_label(r)}"] = column  # numbered: two may be the same
     table = pd.DataFrame(columns)
     table.index.name = t("configuration")
-    st.table(table)
-    st.caption(t("compare_latency_note"))
+    return table
 
 
 # --- where the cost sits: each model's stages as shares of its own total -----------------------

@@ -15,6 +15,7 @@ from app.common import (
     short,
     title_line,
 )
+from app.figures import shared_table
 from app.i18n import current_language, t
 from app.state import current_selection
 from mobilenet_core.published import find_published, published_figures
@@ -79,32 +80,36 @@ def convention_ui(report) -> None:
     with st.expander(t("mac_convention_title"), expanded=False):
         st.markdown(t("mac_convention"))
         st.markdown(f"**{t('other_tools')}**")
-        attention = report.attention_macs
-        st.table(
-            {
-                t("tool"): ["MobileNet Explorer", "torchinfo", "fvcore", "thop / ptflops"],
-                t("reports"): [
-                    exact(report.macs),
-                    exact(report.torchinfo_mult_adds),
-                    "≈ " + exact(report.fvcore_macs),
-                    "> " + exact(report.thop_macs),
-                ],
-                t("why"): [
-                    t("tool_ours"),
-                    t("tool_torchinfo", attn=exact(attention)),
-                    t("tool_fvcore", bn=exact(report.norm_output_elements)),
-                    t("tool_thop", attn=exact(attention)),
-                ],
-            }
-        )
+        key = ("tools", report.model, report.alpha, report.resolution)
+        st.table(shared_table(key, lambda: tools_table(report)))  # one conversion for everyone
+
+
+def tools_table(report) -> dict:
+    attention = report.attention_macs
+    return {
+        t("tool"): ["MobileNet Explorer", "torchinfo", "fvcore", "thop / ptflops"],
+        t("reports"): [
+            exact(report.macs),
+            exact(report.torchinfo_mult_adds),
+            "≈ " + exact(report.fvcore_macs),
+            "> " + exact(report.thop_macs),
+        ],
+        t("why"): [
+            t("tool_ours"),
+            t("tool_torchinfo", attn=exact(attention)),
+            t("tool_fvcore", bn=exact(report.norm_output_elements)),
+            t("tool_thop", attn=exact(attention)),
+        ],
+    }
 
 
 def blocks_ui(sel) -> None:
     """The block table, and both tables as CSV (written when clicked, not on every run)."""
     st.markdown(f"### {t('blocks_table')}")
     table = block_table(sel.model, sel.alpha, sel.resolution, current_language())
+    # drawn from Arrow converted once for everyone (app.figures.shared_table); the CSV from the frame
     st.dataframe(
-        table,
+        shared_table(("blocks", sel.model, sel.alpha, sel.resolution), lambda: table),
         height="content",
         hide_index=True,
         width="stretch",
