@@ -248,7 +248,12 @@ def _warm() -> None:
 
         # the page modules (their imports: Plotly's subplots, graphviz, the lessons) and Plotly's
         # validators for every trace type the pages draw, which load on a figure's first use
-        for name in ("app.screens.charts", "app.screens.compare", "app.screens.anatomy", "app.lesson_pages"):
+        for name in (
+            "app.screens.charts",
+            "app.screens.compare",
+            "app.screens.anatomy",
+            "app.lessons.common",
+        ):
             importlib.import_module(name)
         fig = go.Figure([go.Bar(x=[1], y=[1]), go.Scatter(x=[1], y=[1]), go.Heatmap(z=[[1]])])
         style_figure(fig)
@@ -264,7 +269,7 @@ def _warm() -> None:
 
 def _warm_network(model: str) -> None:
     """The network a lesson runs for `model` at alpha 1 and its base resolution, as
-    app.lesson_pages._net chooses it: the published weights when they are in the cache, else the
+    app.lessons.common.network chooses it: the published weights when they are in the cache, else the
     seeded untrained network."""
     import mobilenet_core as mc
     from app.models import pretrained_model, untrained_model

@@ -1,7 +1,7 @@
 """MobileNet Explorer: `streamlit run app/main.py`.
 
-The router and the shared selection; each view lives in app/views/ (lessons in app/views/lessons/, their
-functions in app/lesson_pages.py). The app does no network
+The router and the shared selection; each view lives in app/views/, each lesson in its folder
+app/lessons/<name>/ (page and texts, found from mobilenet_core.lessons). The app does no network
 arithmetic: every number comes from mobilenet_core.
 """
 
@@ -17,11 +17,10 @@ import streamlit as st  # noqa: E402
 import app.upload_race  # noqa: E402, F401 - a photo dropped during a rerun is not lost (see there)
 from app.figures import warm_up  # noqa: E402
 from app.i18n import t  # noqa: E402
-from app.lesson_pages import lesson_title  # noqa: E402
+from app.lessons import lesson_pages  # noqa: E402
 from app.page_language import page_language  # noqa: E402
 from app.present import apply_presentation, presentation_switch, presenting  # noqa: E402
 from app.state import figure_format_picker, language_picker, sidebar_selection  # noqa: E402
-from mobilenet_core.lessons import LESSON_PATHS  # noqa: E402
 
 st.set_page_config(page_title="MobileNet Explorer", page_icon="📱", layout="wide",
                    initial_sidebar_state="collapsed" if presenting() else "auto")  # fmt: skip
@@ -51,11 +50,7 @@ pages = [
     ),
 ]
 # the Lessons section: a story page and one page per idea, at stable paths a slide can link to
-lessons = [
-    st.Page(PAGES / "lessons" / f"{path.replace('-', '_')}.py", title=lesson_title(path), url_path=path,
-            icon=":material/school:" if path == "lessons" else ":material/lightbulb:")
-    for path in LESSON_PATHS
-]  # fmt: skip
+lessons = lesson_pages()
 navigation = st.navigation({"": pages, t("nav_lessons"): lessons}, position="sidebar", expanded=True)
 st.session_state["selection"] = sidebar_selection()
 presentation_switch()

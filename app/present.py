@@ -17,6 +17,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.i18n import t
+from app.lessons import PAGE_FILES
 from mobilenet_core.lessons import LESSON_PATHS
 
 # the views in navigation order, by URL path ("" is the overview)
@@ -26,8 +27,8 @@ VIEW_PATHS += LESSON_PATHS  # then the lessons, in the order of the navigation
 
 def page_file(path: str) -> str:
     """The page script (relative to app/main.py) st.navigation runs for a URL path."""
-    if path in LESSON_PATHS:
-        return f"views/lessons/{path.replace('-', '_')}.py"
+    if path in PAGE_FILES:
+        return PAGE_FILES[path]  # app/lessons/<name>/page.py
     return f"views/{path or 'overview'}.py"
 
 

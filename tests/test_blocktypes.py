@@ -87,12 +87,41 @@ CONSUMERS = [
     "mobilenet_core/lab.py", "mobilenet_core/graph.py", "mobilenet_core/fast.py",
     "app/views/charts.py", "app/views/anatomy.py", "app/views/lab.py",
 ]  # fmt: skip
+# the lessons, each in its own files: every module of the library's lessons and every file of the
+# app's lesson folders (the page functions themselves, not the scripts st.navigation runs)
+LESSON_CODE = sorted(
+    str(p.relative_to(ROOT))
+    for p in [*(ROOT / "mobilenet_core" / "lessons").rglob("*.py"), *(ROOT / "app" / "lessons").rglob("*.py")]
+)
 
 
-@pytest.mark.parametrize("path", CONSUMERS)
+def kind_string_branches(source: str) -> set[str]:
+    """The block types a source names as string literals (it should ask the registry instead)."""
+    literals = {k for k in REGISTRY if re.search(rf"""["']{k}["']""", source)} - {"conv"}
+    # "conv" is also a layer kind and a module attribute name: only as a block-type comparison is it banned
+    if re.search(r"""kind\s*(==|!=)\s*["']conv["']""", source):
+        literals.add("conv")
+    return literals
+
+
+@pytest.mark.parametrize("path", CONSUMERS + LESSON_CODE)
 def test_consumers_dispatch_through_the_registry_not_on_kind_strings(path):
     source = (ROOT / path).read_text()
-    literals = {k for k in REGISTRY if re.search(rf"""["']{k}["']""", source)} - {"conv"}
+    literals = kind_string_branches(source)
     assert not literals, f"{path} names block types {sorted(literals)}: look them up in the registry"
-    # "conv" is also a layer kind and a module attribute name: only as a block-type comparison is it banned
-    assert not re.search(r"""kind\s*(==|!=)\s*["']conv["']""", source)
+
+
+def test_the_kind_string_guard_scans_every_lesson_and_finds_a_branch():
+    """The guard itself: it reads the lessons' real code (both sides, every lesson), and it fails
+    on code that branches on a kind string, as lessons.py and lesson_pages.py did."""
+    from mobilenet_core.lessons import LESSONS
+
+    for lesson in LESSONS:
+        assert f"mobilenet_core/lessons/{lesson.name}.py" in LESSON_CODE
+        assert f"app/lessons/{lesson.name}/__init__.py" in LESSON_CODE
+    old_library = 'if need in ("uib", "mqa"):\n    return any(b.kind == need for b in report.blocks)'
+    old_page = 'blocks = [b for b in report.blocks if b.kind == "mqa"]'
+    assert kind_string_branches(old_library) == {"uib", "mqa"}
+    assert kind_string_branches(old_page) == {"mqa"}
+    assert kind_string_branches('if final.kind != "conv":') == {"conv"}
+    assert kind_string_branches('layer.kind == "dwconv" and name == "conv_head"') == set()  # layer kinds

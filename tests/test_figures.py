@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from app.lesson_pages import PAGE_FILES
+from app.lessons import PAGE_FILES
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 VIEWS = ["views/charts.py", "views/compare.py", "views/lab.py", "views/roofline.py", "views/tradeoffs.py"]

@@ -68,7 +68,15 @@ def test_every_literal_key_the_app_asks_for_exists():
     assert asked and not asked - set(english), sorted(asked - set(english))
 
 
-LESSON_TEXTS = ROOT / "app" / "lessons"
+LESSON_TEXTS = ROOT / "app" / "lessons"  # app/lessons/<lesson folder>/<language>.md
+
+
+def lesson_file(language: str, path: str) -> Path:
+    from app.lessons import folder
+
+    return LESSON_TEXTS / folder(path) / f"{language}.md"
+
+
 # the established Chinese terms the lessons must use (issue 13)
 TERMS_ZH = {
     "lesson-separable": ["深度可分离卷积", "逐点卷积"],
@@ -82,18 +90,19 @@ TERMS_ZH = {
 
 
 def test_every_lesson_has_a_text_in_every_language():
+    from app.lessons import folder
     from mobilenet_core.lessons import LESSON_PATHS
 
     languages = [p.stem for p in LOCALES]
     for language in languages:
-        files = {p.stem for p in (LESSON_TEXTS / language).glob("*.md")}
-        assert files == set(LESSON_PATHS), language
+        folders = {p.parent.name for p in LESSON_TEXTS.glob(f"*/{language}.md")}
+        assert folders == {folder(path) for path in LESSON_PATHS}, language
         for path in LESSON_PATHS:
-            text = (LESSON_TEXTS / language / f"{path}.md").read_text(encoding="utf-8")
+            text = lesson_file(language, path).read_text(encoding="utf-8")
             assert text.startswith("# ") and text.count("<!-- demo -->") == 1, f"{language}/{path}"
             assert "arXiv:" in text, f"{language}/{path}: cite the paper"
     for path, terms in TERMS_ZH.items():
-        text = (LESSON_TEXTS / "zh" / f"{path}.md").read_text(encoding="utf-8")
+        text = lesson_file("zh", path).read_text(encoding="utf-8")
         for term in terms:
             assert term in text, f"zh/{path} lacks {term}"
 
@@ -103,10 +112,10 @@ def test_chinese_bold_renders():
     # ("**通用倒瓶颈（UIB）**是" shows the asterisks): end bold on a character instead
     import re
 
-    for path in sorted((LESSON_TEXTS / "zh").glob("*.md")):
+    for path in sorted(LESSON_TEXTS.glob("*/zh.md")):
         for line in path.read_text(encoding="utf-8").splitlines():
             closing = [m.start() for m in re.finditer(r"\*\*", line)][1::2]  # every second ** closes
             for at in closing:
                 after = line[at + 2 : at + 3]
                 bad = line[at - 1] in "（）。，：；！？“”" and re.match(r"[\u4e00-\u9fff]", after)
-                assert not bad, f"{path.name}: {line[max(at - 12, 0) : at + 4]}"
+                assert not bad, f"{path.parent.name}: {line[max(at - 12, 0) : at + 4]}"

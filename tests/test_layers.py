@@ -101,7 +101,7 @@ def test_the_check_finds_a_cycle_and_a_private_import():
     edges["mobilenet_core.measure"].add("mobilenet_core.latency")
     assert cycles(edges) == [["mobilenet_core.latency", "mobilenet_core.measure"]]
     node = ast.parse("from .count import _walk").body[0]
-    assert imported("mobilenet_core.lessons", node) == [("mobilenet_core.count", "_walk")]
+    assert imported("mobilenet_core.sweep", node) == [("mobilenet_core.count", "_walk")]
 
 
 def test_specs_are_pure_data():

@@ -10,7 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import mobilenet_core as mc
-from app.lesson_pages import PAGE_FILES, lesson_text
+from app.lessons import PAGE_FILES
+from app.lessons.common import lesson_text
 from mobilenet_core import lessons as L
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")

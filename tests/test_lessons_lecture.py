@@ -10,7 +10,7 @@ import pytest
 from test_lessons_app import PAGE_FILES, clean, run
 
 import mobilenet_core as mc
-from app.lesson_pages import first_paragraphs, lesson_text
+from app.lessons.common import first_paragraphs, lesson_text
 from app.present import VIEW_PATHS, page_file
 from mobilenet_core import lessons as L
 

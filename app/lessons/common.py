@@ -1,0 +1,203 @@
+"""What every lesson page shares: its texts, the model and network it runs, the photo, a table and
+a chart in the one style, and the step-through's callback.
+
+Each page (app/lessons/<name>/__init__.py, `show()`): the lesson's text (app/lessons/<name>/<language>.md,
+split at `<!-- demo -->`), a live
+demonstration computed by mobilenet_core.lessons on the current selection and the learner's photo,
+the paper's formula with the live numbers, and the "try this" prompts. Pages hold no network
+arithmetic. Widget callbacks live in this imported module, never in a page script (a page-level
+function would keep that page's globals alive for the whole session).
+
+Shared state: the networks come from app.models.MODEL_CACHE (read-only; the demos run the
+modules' parts in order and register no hooks), the texts from an lru_cache of file contents.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+import mobilenet_core as mc
+from app.common import number_column_config, show_figure
+from app.i18n import current_language, t
+from app.lessons import folder
+from app.present import lesson_stage
+from app.state import current_selection
+from mobilenet_core import lessons as L
+from mobilenet_core.predict import ImageError, load_image, preprocess_image
+from mobilenet_core.registry import default_preprocess, weights_for
+from mobilenet_core.weights import cached_file
+
+TEXTS = Path(__file__).resolve().parent  # app/lessons/<name>/<language>.md
+SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
+MARKER = "<!-- demo -->"
+
+
+# --- text, selection, photo -------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def lesson_text(path: str, language: str) -> tuple[str, str, str]:
+    """(title, explanation, try-this) of a lesson in a language."""
+    text = (TEXTS / folder(path) / f"{language}.md").read_text(encoding="utf-8")
+    head, _, rest = text.partition("\n")
+    before, _, after = rest.partition(MARKER)
+    return head.lstrip("# ").strip(), before.strip(), after.strip()
+
+
+def lesson_title(path: str) -> str:
+    return lesson_text(path, current_language())[0]
+
+
+def first_paragraphs(text: str) -> tuple[str, str]:
+    """(what a lesson shows at once, what waits behind "more"): the first paragraph says the idea,
+    and when it ends with a colon, what it announces (a list, a formula) comes with it."""
+    blocks = text.split("\n\n")
+    n = 1
+    while n < len(blocks) and blocks[n - 1].rstrip().endswith((":", "：")):
+        n += 1
+    return "\n\n".join(blocks[:n]), "\n\n".join(blocks[n:])
+
+
+def open_lesson(path: str, fold: bool = True):
+    """The lesson's title and idea; returns (path, figure, settings): the containers its
+    demonstration and its settings go in (presenting, the figure comes first)."""
+    title, before, _ = lesson_text(path, current_language())
+    st.subheader(title)
+    # the first paragraph says the idea; the rest waits behind "more" (complexity on request), so
+    # the demonstration starts on the first screen of a projector
+    first, rest = first_paragraphs(before) if fold else (before, "")
+    st.markdown(first)
+    figure, settings = lesson_stage()
+    if rest.strip():
+        with settings.expander(t("ls_more")):
+            st.markdown(rest)
+    return path, figure, settings
+
+
+def close_lesson(path: str) -> None:
+    after = lesson_text(path, current_language())[2]
+    st.divider()
+    st.markdown(after)
+
+
+def choose_model(path: str, runs: bool = False):
+    """(model, alpha, resolution, report) the lesson runs on: the selection, or the lesson's
+    fallback model (with a note) when the selection has no block of the lesson's kind. A lesson
+    that `runs` the network on a photo takes a network too big to run live (V5-300M) as the
+    smallest model of its family, and at a smaller input size when it is too slow; it says so."""
+    sel = current_selection()
+    report = mc.count(sel.model, sel.alpha, sel.resolution)
+    model, alpha, res = sel.model, sel.alpha, sel.resolution
+    notes = []
+    if (fallback := L.lesson_model(path, report)) is not None:
+        notes.append(t("ls_fallback", model=sel.generation.title, other=mc.get_generation(fallback).title))
+        model, alpha = fallback, 1.0
+        res = mc.get_generation(fallback).base_resolution
+        report = mc.count(model, alpha, res)
+    if runs and (small := L.live_model(model, alpha)) != model:
+        notes.append(t("ls_live_model", model=mc.get_generation(model).title, params=f"{report.params / 1e6:,.0f}",
+                       other=mc.get_generation(small).title))  # fmt: skip
+        model, alpha = small, 1.0
+        res = mc.get_generation(small).base_resolution
+        report = mc.count(model, alpha, res)
+    if runs and (live := L.live_resolution(model, alpha, res)) != res:
+        notes.append(t("ls_live_resolution", model=mc.get_generation(model).title, res=res,
+                       gmacs=f"{report.macs / 1e9:,.0f}", live=live))  # fmt: skip
+        res = live
+        report = mc.count(model, alpha, res)
+    if notes:
+        st.info("\n\n".join(notes))
+    else:
+        st.caption(t("ls_on_model", model=sel.generation.title, alpha=alpha, res=res))
+    return model, alpha, res, report
+
+
+def sample_photos() -> dict[str, Path]:
+    return {p.name: p for p in sorted(SAMPLES.glob("*")) if p.suffix in (".png", ".jpg")}
+
+
+def photo_picker(key: str = "lesson_photo", label: str | None = None):
+    """The learner's photo for every lesson (kept in the session), or a bundled sample."""
+    samples = sample_photos()
+    with st.expander(label or t("ls_your_photo"), expanded=False):
+        upload = st.file_uploader(
+            t("ls_upload"), type=["png", "jpg", "jpeg", "webp", "bmp"], key=f"{key}_file"
+        )
+        if upload is not None:
+            try:
+                image = load_image(upload.getvalue(), upload.name)
+                st.session_state[f"{key}_image"] = (upload.name, image)
+            except ImageError as exc:
+                st.warning(t(f"img_{exc.code}", **exc.params))
+        sample = st.selectbox(t("ls_sample"), list(samples), key=f"{key}_sample")
+    if upload is None or f"{key}_image" not in st.session_state:
+        return sample, load_image(samples[sample])
+    return st.session_state[f"{key}_image"]
+
+
+def network(model: str, alpha: float, resolution: int):
+    """(module, preprocessing) the demo runs, said above its figure: the configuration's published
+    weights when they are in the cache (a checkpoint someone downloaded in Classify, the
+    pre-fetch command or this button), else the seeded untrained network, with a button that
+    downloads the published weights where there are any."""
+    from app.models import pretrained_model, untrained_model  # shared, read-only networks
+
+    entries = weights_for(model, alpha, resolution)
+    cached = [e for e in entries if cached_file(e).exists()]
+    for entry in cached:
+        try:
+            module = pretrained_model(entry.name)[0]
+        except mc.CheckpointError:
+            continue  # a damaged file: the untrained network, and the download offered again
+        st.success(t("ls_weights_published", name=entry.description, file=entry.name))
+        return module, entry.preprocess
+    if entries:
+        offer_download(entries[0])
+    else:
+        st.info(t("ls_weights_untrained_none"))
+    return untrained_model(model, alpha, resolution)[0], default_preprocess(resolution)
+
+
+def offer_download(entry) -> None:
+    from app.screens.classify import download_with_progress
+
+    failure = st.session_state.get("download_failures", {}).get(entry.name)
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.info(t("ls_weights_untrained_offer", name=entry.description, mb=entry.approx_mb))
+    if row.button(t("download_weights"), key=f"ls_download_{entry.name}"):
+        if download_with_progress(entry):
+            st.rerun()  # drawn again, on the published weights
+        failure = st.session_state.get("download_failures", {}).get(entry.name)
+    if failure:
+        st.warning(t(f"weights_{failure}", config=entry.description, mb=entry.approx_mb))
+
+
+def to_tensor(image, recipe):
+    return preprocess_image(image, recipe)
+
+
+def show_table(frame: pd.DataFrame) -> None:
+    """A table with exact integers shown with thousands separators (years stay as they are)."""
+    numbers = [
+        c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c]) and frame[c].abs().max() >= 10000
+    ]
+    st.dataframe(frame, hide_index=True, column_config=number_column_config(numbers))
+
+
+def show_chart(fig: go.Figure, name: str, height: int = 360, where=None) -> None:
+    show_figure(fig, name, height=height, where=where, margin=dict(l=10, r=10, t=40, b=10),
+                legend=dict(orientation="h", y=-0.18))  # fmt: skip
+
+
+def next_step(key: str, last: int) -> None:
+    """The "next step" button of a step-through (a callback: kept here, not in a page)."""
+    st.session_state[key] = min(st.session_state.get(key, 0) + 1, last)
+
+
+def delta(value: int, reference: int) -> str | None:
+    return None if value == reference else f"{value - reference:+,}"

@@ -1,5 +1,0 @@
-"""Lessons: attention (the page is a function in app/lesson_pages.py)."""
-
-from app.lesson_pages import attention
-
-attention()

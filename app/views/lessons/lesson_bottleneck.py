@@ -1,5 +1,0 @@
-"""Lessons: bottleneck (the page is a function in app/lesson_pages.py)."""
-
-from app.lesson_pages import bottleneck
-
-bottleneck()

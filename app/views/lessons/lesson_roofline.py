@@ -1,5 +1,0 @@
-"""Lessons: roofline (the page is a function in app/lesson_pages.py)."""
-
-from app.lesson_pages import roofline
-
-roofline()

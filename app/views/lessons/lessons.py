@@ -1,5 +1,0 @@
-"""Lessons: story (the page is a function in app/lesson_pages.py)."""
-
-from app.lesson_pages import story
-
-story()
