@@ -1,8 +1,8 @@
 """An interactive layer graph: the server-rendered Graphviz SVG with pan and zoom (mouse wheel,
-pinch, buttons: fit, 100 %), search by block name, and click-to-select that reports the node back
-to Python (Streamlit custom components v2). Pan and zoom come from svg-pan-zoom 3.6.2 (npm,
-BSD-2-Clause, vendored unchanged in app/components/graph_viewer/ with its license): a
-well-kept library rather than our own transform code; st.graphviz_chart cannot zoom
+touch: one finger pans, two pinch; buttons: fit, 100 %), search by block name, and click-to-select
+that reports the node back to Python (Streamlit custom components v2). Pan and zoom come from
+svg-pan-zoom 3.6.2 (npm, BSD-2-Clause, vendored unchanged in app/components/graph_viewer/ with its
+license): a well-kept library rather than our own transform code; st.graphviz_chart cannot zoom
 (streamlit issue #3200).
 
 At "100 %" one SVG point is drawn as 4/3 CSS px, as Graphviz sizes it: node text of 9-10 pt is
@@ -41,7 +41,11 @@ _CSS = """
 .gv-bar button:hover { background: #f0f2f6; }
 .gv-search { font-size: 15px; padding: 4px 8px; border: 1px solid #bbb; border-radius: 6px; width: 24em; }
 .gv-found { font-size: 14px; color: #555; }
-.gv-stage { border: 1px solid #ddd; border-radius: 8px; overflow: hidden; background: #fff; }
+.gv-stage { border: 1px solid #ddd; border-radius: 8px; overflow: hidden; background: #fff;
+  touch-action: none; }
+/* a finger's target (44 px, WCAG 2.5.5); the search box fits a phone */
+@media (pointer: coarse) { .gv-bar button, .gv-search { min-height: 44px; min-width: 44px; } }
+.gv-search { max-width: 100%; box-sizing: border-box; }
 .gv-stage svg { width: 100%; height: 100%; display: block; cursor: grab; }
 .gv-stage g.node { cursor: pointer; }
 .gv-stage g.node.gv-selected polygon,
@@ -62,6 +66,54 @@ function ensureLibrary() {
     document.head.appendChild(script);
   }
   return window.svgPanZoom;
+}
+
+// Touch (issue 26): one finger pans, two pinch to zoom about their midpoint. Pointer Events, so a
+// pen works too; the library's own touch listeners (one-finger pan only) are halted, its mouse
+// and wheel ones stay. The stage has touch-action: none, so the browser neither scrolls nor
+// zooms the page under a finger on the graph.
+function touchHandler() {
+  const fingers = new Map();
+  let last = null, listeners = [];
+  const middle = () => {
+    const points = [...fingers.values()];
+    const x = points.reduce((sum, p) => sum + p.x, 0) / points.length;
+    const y = points.reduce((sum, p) => sum + p.y, 0) / points.length;
+    const spread = points.length > 1 ? Math.hypot(points[0].x - points[1].x, points[0].y - points[1].y) : 0;
+    return { x, y, spread };
+  };
+  return {
+    haltEventListeners: ["touchstart", "touchend", "touchmove", "touchleave", "touchcancel"],
+    init({ svgElement, instance }) {
+      const down = (event) => {
+        if (event.pointerType === "mouse") return;
+        fingers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+        last = middle();
+      };
+      const move = (event) => {
+        if (!fingers.has(event.pointerId)) return;
+        event.preventDefault();
+        fingers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+        const now = middle();
+        if (fingers.size > 1 && last.spread > 0 && now.spread > 0) {
+          const frame = svgElement.getBoundingClientRect();
+          instance.zoomAtPointBy(now.spread / last.spread, { x: now.x - frame.left, y: now.y - frame.top });
+        }
+        instance.panBy({ x: now.x - last.x, y: now.y - last.y });
+        last = now;
+      };
+      const up = (event) => {
+        fingers.delete(event.pointerId);
+        last = fingers.size ? middle() : null;
+      };
+      listeners = [["pointerdown", down], ["pointermove", move], ["pointerup", up], ["pointercancel", up]];
+      for (const [name, handler] of listeners) svgElement.addEventListener(name, handler);
+    },
+    destroy({ svgElement }) {
+      for (const [name, handler] of listeners) svgElement.removeEventListener(name, handler);
+      fingers.clear();
+    },
+  };
 }
 
 export default function (component) {
@@ -87,6 +139,7 @@ export default function (component) {
     const panZoom = ensureLibrary()(svg, {
       zoomEnabled: true, controlIconsEnabled: false, fit: false, center: false, contain: false,
       minZoom: 0.02, maxZoom: 20, zoomScaleSensitivity: 0.25, dblClickZoomEnabled: false,
+      customEventsHandler: touchHandler(),
     });
     root.panZoom = panZoom;
     // "100 %": one Graphviz point drawn as 4/3 CSS px (realZoom is screen px per SVG unit)
