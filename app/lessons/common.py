@@ -14,18 +14,24 @@ modules' parts in order and register no hooks), the texts from an lru_cache of f
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+import torch
 
 import mobilenet_core as mc
 from app.common import number_column_config, show_figure
+from app.figures import FigureCache
 from app.i18n import current_language, t
 from app.lessons import folder
 from app.present import lesson_stage
+from app.responsive import camera_photo
 from app.state import current_selection
 from mobilenet_core import lessons as L
 from mobilenet_core.predict import ImageError, load_image, preprocess_image
@@ -134,6 +140,13 @@ def photo_picker(key: str = "lesson_photo", label: str | None = None):
                 st.session_state[f"{key}_image"] = (upload.name, image)
             except ImageError as exc:
                 st.warning(t(f"img_{exc.code}", **exc.params))
+        shot = camera_photo(key)  # a tablet's camera (issue 26): a photo taken counts as uploaded
+        if shot is not None:
+            try:
+                st.session_state[f"{key}_image"] = (shot[0], load_image(shot[1], shot[0]))
+                upload = shot
+            except ImageError as exc:
+                st.warning(t(f"img_{exc.code}", **exc.params))
         sample = st.selectbox(t("ls_sample"), list(samples), key=f"{key}_sample")
     if upload is None or f"{key}_image" not in st.session_state:
         return sample, load_image(samples[sample])
@@ -141,7 +154,8 @@ def photo_picker(key: str = "lesson_photo", label: str | None = None):
 
 
 def network(model: str, alpha: float, resolution: int):
-    """(module, preprocessing) the demo runs, said above its figure: the configuration's published
+    """(module, preprocessing, weights) the demo runs (`weights` names the weights for
+    `shared_demo`: a checkpoint's file name, or the seeded untrained network of the configuration), said above its figure: the configuration's published
     weights when they are in the cache (a checkpoint someone downloaded in Classify, the
     pre-fetch command or this button), else the seeded untrained network, with a button that
     downloads the published weights where there are any."""
@@ -155,12 +169,13 @@ def network(model: str, alpha: float, resolution: int):
         except mc.CheckpointError:
             continue  # a damaged file: the untrained network, and the download offered again
         st.success(t("ls_weights_published", name=entry.description, file=entry.name))
-        return module, entry.preprocess
+        return module, entry.preprocess, entry.name
     if entries:
         offer_download(entries[0])
     else:
         st.info(t("ls_weights_untrained_none"))
-    return untrained_model(model, alpha, resolution)[0], default_preprocess(resolution)
+    module = untrained_model(model, alpha, resolution)[0]
+    return module, default_preprocess(resolution), f"untrained/{model}/{alpha:g}/{resolution}"
 
 
 def offer_download(entry) -> None:
@@ -201,3 +216,46 @@ def next_step(key: str, last: int) -> None:
 
 def delta(value: int, reference: int) -> str | None:
     return None if value == reference else f"{value - reference:+,}"
+
+
+# --- demonstrations computed once for everyone ----------------------------------------------------
+
+# What a lesson computes on a network and a photo (the separable pair run on the photo, the zero
+# shares, the SE gates) was computed again on every rerun of every session: a "Next step" or a
+# second student on the same photo paid for the network's forward again (issue 24).
+#
+# Why sharing them between sessions is safe:
+# - a demonstration is a pure function of its key: the weights (a checkpoint's file name, or the
+#   seeded untrained network of the configuration: `network`), the digest of the exact input
+#   tensor, and what the lesson names (the block); the networks are shared read-only (app.models)
+#   and the demos register no hooks;
+# - its arrays are made read-only before it enters the table (`read_only`): a session can only
+#   read what another computed, and a write would raise instead of changing everyone's copy;
+# - app.figures.FigureCache reads and changes its table under its lock, builds a key once, and
+#   keeps at most DEMO_ENTRIES (least recently used out first).
+DEMO_ENTRIES = 64
+DEMOS = FigureCache(DEMO_ENTRIES)
+
+
+def digest(x: torch.Tensor) -> str:
+    """The exact input tensor's fingerprint (the photo as the network sees it)."""
+    return hashlib.blake2b(x.detach().contiguous().numpy().tobytes(), digest_size=16).hexdigest()
+
+
+def read_only(value):
+    """`value` with every numpy array in it (itself, a dataclass's fields, a list's items) locked."""
+    if isinstance(value, np.ndarray):
+        value.setflags(write=False)
+    elif dataclasses.is_dataclass(value):
+        for f in dataclasses.fields(value):
+            read_only(getattr(value, f.name))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            read_only(item)
+    return value
+
+
+def shared_demo(name: str, weights: str, x: torch.Tensor, *key, build):
+    """`build()`'s result for (name, weights, the input's digest, *key), computed once for every
+    session; read it, never change it."""
+    return DEMOS.get((name, weights, digest(x), *key), lambda: read_only(build()))

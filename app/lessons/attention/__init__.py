@@ -34,7 +34,7 @@ def show() -> None:
         name = st.selectbox(t("pick_block"), list(by), key="attn_block",
                             format_func=lambda n: f"{n} · {by[n].in_channels} · {by[n].in_height}×{by[n].in_width}")  # fmt: skip
         photo_name, image = photo_picker()
-        net, recipe = network(model, alpha, res)
+        net, recipe, _ = network(model, alpha, res)
     from mobilenet_core.api import resolve_model
 
     spec = next(b for b in resolve_model(model, alpha, res)[0].blocks if b.name == name).spec
@@ -44,13 +44,7 @@ def show() -> None:
     d, h = spec.key_dim, spec.heads
     x, crop = to_tensor(image, recipe)
     with figure:
-        chart = st.container()  # above the sliders that move its query: the map is what the class sees
-        c = st.columns(2)
-        qr = c[0].slider(t("ls_query_row"), 0, row.in_height - 1, row.in_height // 2, key=f"attn_row_{name}")
-        qc = c[1].slider(t("ls_query_col"), 0, row.in_width - 1, row.in_width // 2, key=f"attn_col_{name}")
-        weights = L.attention_map(net, x, name, qr, qc)
-        show_chart(_attention_figure(crop, weights, row, qr, qc), f"attention_{name}",
-                height=260 * (1 + (h - 1) // min(h, 4)), where=chart)  # fmt: skip
+        query_demo(net, x, crop, name, row, h)
     show_table(pd.DataFrame([
         {"": "MHSA", "Q": f"{h} × {n} × {d}", "K": f"{h} × {n} × {d}", "V": f"{h} × {n} × {d}",
          "QKᵀ": f"{h} × {n} × {n}", t("macs"): cost.mha_macs, t("ls_kv_values"): cost.mha_kv_values},
@@ -89,3 +83,16 @@ def _attention_figure(crop, weights: np.ndarray, row, qr: int, qc: int) -> go.Fi
     fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=0, cmax=float(weights.max()),
                                      colorbar=dict(title=t("ls_weight"))))  # fmt: skip
     return fig
+
+
+@st.fragment
+def query_demo(net, x, crop, name: str, row, h: int) -> None:
+    """The attention map of one query: its row and column sliders rerun this function only (a
+    fragment), not the page."""
+    chart = st.container()  # above the sliders that move its query: the map is what the class sees
+    c = st.columns(2)
+    qr = c[0].slider(t("ls_query_row"), 0, row.in_height - 1, row.in_height // 2, key=f"attn_row_{name}")
+    qc = c[1].slider(t("ls_query_col"), 0, row.in_width - 1, row.in_width // 2, key=f"attn_col_{name}")
+    weights = L.attention_map(net, x, name, qr, qc)
+    show_chart(_attention_figure(crop, weights, row, qr, qc), f"attention_{name}",
+               height=260 * (1 + (h - 1) // min(h, 4)), where=chart)  # fmt: skip

@@ -17,6 +17,7 @@ from app.lessons.common import (
     network,
     open_lesson,
     photo_picker,
+    shared_demo,
     show_chart,
     to_tensor,
 )
@@ -29,48 +30,15 @@ SPIRAL_PANELS = (2, 3, 5, 15, 30)  # the paper's Figure 1, and the chosen n besi
 def show() -> None:
     path, figure, _ = open_lesson("lesson-bottleneck")
     with figure:
-        cols = st.columns([3, 1])
-        n = cols[0].select_slider(t("ls_dims"), options=SPIRAL_DIMS, value=5, key="spiral_n")
-        seed = int(cols[1].number_input(t("ls_seed"), 0, 999, 0, key="spiral_seed"))
-        source = L.spiral()
-        shown = sorted({*SPIRAL_PANELS, n})  # the chosen n always has its panel
-        fig = make_subplots(
-            rows=1, cols=len(shown) + 1, subplot_titles=[t("ls_input")] + [f"n = {k}" for k in shown]
-        )
-        fig.add_scatter(x=source[0], y=source[1], mode="markers", marker=dict(size=3, color=np.arange(source.shape[1]),
-                        colorscale="Viridis"), showlegend=False, row=1, col=1)  # fmt: skip
-        for i, k in enumerate(shown, start=2):
-            r = L.spiral_relu(k, seed, readout="linear")
-            fig.add_scatter(x=r.recovered[0], y=r.recovered[1], mode="markers", showlegend=False, row=1, col=i,
-                            marker=dict(size=3, color=np.arange(source.shape[1]), colorscale="Viridis"))  # fmt: skip
-            fig.add_annotation(text=f"{t('ls_error')} {r.error:.2f}", showarrow=False, xref=f"x{i} domain",
-                               yref=f"y{i} domain", x=0.5, y=-0.12)  # fmt: skip
-            if k == n:
-                fig.add_shape(type="rect", xref=f"x{i} domain", yref=f"y{i} domain", x0=0, x1=1, y0=0, y1=1,
-                              line=dict(color="#e4002b", width=3))  # fmt: skip
-        # one scale for every panel (the input's): a shrunken or bent spiral looks it
-        span = float(np.abs(source).max()) * 1.15
-        for i in range(1, len(shown) + 2):
-            fig.update_xaxes(showticklabels=False, range=[-span, span], row=1, col=i)
-            fig.update_yaxes(showticklabels=False, range=[-span, span], scaleanchor=f"x{'' if i == 1 else i}",
-                             row=1, col=i)  # fmt: skip
-        show_chart(fig, "spiral", height=300)
-    chosen = L.spiral_relu(n, seed, readout="linear")
-    st.latex(rf"\hat x = B\,\mathrm{{ReLU}}(T x),\; T \in \mathbb{{R}}^{{{n}\times 2}}:\quad"
-             rf"\frac{{\lVert \hat x - x\rVert^2}}{{\lVert x\rVert^2}} = {chosen.error:.3f}")  # fmt: skip
-    st.caption(t("ls_readout"))
-    errors = L.spiral_errors(tuple(range(2, 31)), seeds=8, readout="linear")
-    err = go.Figure(go.Scatter(x=list(errors), y=list(errors.values()), mode="lines+markers"))
-    err.add_vline(x=n, line=dict(color="#e4002b", dash="dot"))
-    err.update_layout(title=t("ls_error_vs_n"), xaxis_title="n", yaxis_title=t("ls_error"))
-    show_chart(err, "spiral_error", height=280)
+        spiral_demo()
 
     st.markdown(f"#### {t('ls_real_network')}")
     model, alpha, res, report = choose_model(path, runs=True)
     name, image = photo_picker()
-    net, recipe = network(model, alpha, res)
+    net, recipe, weights = network(model, alpha, res)
     x, _ = to_tensor(image, recipe)
-    shares = L.relu_zero_shares(net, x, report)
+    where = (report.model, report.alpha, report.resolution)
+    shares = shared_demo("zero_shares", weights, x, *where, build=lambda: L.relu_zero_shares(net, x, report))
     bars = go.Figure()
     bars.add_bar(
         x=[s.block for s in shares], y=[100 * s.expansion_zeroed for s in shares], name=t("ls_zero_expansion")
@@ -83,3 +51,44 @@ def show() -> None:
     bars.update_layout(title=t("ls_zero_title", photo=name), yaxis_title="%", barmode="group")
     show_chart(bars, f"zero_shares_{model}")
     close_lesson(path)
+
+
+@st.fragment
+def spiral_demo() -> None:
+    """The spiral experiment: its n and seed rerun this function only (a fragment), not the page
+    with its network run below."""
+    cols = st.columns([3, 1])
+    n = cols[0].select_slider(t("ls_dims"), options=SPIRAL_DIMS, value=5, key="spiral_n")
+    seed = int(cols[1].number_input(t("ls_seed"), 0, 999, 0, key="spiral_seed"))
+    source = L.spiral()
+    shown = sorted({*SPIRAL_PANELS, n})  # the chosen n always has its panel
+    fig = make_subplots(
+        rows=1, cols=len(shown) + 1, subplot_titles=[t("ls_input")] + [f"n = {k}" for k in shown]
+    )
+    fig.add_scatter(x=source[0], y=source[1], mode="markers", marker=dict(size=3, color=np.arange(source.shape[1]),
+                    colorscale="Viridis"), showlegend=False, row=1, col=1)  # fmt: skip
+    for i, k in enumerate(shown, start=2):
+        r = L.spiral_relu(k, seed, readout="linear")
+        fig.add_scatter(x=r.recovered[0], y=r.recovered[1], mode="markers", showlegend=False, row=1, col=i,
+                        marker=dict(size=3, color=np.arange(source.shape[1]), colorscale="Viridis"))  # fmt: skip
+        fig.add_annotation(text=f"{t('ls_error')} {r.error:.2f}", showarrow=False, xref=f"x{i} domain",
+                           yref=f"y{i} domain", x=0.5, y=-0.12)  # fmt: skip
+        if k == n:
+            fig.add_shape(type="rect", xref=f"x{i} domain", yref=f"y{i} domain", x0=0, x1=1, y0=0, y1=1,
+                          line=dict(color="#e4002b", width=3))  # fmt: skip
+    # one scale for every panel (the input's): a shrunken or bent spiral looks it
+    span = float(np.abs(source).max()) * 1.15
+    for i in range(1, len(shown) + 2):
+        fig.update_xaxes(showticklabels=False, range=[-span, span], row=1, col=i)
+        fig.update_yaxes(showticklabels=False, range=[-span, span], scaleanchor=f"x{'' if i == 1 else i}",
+                         row=1, col=i)  # fmt: skip
+    show_chart(fig, "spiral", height=300)
+    chosen = L.spiral_relu(n, seed, readout="linear")
+    st.latex(rf"\hat x = B\,\mathrm{{ReLU}}(T x),\; T \in \mathbb{{R}}^{{{n}\times 2}}:\quad"
+             rf"\frac{{\lVert \hat x - x\rVert^2}}{{\lVert x\rVert^2}} = {chosen.error:.3f}")  # fmt: skip
+    st.caption(t("ls_readout"))
+    errors = L.spiral_errors(tuple(range(2, 31)), seeds=8, readout="linear")
+    err = go.Figure(go.Scatter(x=list(errors), y=list(errors.values()), mode="lines+markers"))
+    err.add_vline(x=n, line=dict(color="#e4002b", dash="dot"))
+    err.update_layout(title=t("ls_error_vs_n"), xaxis_title="n", yaxis_title=t("ls_error"))
+    show_chart(err, "spiral_error", height=280)

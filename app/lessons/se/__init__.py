@@ -18,6 +18,7 @@ from app.lessons.common import (
     open_lesson,
     photo_picker,
     sample_photos,
+    shared_demo,
     show_chart,
     to_tensor,
 )
@@ -29,30 +30,44 @@ def show() -> None:
     path, figure, settings = open_lesson("lesson-se")
     with settings:
         model, alpha, res, report = choose_model(path, runs=True)
-        blocks = L.se_blocks(report)
-        by = {b.name: b for b in blocks}
-        name = st.selectbox(t("pick_block"), list(by), key="se_block",
-                            format_func=lambda n: f"{n} · {by[n].variant} · {by[n].expanded_channels or by[n].in_channels}"
-                            f" → {by[n].se_channels} → {by[n].expanded_channels or by[n].in_channels}")  # fmt: skip
         first_name, first = photo_picker()
         samples = sample_photos()
         others = [s for s in samples if s != first_name] or list(samples)
         second_name = st.selectbox(t("ls_second_photo"), others, key="se_second")
-        net, recipe = network(model, alpha, res)
-    gates = [
-        L.se_gates(net, to_tensor(img, recipe)[0], name) for img in (first, load_image(samples[second_name]))
+        net, recipe, weights = network(model, alpha, res)
+    photos = [
+        (first_name, to_tensor(first, recipe)[0]),
+        (second_name, to_tensor(load_image(samples[second_name]), recipe)[0]),
     ]
     with figure:
-        fig = go.Figure()
-        for label, g in ((first_name, gates[0]), (second_name, gates[1])):
-            fig.add_bar(x=list(range(len(g))), y=g, name=label)
-        fig.update_layout(title=t("ls_gates_title", block=name), xaxis_title=t("ls_channel"),
-                          yaxis_title=t("ls_gate"), yaxis_range=[0, 1], barmode="group")  # fmt: skip
-        show_chart(fig, f"se_gates_{name}")
-        diff = np.abs(gates[0] - gates[1])
-        st.caption(
-            t("ls_gate_diff", mean=f"{diff.mean():.3f}", top=", ".join(str(i) for i in np.argsort(-diff)[:5]))
-        )
+        gates_demo(net, weights, report, photos)
+    close_lesson(path)
+
+
+@st.fragment
+def gates_demo(net, weights: str, report, photos) -> None:
+    """The block picker, its gates on the two photos and its cost: the picker reruns this function
+    only (a fragment); the gates of a (weights, photo, block) are computed once for everyone."""
+    blocks = L.se_blocks(report)
+    by = {b.name: b for b in blocks}
+    name = st.selectbox(t("pick_block"), list(by), key="se_block",
+                        format_func=lambda n: f"{n} · {by[n].variant} · {by[n].expanded_channels or by[n].in_channels}"
+                        f" → {by[n].se_channels} → {by[n].expanded_channels or by[n].in_channels}")  # fmt: skip
+    where = (report.model, report.alpha, report.resolution, name)
+    gates = [
+        shared_demo("se_gates", weights, x, *where, build=lambda x=x: L.se_gates(net, x, name))
+        for _, x in photos
+    ]
+    fig = go.Figure()
+    for (label, _), g in zip(photos, gates, strict=True):
+        fig.add_bar(x=list(range(len(g))), y=g, name=label)
+    fig.update_layout(title=t("ls_gates_title", block=name), xaxis_title=t("ls_channel"),
+                      yaxis_title=t("ls_gate"), yaxis_range=[0, 1], barmode="group")  # fmt: skip
+    show_chart(fig, f"se_gates_{name}")
+    diff = np.abs(gates[0] - gates[1])
+    st.caption(
+        t("ls_gate_diff", mean=f"{diff.mean():.3f}", top=", ".join(str(i) for i in np.argsort(-diff)[:5]))
+    )
     cost = L.se_cost(report, name)
     c = st.columns(3)
     c[0].metric(t("ls_se_params"), exact(cost.params), f"{cost.params / cost.block_params:.1%} {t('ls_of_block')}",
@@ -60,15 +75,9 @@ def show() -> None:
     c[1].metric(t("ls_se_macs"), exact(cost.macs), f"{cost.macs / cost.block_macs:.2%} {t('ls_of_block')}",
                 delta_color="off", delta_arrow="off")  # fmt: skip
     total = sum(L.se_cost(report, b.name).params for b in blocks)
-    c[2].metric(
-        t("ls_se_all"),
-        exact(total),
-        f"{total / report.params:.1%} {t('ls_of_model')}",
-        delta_color="off",
-        delta_arrow="off",
-    )
+    c[2].metric(t("ls_se_all"), exact(total), f"{total / report.params:.1%} {t('ls_of_model')}",
+                delta_color="off", delta_arrow="off")  # fmt: skip
     ch = by[name].expanded_channels or by[name].in_channels
     sq = by[name].se_channels
     st.latex(rf"s = \text{{hsigmoid}}(W_2\,\text{{ReLU}}(W_1\,\bar x)),\ W_1 \in \mathbb{{R}}^{{{sq}\times{ch}}},"
              rf"\ W_2 \in \mathbb{{R}}^{{{ch}\times{sq}}}:\ 2\cdot{ch}\cdot{sq} + {ch} + {sq} = {cost.params:,}")  # fmt: skip
-    close_lesson(path)

@@ -20,6 +20,7 @@ from app.lessons.common import (
     next_step,
     open_lesson,
     photo_picker,
+    shared_demo,
     show_chart,
     show_table,
     to_tensor,
@@ -68,42 +69,13 @@ def show() -> None:
         block = st.selectbox(t("pick_block"), blocks, index=min(1, len(blocks) - 1), key="sep_block",
                              format_func=lambda b: f"{b} · {by[b][0].in_channels}→{by[b][1].out_channels} · "
                              f"{by[b][0].out_height}×{by[b][0].out_width}")  # fmt: skip
-        net, recipe = network(model, alpha, res)
+        net, recipe, weights = network(model, alpha, res)
     x, _ = to_tensor(image, recipe)
-    demo = L.separable_demo(net, x, report, block)
+    where = (report.model, report.alpha, report.resolution, block)
+    demo = shared_demo("separable", weights, x, *where, build=lambda: L.separable_demo(net, x, report, block))
     c = demo.cost
-    last = demo.positions - 1
-    step_key = f"sep_step_{block}"
     with figure:
-        cols = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
-        step = cols[0].slider(t("ls_step"), 0, last, key=step_key, help=t("ls_step_help"))
-        cols[1].button(
-            t("ls_next"), on_click=next_step, args=(step_key, last), key="sep_next", width="stretch"
-        )
-        channel = cols[2].number_input(t("ls_channel"), 0, c.in_channels - 1, 0, key="sep_channel")
-        out_channel = cols[3].number_input(
-            t("ls_out_channel"), 0, c.out_channels - 1, 0, key="sep_out_channel"
-        )
-        show_chart(
-            _window_figure(demo, int(channel), int(out_channel), step), f"separable_{block}", height=340
-        )
-        if demo.positions < c.out_height * c.out_width:
-            st.caption(t("ls_cropped", side=demo.depthwise.shape[1], h=c.out_height, w=c.out_width))
-        standard, depthwise, pointwise = demo.macs_after(step + 1)
-        m = st.columns(4)
-        m[0].metric(t("ls_macs_standard"), exact(standard))
-        m[1].metric(t("ls_macs_depthwise"), exact(depthwise))
-        m[2].metric(t("ls_macs_pointwise"), exact(pointwise))
-        m[3].metric(t("ls_macs_ratio"), f"{(depthwise + pointwise) / standard:.4f}")
-    patch, kernel, value = demo.dot_product(int(channel), step)
-    # the window's zero inputs (padding, or values a ReLU zeroed) add nothing: the terms shown are
-    # the first three that do
-    live = [(a, b) for a, b in zip(patch.reshape(-1), kernel.reshape(-1), strict=True) if a != 0]
-    terms = " + ".join(f"({a:.2f})({b:.2f})" for a, b in live[:3]) or "0"
-    more = r" + \dots" if len(live) > 3 else ""
-    st.latex(rf"\text{{{t('ls_dot')}}}: \sum_{{i,j}} x_{{ij}} k_{{ij}} = {terms}{more} = {value:.4f}")
-    if zeros := patch.size - len(live):
-        st.caption(t("ls_dot_zeros", n=zeros, size=patch.size))
+        step_through(demo)
     diff = float(np.abs(demo.pointwise - demo.standard).max())
     st.caption(t("ls_same_map", diff=f"{diff:.1e}"))
     k2 = c.kernel**2
@@ -128,3 +100,36 @@ def show() -> None:
     st.markdown(f"**{t('ls_whole_net')}**")
     show_table(pd.DataFrame(rows))
     close_lesson(path)
+
+
+@st.fragment
+def step_through(demo: L.SeparableDemo) -> None:
+    """The step-through: its controls rerun this function only (a fragment), not the page."""
+    c = demo.cost
+    last = demo.positions - 1
+    step_key = f"sep_step_{demo.block}"
+    cols = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
+    step = cols[0].slider(t("ls_step"), 0, last, key=step_key, help=t("ls_step_help"))
+    cols[1].button(t("ls_next"), on_click=next_step, args=(step_key, last), key="sep_next", width="stretch")
+    channel = int(cols[2].number_input(t("ls_channel"), 0, c.in_channels - 1, 0, key="sep_channel"))
+    out_channel = int(
+        cols[3].number_input(t("ls_out_channel"), 0, c.out_channels - 1, 0, key="sep_out_channel")
+    )
+    show_chart(_window_figure(demo, channel, out_channel, step), f"separable_{demo.block}", height=340)
+    if demo.positions < c.out_height * c.out_width:
+        st.caption(t("ls_cropped", side=demo.depthwise.shape[1], h=c.out_height, w=c.out_width))
+    standard, depthwise, pointwise = demo.macs_after(step + 1)
+    m = st.columns(4)
+    m[0].metric(t("ls_macs_standard"), exact(standard))
+    m[1].metric(t("ls_macs_depthwise"), exact(depthwise))
+    m[2].metric(t("ls_macs_pointwise"), exact(pointwise))
+    m[3].metric(t("ls_macs_ratio"), f"{(depthwise + pointwise) / standard:.4f}")
+    patch, kernel, value = demo.dot_product(channel, step)
+    # the window's zero inputs (padding, or values a ReLU zeroed) add nothing: the terms shown are
+    # the first three that do
+    live = [(a, b) for a, b in zip(patch.reshape(-1), kernel.reshape(-1), strict=True) if a != 0]
+    terms = " + ".join(f"({a:.2f})({b:.2f})" for a, b in live[:3]) or "0"
+    more = r" + \dots" if len(live) > 3 else ""
+    st.latex(rf"\text{{{t('ls_dot')}}}: \sum_{{i,j}} x_{{ij}} k_{{ij}} = {terms}{more} = {value:.4f}")
+    if zeros := patch.size - len(live):
+        st.caption(t("ls_dot_zeros", n=zeros, size=patch.size))

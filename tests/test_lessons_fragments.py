@@ -1,0 +1,127 @@
+"""The lesson demos answer without rerunning the page (issue 24): a demo's own controls rerun its
+fragment only, and what a demo computes on a network and a photo is computed once for everyone
+(app.lessons.common.DEMOS, the spiral's error curve in the library). The numbers stay the
+library's. No timings here: benchmarks/bench_browser.py measures them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_browser import browser, metric, server, wait  # noqa: F401 - the browser fixtures
+
+import mobilenet_core as mc
+from app.lessons import PAGE_FILES
+from app.lessons.common import DEMOS
+from mobilenet_core import lessons as L
+from mobilenet_core.lessons import bottleneck
+
+MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
+
+
+def page(path: str, model: str, lang: str = "en") -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=180)
+    at.query_params["model"], at.query_params["lang"] = model, lang
+    at.run()
+    at.switch_page(PAGE_FILES[path]).run()
+    assert not at.exception and not at.error
+    return at
+
+
+def counting(monkeypatch, owner, name: str) -> list:
+    calls = []
+    original = getattr(owner, name)
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
+def shown(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_next_step_does_not_run_the_network_again_and_a_second_student_reuses_the_demo(monkeypatch):
+    DEMOS.clear()
+    calls = counting(monkeypatch, L, "separable_demo")
+    at = page("lesson-separable", "v2")
+    assert len(calls) == 1
+    first = shown(at, "MACs, depthwise")
+    at.button(key="sep_next").click().run()
+    assert not at.exception
+    # the step advanced (one more output position: twice the depthwise MACs) on the same demo
+    assert int(shown(at, "MACs, depthwise").replace(",", "")) == 2 * int(first.replace(",", ""))
+    assert len(calls) == 1  # the old page ran the block on the photo again for every step
+    page("lesson-separable", "v2", lang="zh")  # another session, the same photo and block
+    assert len(calls) == 1
+
+
+def test_moving_the_spirals_n_recomputes_its_panels_only(monkeypatch):
+    at = page("lesson-bottleneck", "v2")
+    embeddings = counting(monkeypatch, bottleneck, "spiral_relu")
+    shown = counting(monkeypatch, L, "spiral_relu")
+    at.select_slider(key="spiral_n").set_value(8).run()
+    assert not at.exception
+    # the panels (n = 2, 3, 5, 8, 15, 30) and the chosen one's formula: 7 embeddings; the error
+    # curve (29 values of n x 8 seeds = 232 embeddings, independent of n) is computed once
+    assert len(shown) == 7 and len(embeddings) == 0
+    expected = L.spiral_relu(8, 0, readout="linear").error
+    assert any(f"{expected:.3f}" in x.value for x in at.latex)
+
+
+def test_se_gates_are_computed_once_per_photo_and_block(monkeypatch):
+    DEMOS.clear()
+    calls = counting(monkeypatch, L, "se_gates")
+    at = page("lesson-se", "v3_small")
+    assert len(calls) == 2  # the two photos
+    blocks = at.selectbox(key="se_block").options
+    at.selectbox(key="se_block").set_value(blocks[1]).run()
+    at.selectbox(key="se_block").set_value(blocks[0]).run()
+    assert not at.exception and len(calls) == 4  # the second block's two; the first's from the cache
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_shared_demos_are_read_only(lang):
+    at = page("lesson-separable", "v1", lang=lang)
+    assert not at.exception
+    demos = [v for k, v in DEMOS._entries.items() if k[0] == "separable"]
+    assert demos
+    for demo in demos:
+        with pytest.raises(ValueError):
+            demo.depthwise[0, 0, 0] = 1.0  # another session draws this array: it cannot change
+    assert mc.count("v1").macs  # the library is untouched
+
+
+@pytest.mark.browser
+def test_next_step_in_a_browser_reruns_the_step_through_only(server, browser):  # noqa: F811 - fixtures
+    """In a real browser, "Next step" asks the server for a fragment rerun and gets back the
+    step-through alone: nothing outside it (the lesson's title, the whole-network table) is sent
+    again, and the step advances."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from test_browser_lecture import LAPTOP, MAIN, WORDS, open_page, url
+
+    page = browser.new_page(**LAPTOP)
+    sent, received = [], []
+
+    def attach(ws):
+        ws.on("framesent", lambda p: sent.append(p) if isinstance(p, bytes) else None)
+        ws.on("framereceived", lambda p: received.append(p) if isinstance(p, bytes) else None)
+
+    page.on("websocket", attach)
+    open_page(page, url(server, "lesson-separable", present=False, model="v2"), "lesson-separable")
+    title = WORDS["en"]["ls_whole_net"].encode()
+    assert any(title in p for p in received)  # the first run sent the whole page
+    label = WORDS["en"]["ls_macs_depthwise"]
+    before = metric(page, label)
+    sent.clear(), received.clear()
+    page.locator(f"{MAIN} .st-key-sep_next button").click()
+    after = wait(lambda: (v := metric(page, label)) != before and v, timeout=60)
+    assert int(after.replace(",", "")) == 2 * int(before.replace(",", ""))
+    reruns = [m for m in (BackMsg.FromString(p) for p in sent) if m.WhichOneof("type") == "rerun_script"]
+    assert reruns and all(m.rerun_script.fragment_id for m in reruns)  # a fragment rerun, not the page
+    assert not any(title in p for p in received)  # the rest of the page was not sent again
+    page.close()
