@@ -116,7 +116,9 @@ class FrozenFigure(go.Figure):
     serialising, issue 24); the JSON sent is the same (test_instant)."""
 
     def to_dict(self) -> dict:
-        spec = self._frozen_spec
+        spec = self.__dict__.get("_frozen_spec")
+        if spec is None:  # a copy (copy.deepcopy, pickle) being made: a figure of its own
+            return super().to_dict()
         # new top-level dicts: plotly.io.to_json pops each trace's "uid" from what it is given
         return {**spec, "data": [dict(trace) for trace in spec["data"]]}
 

@@ -246,3 +246,17 @@ def test_a_classify_rerun_neither_decodes_the_photo_nor_builds_its_chart_again(m
     assert calls == {"load_image": 1, "_top5_figure": 2}
     en = json.loads(first.spec)
     assert zh["data"][0]["x"] == en["data"][0]["x"] and zh["layout"]["title"] != en["layout"]["title"]
+
+
+def test_a_copy_of_a_frozen_figure_is_a_figure_of_its_own():
+    """A page that wants to change a shared figure copies it: the copy serialises its own state,
+    the shared figure stays as it was."""
+    import copy
+    import pickle
+
+    fig = figures.frozen(go.Figure(go.Bar(x=["a"], y=[1])))
+    for copied in (copy.deepcopy(fig), pickle.loads(pickle.dumps(fig))):
+        assert copied.to_dict() == fig.to_dict()
+        copied.update_layout(title="mine")
+        assert copied.to_dict()["layout"]["title"]["text"] == "mine"
+        assert "title" not in fig.to_dict()["layout"]
