@@ -233,7 +233,10 @@ def delta(value: int, reference: int) -> str | None:
 #   read what another computed, and a write would raise instead of changing everyone's copy;
 # - app.figures.FigureCache reads and changes its table under its lock, builds a key once, and
 #   keeps at most DEMO_ENTRIES (least recently used out first).
-DEMO_ENTRIES = 64
+# Size: a separable demo holds up to ~7 MB of feature maps (V4-Conv-L; V2 ~1-2.5 MB), the zero
+# shares and the gates a few kB: 32 entries stay under ~250 MB in the worst case, and a class on
+# one photo and a few blocks uses a handful.
+DEMO_ENTRIES = 32
 DEMOS = FigureCache(DEMO_ENTRIES)
 
 
