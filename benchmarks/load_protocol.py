@@ -298,9 +298,10 @@ def expected_top5() -> list[int]:
 
 
 def visit(base: str, results: Results, expected: list[int], think: tuple[float, float], seed: int,
-          deadline: float, cpu_of: list[int] | None = None) -> None:  # fmt: skip
+          deadline: float, cpu_of: list[int] | None = None, around=None) -> None:  # fmt: skip
     """One student's visit; with `cpu_of` (server pids), each action's server CPU time is recorded
-    too (in results.cpu), which is only meaningful for a student alone on the server."""
+    too (in results.cpu), which is only meaningful for a student alone on the server. `around`,
+    when given, runs each action: around(action, fn) (bench_app.py's profiler)."""
     rng = random.Random(seed)
     student = Student(base)
 
@@ -309,7 +310,7 @@ def visit(base: str, results: Results, expected: list[int], think: tuple[float, 
             raise TimeoutError("the run's time limit")
         cpu = sum(cpu_seconds(p) for p in cpu_of) if cpu_of else 0.0
         start = time.perf_counter()
-        fn()
+        fn() if around is None else around(action, fn)
         results.add(action, time.perf_counter() - start)
         if cpu_of:
             time.sleep(0.3)  # the run's last messages leave the server's event loop
