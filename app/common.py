@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import html
+import numbers
 import shutil
+import threading
+import weakref
 
 import pandas as pd
 import plotly.io as pio
 import streamlit as st
 
 import mobilenet_core as mc
-from app.i18n import error_text, t
+from app.i18n import current_language, error_text, t
 from app.state import Selection
 from mobilenet_core.count import CountReport
 
@@ -105,8 +109,79 @@ def style_figure(fig, height: int = 480, **layout) -> None:
 
 def draw_figure(fig, stem: str, key: str | None = None, where=None) -> None:
     """Draw a figure already in the style (style_figure), with the print-quality download (`stem`
-    names the file). Only reads the figure: a shared one (app.figures) may be drawn this way."""
+    names the file) and its data as a table one click away (WCAG 1.1.1: a chart's text
+    alternative). Only reads the figure: a shared one (app.figures) may be drawn this way."""
     (where or st).plotly_chart(fig, width="stretch", key=key, config=plot_config(stem))
+    table = figure_table(fig)
+    if table:
+        with (where or st).expander(t("figure_data")):  # a plain HTML table: read by screen readers
+            st.html(table)
+
+
+# A chart's table as HTML, per figure and language: the shared figures (app.figures) are drawn on
+# every run of every session and their table costs 1-2.5 ms to build (Charts, V4 Hybrid-L). Kept
+# while the figure lives; every session's thread reads and writes it, hence the lock.
+_TABLES: dict[tuple[int, str], str] = {}
+_TABLES_LOCK = threading.Lock()
+
+
+def _forget_table(key: tuple[int, str]) -> None:
+    with _TABLES_LOCK:
+        _TABLES.pop(key, None)
+
+
+def figure_table(fig) -> str:
+    """The figure's data as an HTML table ("" for a figure without x/y data)."""
+    key = (id(fig), current_language())
+    with _TABLES_LOCK:
+        if key in _TABLES:
+            return _TABLES[key]
+    data = figure_data(fig)
+    table = "" if data.empty else html_table(data)
+    with _TABLES_LOCK:
+        if key not in _TABLES:
+            _TABLES[key] = table
+            weakref.finalize(fig, _forget_table, key)  # before the id can be reused
+    return table
+
+
+def _cell(value) -> str:
+    if value is None or isinstance(value, (bool, str)) or not isinstance(value, numbers.Real):
+        return html.escape("" if value is None else str(value))
+    if isinstance(value, numbers.Integral) or float(value).is_integer():
+        return f"{int(value):,}"  # counts are exact integers
+    return f"{float(value):,.6g}"
+
+
+def html_table(table: pd.DataFrame) -> str:
+    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in table.columns)
+    rows = ("".join(f"<td>{_cell(v)}</td>" for v in row) for row in table.itertuples(index=False))
+    body = "".join(f"<tr>{row}</tr>" for row in rows)
+    return f'<table class="figure-data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _axis_title(axis) -> str:
+    title = getattr(axis, "title", None)
+    return (getattr(title, "text", None) or "") if title is not None else ""
+
+
+def figure_data(fig) -> pd.DataFrame:
+    """The numbers a Plotly figure draws, one row per point: its series, x and y (or label and
+    value), read from the figure itself so that the table says exactly what the chart shows."""
+    x_name = _axis_title(fig.layout.xaxis) or "x"
+    y_name = _axis_title(fig.layout.yaxis) or "y"
+    if y_name == x_name:
+        y_name += " "
+    rows = []
+    for trace in fig.data:
+        name = getattr(trace, "name", None) or ""
+        xs, ys = getattr(trace, "x", None), getattr(trace, "y", None)
+        if xs is None and ys is None:  # a pie: labels and values
+            xs, ys = getattr(trace, "labels", None), getattr(trace, "values", None)
+        if xs is None or ys is None:
+            continue
+        rows += [{t("figure_series"): name, x_name: x, y_name: y} for x, y in zip(xs, ys)]
+    return pd.DataFrame(rows)
 
 
 def show_figure(fig, stem: str, key: str | None = None, height: int = 480, where=None, **layout) -> None:
@@ -159,10 +234,36 @@ def show_graph(dot: str) -> None:
     """Draw a Graphviz graph. With the `dot` binary the SVG is laid out on the server (about
     20 ms for V4 Hybrid-L), which is much faster than the browser's WebAssembly Graphviz
     (1-2 s per redraw on a laptop CPU); without it, fall back to st.graphviz_chart."""
+    title, boxes = diagram_words(dot)
     if has_dot():
-        st.image(render_dot(dot, "svg").decode(), width="stretch")
+        alt = t("diagram_alt", title=title, n=len(boxes))
+        st.image(render_dot(dot, "svg").decode(), width="stretch", alt=alt)
     else:
         st.graphviz_chart(dot, width="stretch")
+    if boxes:
+        with st.expander(t("diagram_text")):  # the text alternative (WCAG 1.1.1), in the diagram's order
+            st.markdown("\n".join(f"- {box}" for box in boxes))
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def diagram_words(dot: str) -> tuple[str, list[str]]:
+    """(title, the text of each box) of a Graphviz graph: what its SVG writes, line by line."""
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.fromstring(render_dot(dot, "svg")) if has_dot() else None
+    if root is None:
+        return "", []
+    group = root.find(f"{ns}g")
+    title = " ".join(x.text or "" for x in group.findall(f"{ns}text")) if group is not None else ""
+    boxes = []
+    for node in root.iter(f"{ns}g"):
+        if node.get("class") == "node":
+            lines = ((x.text or "").strip() for x in node.iter(f"{ns}text"))
+            text = " · ".join(line for line in lines if line)
+            if text:
+                boxes.append(text.replace("*", "\\*"))
+    return title.strip(), boxes
 
 
 def graph_downloads(dot: str, stem: str, key: str) -> None:

@@ -27,9 +27,9 @@ _HTML = """
     <button class="gv-fit" type="button"></button>
     <button class="gv-one" type="button">100 %</button>
     <input class="gv-search" type="search" />
-    <span class="gv-found"></span>
+    <span class="gv-found" role="status" aria-live="polite"></span>
   </div>
-  <div class="gv-stage"></div>
+  <div class="gv-stage" tabindex="0" role="group"></div>
 </div>
 """
 
@@ -48,6 +48,11 @@ _CSS = """
 .gv-search { max-width: 100%; box-sizing: border-box; }
 .gv-stage svg { width: 100%; height: 100%; display: block; cursor: grab; }
 .gv-stage g.node { cursor: pointer; }
+.gv-stage:focus-visible, .gv-bar button:focus-visible, .gv-search:focus-visible {
+  outline: 3px solid #0072b2; outline-offset: 2px; }
+.gv-stage g.node:focus { outline: none; }
+.gv-stage g.node:focus-visible polygon, .gv-stage g.node:focus-visible path {
+  stroke: #0072b2; stroke-width: 5px; }
 .gv-stage g.node.gv-selected polygon,
 .gv-stage g.node.gv-selected path { stroke: #d62728; stroke-width: 4px; }
 .gv-stage g.node.gv-match polygon,
@@ -124,8 +129,13 @@ export default function (component) {
   root.querySelector(".gv-fit").textContent = words.fit;
   root.querySelector(".gv-in").title = words.zoom_in;
   root.querySelector(".gv-out").title = words.zoom_out;
+  // names for screen readers (WCAG 4.1.2): "+" and "−" say nothing, a placeholder is no label
+  root.querySelector(".gv-in").setAttribute("aria-label", words.zoom_in);
+  root.querySelector(".gv-out").setAttribute("aria-label", words.zoom_out);
   const search = root.querySelector(".gv-search");
   search.placeholder = words.search;
+  search.setAttribute("aria-label", words.search);
+  stage.setAttribute("aria-label", words.keys);
   stage.style.height = data.height + "px";
 
   if (root.dataset.svg !== data.svg) {  // a new graph: draw it and set up pan and zoom again
@@ -155,7 +165,35 @@ export default function (component) {
         event.stopPropagation();
         select(id, true);
       });
+      // the keyboard (WCAG 2.1.1): Tab reaches each block in the graph's order, Enter or Space
+      // opens it; a block that takes focus out of view is brought into it
+      node.setAttribute("tabindex", "0");
+      node.setAttribute("role", "button");
+      node.setAttribute("aria-label", [...node.querySelectorAll("text")].map((x) => x.textContent).join(" "));
+      node.addEventListener("keydown", (event) => {
+        if (event.key !== "Enter" && event.key !== " ") return;
+        event.preventDefault();
+        select(id, true);
+      });
+      node.addEventListener("focus", () => {
+        const box = node.getBoundingClientRect(), frame = stage.getBoundingClientRect();
+        const outside = box.left < frame.left || box.right > frame.right || box.top < frame.top
+          || box.bottom > frame.bottom;
+        if (outside) centerOn(node);
+      });
     }
+  }
+  stage.onkeydown = keys;
+
+  function keys(event) {  // on the graph (or a block in it): arrows pan, + and - zoom, 0 is 100 %
+    const pan = { ArrowLeft: [80, 0], ArrowRight: [-80, 0], ArrowUp: [0, 80], ArrowDown: [0, -80] };
+    if (pan[event.key]) root.panZoom.panBy({ x: pan[event.key][0], y: pan[event.key][1] });
+    else if (event.key === "+" || event.key === "=") root.panZoom.zoomIn();
+    else if (event.key === "-" || event.key === "_") root.panZoom.zoomOut();
+    else if (event.key === "0") root.oneToOne();
+    else return;
+    event.preventDefault();
+    event.stopPropagation();  // presentation mode's arrows switch pages: not while on the graph
   }
 
   function select(id, report) {

@@ -63,7 +63,7 @@ def error_text(exc: Exception) -> str:
 
 def viewer_words() -> dict[str, str]:
     """The interactive graph's own words, in the current language."""
-    return {key: t(f"viewer_{key}") for key in ("fit", "zoom_in", "zoom_out", "search", "found")}
+    return {key: t(f"viewer_{key}") for key in ("fit", "zoom_in", "zoom_out", "search", "found", "keys")}
 
 
 def graph_words() -> dict | None:

@@ -210,7 +210,7 @@ def share_ui(base) -> str:
                             "application/json", on_click="ignore", key="lab_save")  # fmt: skip
     token = to_url_token(base.name, valid_rows)
     if len(token) <= 1800:
-        cols[1].code(f"?lab={token}", language=None)
+        cols[1].code(f"?lab={token}", language=None, wrap_lines=True)  # no scrolled region (WCAG 2.1.1)
     else:
         cols[1].caption(t("lab_too_long"))
     return token
