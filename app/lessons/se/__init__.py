@@ -50,6 +50,7 @@ def gates_demo(net, weights: str, report, photos) -> None:
     only (a fragment); the gates of a (weights, photo, block) are computed once for everyone."""
     blocks = L.se_blocks(report)
     by = {b.name: b for b in blocks}
+    chart = st.container()  # above its picker: on a projector the gates fill the first screen
     name = st.selectbox(t("pick_block"), list(by), key="se_block",
                         format_func=lambda n: f"{n} · {by[n].variant} · {by[n].expanded_channels or by[n].in_channels}"
                         f" → {by[n].se_channels} → {by[n].expanded_channels or by[n].in_channels}")  # fmt: skip
@@ -63,9 +64,9 @@ def gates_demo(net, weights: str, report, photos) -> None:
         fig.add_bar(x=list(range(len(g))), y=g, name=label)
     fig.update_layout(title=t("ls_gates_title", block=name), xaxis_title=t("ls_channel"),
                       yaxis_title=t("ls_gate"), yaxis_range=[0, 1], barmode="group")  # fmt: skip
-    show_chart(fig, f"se_gates_{name}")
+    show_chart(fig, f"se_gates_{name}", where=chart)
     diff = np.abs(gates[0] - gates[1])
-    st.caption(
+    chart.caption(
         t("ls_gate_diff", mean=f"{diff.mean():.3f}", top=", ".join(str(i) for i in np.argsort(-diff)[:5]))
     )
     cost = L.se_cost(report, name)
