@@ -21,6 +21,7 @@ from app.lessons import lesson_pages  # noqa: E402
 from app.navigation import accessibility_style, sidebar_navigation  # noqa: E402
 from app.page_language import page_language  # noqa: E402
 from app.present import apply_presentation, presentation_switch, presenting  # noqa: E402
+from app.responsive import apply_responsive  # noqa: E402
 from app.state import figure_format_picker, language_picker, sidebar_selection  # noqa: E402
 
 st.set_page_config(page_title="MobileNet Explorer", page_icon="📱", layout="wide",
@@ -62,4 +63,5 @@ st.session_state["selection"] = sidebar_selection()
 presentation_switch()
 figure_format_picker()
 apply_presentation()
+apply_responsive()
 navigation.run()

@@ -34,6 +34,7 @@ from app.models import (
     untrained_model,
     weights_label,
 )
+from app.responsive import camera_photo
 from app.state import Selection, current_selection
 from mobilenet_core.cache import (
     SESSION_MODEL_MIB,
@@ -133,10 +134,16 @@ def classify_page() -> Selection:
 
 
 def image_inputs() -> list[tuple[str, bytes]]:
-    """The photo drop zone (and the bundled samples): (name, bytes) of each."""
-    uploads = st.file_uploader(t("upload_images"), type=IMAGE_TYPES, accept_multiple_files=True, key="images")
+    """The photo drop zone, the camera beside it, and the bundled samples: (name, bytes) of each."""
+    drop, camera = st.columns([3, 2])
+    uploads = drop.file_uploader(t("upload_images"), type=IMAGE_TYPES, accept_multiple_files=True,
+                                 key="images")  # fmt: skip
     use_samples = st.toggle(t("use_samples"), key="use_samples")
     inputs = [(u.name, u.getvalue()) for u in uploads or []]
+    with camera:
+        shot = camera_photo("classify")
+    if shot is not None:
+        inputs.append(shot)
     if use_samples:
         inputs += [
             (p.name, p.read_bytes()) for p in sorted(SAMPLES.glob("*")) if p.suffix in (".png", ".jpg")

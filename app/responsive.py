@@ -1,0 +1,203 @@
+"""Tablets and phones (issue 26): every page fits a school iPad held upright (820 x 1180 CSS px)
+and a phone (390 x 844) without scrolling sideways, and every control is a target a finger can
+hit (at least 44 px tall: WCAG 2.5.5, Apple's Human Interface Guidelines).
+
+- Columns wrap rather than shrink: below 1024 px a column never gets narrower than 15rem (or the
+  whole width), so Diff's three waterfalls, Anatomy's two diagrams and the pickers' rows stack on
+  a tablet with the sidebar open (Streamlit stacks columns only when the *window* is under
+  640 px, however narrow the main area is).
+- Wide tables scroll in their own box; the page does not.
+- On a touch screen (`pointer: coarse`) buttons, pickers, radios, checkboxes, sliders' thumbs
+  (a transparent border around the visible dot), the sidebar's links and its toggle are 44 px.
+- A photo can be taken with the camera (Classify and the lessons' photo picker), behind a
+  switch so that no page asks for the camera when it opens.
+- Streamlit folds the sidebar away only at 768 px and less; an iPad upright is 820 px, where the
+  open sidebar leaves the page 520 px. On a touch screen narrower than 1024 px it is folded once
+  when the tab opens (the toggle opens it again, and it stays as the reader leaves it).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.i18n import t
+
+TOUCH_TARGET_PX = 44  # WCAG 2.5.5 (AAA) and Apple's HIG; Material asks 48 dp, which 44 CSS px nears
+NARROW_PX = 1024  # an iPad in landscape and anything narrower
+
+_MAIN = '[data-testid="stMain"]'
+_TAPPABLE = (
+    '[data-testid="stBaseButton-secondary"], [data-testid="stBaseButton-primary"], '
+    '[data-testid="stBaseButton-tertiary"], [data-testid="stBaseButton-pills"], '
+    '[data-testid="stBaseButton-pillsActive"], [data-testid="stBaseButton-segmented_control"], '
+    '[data-testid="stBaseButton-segmented_controlActive"], [data-testid="stBaseButton-header"], '
+    '[data-testid="stBaseButton-headerNoPadding"], [data-testid="stDownloadButton"] button, '
+    '[data-testid="stButton"] button, [data-testid="stFileUploaderDropzone"] button, '
+    '[data-testid="stExpander"] summary, [data-testid="stSidebarNavLink"], '
+    '[data-testid="stSidebarCollapseButton"] button, [data-testid="stExpandSidebarButton"], '
+    '[data-testid="stPageLink-NavLink"]'
+)
+
+_CSS = f"""
+<style>
+@media (max-width: {NARROW_PX}px) {{
+  [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
+  [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {{ min-width: min(100%, 15rem); }}
+  {_MAIN} [data-testid="stTable"], {_MAIN} [data-testid="stMarkdownContainer"]:has(> table),
+  {_MAIN} .katex-display {{ overflow-x: auto; overflow-y: hidden; max-width: 100%; }}
+  {_MAIN} [data-testid="stImage"] img {{ max-width: 100%; height: auto; }}
+}}
+@media (pointer: coarse) {{
+  {_TAPPABLE} {{ min-height: {TOUCH_TARGET_PX}px !important; }}
+  [data-testid="stSidebarCollapseButton"] button, [data-testid="stExpandSidebarButton"] {{
+    min-width: {TOUCH_TARGET_PX}px !important; }}
+  [data-testid="stSelectbox"] [role="group"], [data-testid="stMultiSelect"] [role="group"],
+  [data-testid="stNumberInput"] input, [data-testid="stTextInput"] input,
+  [data-testid="stDateInput"] input {{ min-height: {TOUCH_TARGET_PX}px !important; }}
+  [data-testid="stNumberInput"] button {{ min-height: {TOUCH_TARGET_PX}px !important;
+    min-width: {TOUCH_TARGET_PX}px !important; }}
+  [data-testid="stRadio"] [role="radiogroup"] label, [data-testid="stCheckbox"] label {{
+    min-height: {TOUCH_TARGET_PX}px !important; align-items: center !important; }}
+  /* the thumb: the dot stays as it is drawn, a transparent ring makes it a 44 px target */
+  [data-testid="stSlider"] div:has(> div > input[type="range"]) {{
+    box-sizing: content-box !important; border: 16px solid transparent !important;
+    background-clip: padding-box !important; }}
+  /* every other button: pills, a table's toolbar, a code block's copy, a picture's full screen */
+  [data-testid="stAppViewContainer"] button:not(.modebar-btn) {{ min-height: {TOUCH_TARGET_PX}px; }}
+  [data-testid="stElementToolbar"] button, [data-testid="stCode"] button {{
+    min-width: {TOUCH_TARGET_PX}px; }}
+  [data-testid="stPageLink-NavLink"] {{ min-height: {TOUCH_TARGET_PX}px; display: flex;
+    align-items: center; }}
+  /* a help mark stays small in its line; its target grows around it (negative margins) */
+  [data-testid="stTooltipIcon"] button, [data-testid="stTooltipHoverTarget"] button {{
+    min-height: {TOUCH_TARGET_PX}px !important; min-width: {TOUCH_TARGET_PX}px !important;
+    margin: -14px !important; }}
+}}
+/* Streamlit shows the sidebar's fold button only under a hovering mouse: a finger never hovers.
+   Plotly's buttons, shown all the time without a mouse, move above the chart, off its title. */
+@media (hover: none) {{
+  .stPlotlyChart {{ padding-top: 36px; }}
+  .stPlotlyChart .js-plotly-plot {{ overflow: visible !important; }}
+  .stPlotlyChart .modebar-container {{ top: -36px !important; }}
+  [data-testid="stSidebarCollapseButton"], [data-testid="stSidebarCollapseButton"] * {{
+    visibility: visible !important; }}
+}}
+.st-key-responsive_fold {{ display: none !important; }}
+</style>
+"""
+
+_FOLD_JS = r"""
+// A chart's title or note longer than a narrow chart (a phone) is cut by the chart's SVG: it gets
+// a smaller font (down to 11 px) and, if that is not enough, breaks into lines. Plotly draws its
+// titles again when it redraws, so an observer looks at every change of the page.
+const SVG = "http://www.w3.org/2000/svg";
+
+function fitText(text, room) {
+  const width = () => text.getBBox().width;
+  if (width() <= room) return;
+  const size = parseFloat(getComputedStyle(text).fontSize);
+  text.style.fontSize = Math.max(11, Math.floor(size * room / width())) + "px";
+  if (width() <= room) return;
+  // Plotly writes a title's own line breaks as tspan.line; each is broken further at spaces
+  const given = [...text.querySelectorAll("tspan.line")].map((t) => t.textContent);
+  const x = text.getAttribute("x") || 0, style = text.querySelector("tspan[style]")?.getAttribute("style");
+  text.textContent = "";
+  let count = 0;
+  // a line breaks between words, and between any two Chinese characters (no spaces there)
+  const cjk = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef";
+  const pieces = new RegExp(`(\\s*)([${cjk}]|[^\\s${cjk}]+)`, "g");
+  for (const givenLine of given.length ? given : [text.dataset.words]) {
+    let line = null;
+    for (const [, space, word] of givenLine.matchAll(pieces)) {
+      const before = line ? line.textContent : null;
+      if (line) line.textContent = before + space + word;
+      if (!line || line.getComputedTextLength() > room) {
+        if (line) line.textContent = before;
+        line = document.createElementNS(SVG, "tspan");
+        line.setAttribute("x", x);
+        line.setAttribute("dy", count ? "1.15em" : "0");
+        if (style) line.setAttribute("style", style);  // bold stays bold
+        line.textContent = word;
+        text.appendChild(line);
+        count += 1;
+      }
+    }
+  }
+  // the first line moves up half a line per line added: the block stays centred where it was
+  text.firstChild.setAttribute("dy", -(count - 1) * 0.575 + "em");
+}
+
+function fitChartTexts() {
+  const texts = document.querySelectorAll(".stPlotlyChart text.gtitle, .stPlotlyChart text.annotation-text");
+  for (const text of texts) {
+    const chart = text.closest(".svg-container");
+    // fitted for this width and this text (Plotly may write a title twice, plain, then bold)
+    const seen = () => `${chart?.clientWidth} ${text.getBBox().width.toFixed(1)} ${text.innerHTML.length}`;
+    if (!chart || !chart.clientWidth || !text.getBBox().width || text.dataset.fitted === seen()) continue;
+    text.dataset.words = text.textContent;
+    const left = text.getBoundingClientRect().left - chart.getBoundingClientRect().left;
+    fitText(text, chart.clientWidth - Math.max(left, 4) - 4);
+    text.dataset.fitted = seen();
+  }
+}
+
+export default function (component) {
+  if (!window.__mobilenetFitCharts) {
+    window.__mobilenetFitCharts = true;
+    let queued = false;
+    new MutationObserver(() => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => { queued = false; fitChartTexts(); });
+    }).observe(document.body, { childList: true, subtree: true });
+    // a title measured in the fallback font grows when the web font arrives
+    document.fonts.addEventListener("loadingdone", () => requestAnimationFrame(fitChartTexts));
+    window.addEventListener("resize", () => requestAnimationFrame(fitChartTexts));
+  }
+  requestAnimationFrame(fitChartTexts);  // the charts this run drew before the observer was there
+  // once per tab: the app is one page, so a reader who opens the sidebar keeps it open
+  if (window.__mobilenetFolded) return;
+  window.__mobilenetFolded = true;
+  const { narrow } = component.data;
+  const touch = window.matchMedia("(pointer: coarse)").matches;
+  if (!touch || window.innerWidth > narrow || window.innerWidth <= 768) return;  // 768: Streamlit folds it
+  const fold = () => {
+    const sidebar = document.querySelector('section[data-testid="stSidebar"]');
+    const button = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (!sidebar || !button) return false;
+    if (sidebar.getBoundingClientRect().width > 50) button.click();
+    return true;
+  };
+  if (!fold()) {  // the sidebar is drawn after the first elements: look again for 10 s at most
+    let tries = 0;
+    const timer = setInterval(() => { if (fold() || ++tries > 50) clearInterval(timer); }, 200);
+  }
+}
+"""
+
+_FOLD = None
+
+
+def _fold_component():
+    global _FOLD
+    if _FOLD is None:  # registered once per process, on first use
+        _FOLD = st.components.v2.component("mobilenet_fold_sidebar", html="<span></span>", js=_FOLD_JS)
+    return _FOLD
+
+
+def apply_responsive() -> None:
+    """The tablet and phone style and the sidebar's fold, once per run (from app/main.py)."""
+    st.html(_CSS)
+    _fold_component()(data={"narrow": NARROW_PX}, key="responsive_fold")
+
+
+def camera_photo(key: str) -> tuple[str, bytes] | None:
+    """A photo from the tablet's or laptop's camera, or None. The camera opens only when asked
+    (a switch): st.camera_input asks the browser for the camera as soon as it is drawn, and a page
+    must not ask on load. The browser allows it on localhost and https only. The photo stays
+    while the camera is open (the widget keeps its value across runs) and is keyed by its bytes'
+    digest like a dropped one, so it is classified once."""
+    if not st.toggle(t("camera_open"), key=f"{key}_camera_open", help=t("camera_help")):
+        return None
+    shot = st.camera_input(t("camera_take"), key=f"{key}_camera", help=t("camera_help"))
+    return (f"{t('camera_photo')}.jpg", shot.getvalue()) if shot is not None else None
