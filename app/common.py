@@ -169,7 +169,7 @@ def figure_data(fig) -> pd.DataFrame:
     """The numbers a Plotly figure draws, one row per point: its series, x and y (or label and
     value), read from the figure itself so that the table says exactly what the chart shows."""
     x_name = _axis_title(fig.layout.xaxis) or "x"
-    y_name = _axis_title(fig.layout.yaxis) or "y"
+    y_name = _axis_title(fig.layout.yaxis) or _axis_title(fig.layout) or "y"  # else the chart's title
     if y_name == x_name:
         y_name += " "
     rows = []
