@@ -32,7 +32,6 @@ from app.i18n import current_language, t
 from app.lessons import folder
 from app.present import lesson_stage
 from app.responsive import camera_photo
-from app.responsive import camera_photo
 from app.state import current_selection
 from mobilenet_core import lessons as L
 from mobilenet_core.predict import ImageError, load_image, preprocess_image
@@ -139,13 +138,6 @@ def photo_picker(key: str = "lesson_photo", label: str | None = None):
             try:
                 image = load_image(upload.getvalue(), upload.name)
                 st.session_state[f"{key}_image"] = (upload.name, image)
-            except ImageError as exc:
-                st.warning(t(f"img_{exc.code}", **exc.params))
-        shot = camera_photo(key)  # a tablet's camera (issue 26): a photo taken counts as uploaded
-        if shot is not None:
-            try:
-                st.session_state[f"{key}_image"] = (shot[0], load_image(shot[1], shot[0]))
-                upload = shot
             except ImageError as exc:
                 st.warning(t(f"img_{exc.code}", **exc.params))
         shot = camera_photo(key)  # a tablet's camera (issue 26): a photo taken counts as uploaded
