@@ -297,13 +297,11 @@ def expected_top5() -> list[int]:
     return [c.index for c in prediction.top]
 
 
-def visit(base: str, results: Results, expected: list[int], think: tuple[float, float], seed: int,
-          deadline: float, cpu_of: list[int] | None = None, around=None) -> None:  # fmt: skip
-    """One student's visit; with `cpu_of` (server pids), each action's server CPU time is recorded
-    too (in results.cpu), which is only meaningful for a student alone on the server. `around`,
-    when given, runs each action: around(action, fn) (bench_app.py's profiler)."""
-    rng = random.Random(seed)
-    student = Student(base)
+def stepper(results: Results, rng: random.Random, think: tuple[float, float], deadline: float,
+            cpu_of: list[int] | None = None, around=None, model: str | None = None):  # fmt: skip
+    """One student's `step(action, fn)`: runs fn (through `around` when given), records its time
+    (also per model when `model` is given) and, with `cpu_of` (server pids), the server CPU it
+    took; then the student thinks for a while."""
 
     def step(action: str, fn) -> None:
         if time.time() > deadline:
@@ -311,12 +309,27 @@ def visit(base: str, results: Results, expected: list[int], think: tuple[float, 
         cpu = sum(cpu_seconds(p) for p in cpu_of) if cpu_of else 0.0
         start = time.perf_counter()
         fn() if around is None else around(action, fn)
-        results.add(action, time.perf_counter() - start)
+        took = time.perf_counter() - start
+        results.add(action, took)
+        if model is not None:
+            with results.lock:
+                results.by_model.setdefault(model, {}).setdefault(action, []).append(took)
         if cpu_of:
             time.sleep(0.3)  # the run's last messages leave the server's event loop
             results.add_cpu(action, sum(cpu_seconds(p) for p in cpu_of) - cpu)
         time.sleep(rng.uniform(*think))
 
+    return step
+
+
+def visit(base: str, results: Results, expected: list[int], think: tuple[float, float], seed: int,
+          deadline: float, cpu_of: list[int] | None = None, around=None) -> None:  # fmt: skip
+    """One student's visit; with `cpu_of` (server pids), each action's server CPU time is recorded
+    too (in results.cpu), which is only meaningful for a student alone on the server. `around`,
+    when given, runs each action: around(action, fn) (bench_app.py's profiler)."""
+    rng = random.Random(seed)
+    student = Student(base)
+    step = stepper(results, rng, think, deadline, cpu_of, around)
     try:
         student.connect()
         step("open", lambda: student.rerun("model=v2&lang=en"))
@@ -348,24 +361,8 @@ def visit_published(base: str, results: Results, published, think: tuple[float, 
     Classify (which downloads the default published checkpoint on first use, or waits for the
     download another session started, and loads it), uploads the photo and reads the top-5 and
     Grad-CAM. The top-5 must be the library's serial answer with that file."""
-    rng = random.Random(seed)
     student = Student(base)
-
-    def step(action: str, fn) -> None:
-        if time.time() > deadline:
-            raise TimeoutError("the run's time limit")
-        cpu = sum(cpu_seconds(p) for p in cpu_of) if cpu_of else 0.0
-        start = time.perf_counter()
-        fn()
-        took = time.perf_counter() - start
-        results.add(action, took)
-        with results.lock:
-            results.by_model.setdefault(published.model, {}).setdefault(action, []).append(took)
-        if cpu_of:
-            time.sleep(0.3)
-            results.add_cpu(action, sum(cpu_seconds(p) for p in cpu_of) - cpu)
-        time.sleep(rng.uniform(*think))
-
+    step = stepper(results, random.Random(seed), think, deadline, cpu_of, model=published.model)
     try:
         student.connect()
         step("open", lambda: student.rerun(f"model={published.model}&lang=en"))
