@@ -1,7 +1,11 @@
 """The app's words. Each language is one file, app/locales/<code>.toml: `[meta] name`, `[ui]` (the
 labels, explanations and messages) and `[graph]` (the words drawn inside the graphs; keys of
-mobilenet_core.graph.WORDS). A third language is one more file with the same keys; tests/test_i18n.py
-checks that every file has every key and that every key is used."""
+mobilenet_core.graph.WORDS). A lesson's own words are in its folder, app/lessons/<name>/<code>.toml:
+a flat table of keys (no `[ui]` header), merged into that language's `[ui]`; words several pages
+share stay in the locale file. A key in two of these files raises at load (nobody shadows a word
+silently). A third language is one more locale file, and one more file in each lesson folder that
+has words, with the same keys; tests/test_i18n.py checks that every file has every key and that
+every key is used."""
 
 from __future__ import annotations
 
@@ -12,12 +16,26 @@ from pathlib import Path
 import streamlit as st
 
 LOCALES = Path(__file__).parent / "locales"
+LESSONS = Path(__file__).parent / "lessons"  # app/lessons/<name>/<code>.toml: one lesson's words
 
 
-def _load() -> dict[str, dict]:
+def _load(locales: Path = LOCALES, lessons: Path = LESSONS) -> dict[str, dict]:
     # read once per process; afterwards only read (never written), so sharing between sessions is safe
-    files = sorted(LOCALES.glob("*.toml"), key=lambda p: (p.stem != "en", p.stem))  # English first
-    return {path.stem: tomllib.loads(path.read_text(encoding="utf-8")) for path in files}
+    files = sorted(locales.glob("*.toml"), key=lambda p: (p.stem != "en", p.stem))  # English first
+    catalogs = {path.stem: tomllib.loads(path.read_text(encoding="utf-8")) for path in files}
+    for code, catalog in catalogs.items():
+        source = dict.fromkeys(catalog["ui"], locales / f"{code}.toml")  # key -> the file that has it
+        for path in sorted(lessons.glob(f"*/{code}.toml")):
+            for key, text in tomllib.loads(path.read_text(encoding="utf-8")).items():
+                if not isinstance(text, str):
+                    raise ValueError(
+                        f"{path}: {key!r} is not a word; a lesson's file is a flat table of keys"
+                    )
+                if key in source:
+                    raise ValueError(f"the key {key!r} is in both {source[key]} and {path}")
+                source[key] = path
+                catalog["ui"][key] = text
+    return catalogs
 
 
 CATALOGS = _load()

@@ -5,13 +5,13 @@ and AA rules pass on every page in both languages; the app can be used with the 
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
 from test_browser import browser, metric, server, wait  # noqa: F401 - the fixtures, shared with test_browser
 
 import mobilenet_core as mc
+from app.i18n import STRINGS
 
 pytestmark = pytest.mark.browser
 
@@ -116,8 +116,7 @@ def _open_cell(page, column: int, row: int) -> None:
 
 
 def _words(lang: str = "en") -> dict:
-    with open(Path(__file__).parent.parent / "app" / "locales" / f"{lang}.toml", "rb") as f:
-        return tomllib.load(f)["ui"]
+    return STRINGS[lang]  # the locale file's and the lessons' words
 
 
 def test_a_lesson_the_graph_the_lab_and_presentation_mode_with_the_keyboard_only(server, browser):  # noqa: F811

@@ -9,13 +9,13 @@ presentation mode go to tests/artifacts/screenshots (or $SCREENSHOT_DIR)."""
 from __future__ import annotations
 
 import re
-import tomllib
 
 import pytest
 from playwright.sync_api import expect
 from test_browser import ROOT, SHOTS, browser, idle, metric, server, wait  # noqa: F401 - shared fixtures
 
 import mobilenet_core as mc
+from app.i18n import STRINGS
 from mobilenet_core.lessons import LESSON_PATHS
 
 pytestmark = pytest.mark.browser
@@ -25,10 +25,7 @@ LAPTOP = dict(viewport={"width": 1440, "height": 900})
 MODEL = {"lesson-separable": "v1", "lesson-se": "v3_large", "lesson-attention": "v4_hybrid_medium",
          "lesson-uib": "v4_conv_small"}  # fmt: skip
 DEMO_FIRST = ("lesson-separable", "lesson-se", "lesson-inverted-residual", "lesson-attention")
-WORDS = {
-    lang: tomllib.loads((ROOT / "app" / "locales" / f"{lang}.toml").read_text("utf-8"))["ui"]
-    for lang in ("en", "zh")
-}
+WORDS = {lang: STRINGS[lang] for lang in ("en", "zh")}  # the locale files' and the lessons' words
 MAIN = ".stMainBlockContainer"
 
 # the widgets of the main area that are shown (an element under display: none has no box)

@@ -1,4 +1,6 @@
-"""The language files: every language has every key, every key is used, and the formats agree."""
+"""The language files (app/locales/<code>.toml and each lesson's app/lessons/<name>/<code>.toml): every
+language has every key, every key is used, a lesson's keys by that lesson only, no key in two files,
+and the formats agree."""
 
 from __future__ import annotations
 
@@ -13,11 +15,19 @@ from mobilenet_core.graph import WORDS
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = sorted((ROOT / "app" / "locales").glob("*.toml"))
+LESSON_WORDS = sorted((ROOT / "app" / "lessons").glob("*/*.toml"))  # app/lessons/<name>/<code>.toml
 APP_SOURCE = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "app").rglob("*.py")))
 
 
 def catalog(path: Path) -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def ui(code: str) -> dict[str, str]:
+    """A language's [ui] as the app sees it: the locale file's and every lesson's words."""
+    from app.i18n import CATALOGS
+
+    return CATALOGS[code]["ui"]
 
 
 def fields(text: str) -> set[str]:
@@ -32,12 +42,66 @@ def test_english_and_chinese_exist():
 def test_every_language_has_exactly_the_english_keys(path):
     english, other = catalog(LOCALES[[p.stem for p in LOCALES].index("en")]), catalog(path)
     assert other["meta"]["name"]
-    for section in ("ui", "graph"):
-        assert set(other[section]) == set(english[section]), section
-        for key, text in other[section].items():
+    for section, theirs, ours in (
+        ("ui", ui(path.stem), ui("en")),
+        ("graph", other["graph"], english["graph"]),
+    ):
+        assert set(theirs) == set(ours), section
+        for key, text in theirs.items():
             assert text.strip(), f"{path.stem}: {key} is empty"
             # the same placeholders, so a translation never fails (or drops a number) at run time
-            assert fields(text) == fields(english[section][key]), f"{path.stem}: {key}"
+            assert fields(text) == fields(ours[key]), f"{path.stem}: {key}"
+
+
+def test_every_lesson_with_words_has_them_in_every_language():
+    languages = {p.stem for p in LOCALES}
+    folders = {p.parent for p in LESSON_WORDS}
+    assert folders, "no lesson has its own words"
+    for folder in folders:
+        assert {p.stem for p in folder.glob("*.toml")} == languages, folder.name
+        english = catalog(folder / "en.toml")
+        for code in languages:
+            words = catalog(folder / f"{code}.toml")
+            # the same keys in the lesson's own files (not one language's word in the shared file)
+            assert set(words) == set(english), f"{folder.name}/{code}"
+            assert all(isinstance(text, str) for text in words.values()), f"{folder.name}/{code}: flat"
+
+
+def test_a_lessons_words_are_used_by_that_lesson_only():
+    """A word in a lesson's folder is that lesson's: its code uses it and no other file does
+    (a word two pages share goes to the locale files)."""
+    for path in (p for p in LESSON_WORDS if p.stem == "en"):
+        mine = "\n".join(p.read_text(encoding="utf-8") for p in sorted(path.parent.rglob("*.py")))
+        others = "\n".join(
+            p.read_text(encoding="utf-8")
+            for p in sorted((ROOT / "app").rglob("*.py"))
+            if path.parent not in p.parents
+        )
+        for key in catalog(path):
+            used = f'"{key}"' in mine or f"'{key}'" in mine
+            assert used, f"{path.parent.name}: {key} is not used by the lesson"
+            assert not re.search(rf"\b{key}\b", others), f"{path.parent.name}: {key} is used elsewhere"
+
+
+def test_a_key_in_two_files_raises(tmp_path):
+    from app.i18n import _load
+
+    locales, lessons = tmp_path / "locales", tmp_path / "lessons"
+    locales.mkdir()
+    (locales / "en.toml").write_text('[meta]\nname = "English"\n[ui]\nok = "OK"\n[graph]\n', encoding="utf-8")
+    for name in ("one", "two"):
+        (lessons / name).mkdir(parents=True)
+    (lessons / "one" / "en.toml").write_text('mine = "mine"\n', encoding="utf-8")
+    assert _load(locales, lessons)["en"]["ui"] == {"ok": "OK", "mine": "mine"}
+    (lessons / "two" / "en.toml").write_text('mine = "theirs"\n', encoding="utf-8")  # two lessons
+    with pytest.raises(ValueError, match="'mine'"):
+        _load(locales, lessons)
+    (lessons / "two" / "en.toml").write_text('ok = "shadowed"\n', encoding="utf-8")  # a lesson and a locale
+    with pytest.raises(ValueError, match="'ok'"):
+        _load(locales, lessons)
+    (lessons / "two" / "en.toml").write_text('[ui]\nlater = "no"\n', encoding="utf-8")  # not flat
+    with pytest.raises(ValueError, match="flat table"):
+        _load(locales, lessons)
 
 
 def test_graph_words_are_the_library_words():
@@ -50,7 +114,7 @@ DYNAMIC = re.compile(r"""\bt\(\s*(?:f["']([a-z_]+)\{|["']([a-z_]+)["']\s*\+)""")
 
 
 def test_every_key_is_used_by_the_app():
-    english = catalog(ROOT / "app" / "locales" / "en.toml")["ui"]
+    english = ui("en")
     prefixes = {a or b for a, b in DYNAMIC.findall(APP_SOURCE)}
     unused = [
         key
@@ -63,7 +127,7 @@ def test_every_key_is_used_by_the_app():
 
 
 def test_every_literal_key_the_app_asks_for_exists():
-    english = catalog(ROOT / "app" / "locales" / "en.toml")["ui"]
+    english = ui("en")
     asked = set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']\s*[,)]""", APP_SOURCE))
     assert asked and not asked - set(english), sorted(asked - set(english))
 

@@ -1,8 +1,8 @@
 """The Lessons section of the app: one folder per lesson, found from the library's lessons.
 
 app/lessons/<name>/ holds the page of mobilenet_core/lessons/<name>.py: `__init__.py` (the page
-function `show()`), `page.py` (the script st.navigation runs, which calls it) and the texts
-`en.md`, `zh.md`. The story page (the overview, URL path "lessons") is app/lessons/story/. Nothing
+function `show()`), `page.py` (the script st.navigation runs, which calls it), the texts
+`en.md`, `zh.md` and the page's own words `en.toml`, `zh.toml` (read by app.i18n). The story page (the overview, URL path "lessons") is app/lessons/story/. Nothing
 here lists the lessons: the pages follow mobilenet_core.lessons.LESSONS, in its order.
 
 Why a page script and not `st.Page(callable)`: AppTest.switch_page (streamlit 1.67) takes only a
