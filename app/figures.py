@@ -119,7 +119,10 @@ class FrozenFigure(go.Figure):
         spec = self.__dict__.get("_frozen_spec")
         if spec is None:  # a copy (copy.deepcopy, pickle) being made: a figure of its own
             return super().to_dict()
-        # new top-level dicts: plotly.io.to_json pops each trace's "uid" from what it is given
+        # new top-level dicts: plotly.io.to_json pops each trace's "uid" from what it is given.
+        # What lies below (layout, markers, arrays) is shared by every session's draw: Streamlit
+        # 1.67 (the pinned range) only reads it (the layout's width and height, then to_json), and
+        # test_instant checks that after three sessions' draws the spec still equals the figure.
         return {**spec, "data": [dict(trace) for trace in spec["data"]]}
 
 
@@ -150,7 +153,8 @@ def shared_table(key: tuple, build: Callable[[], object]):
     send the frame it came from (the same message, test_instant), but without converting the
     frame again on every run: a quarter of an Overview rerun was that conversion (py-spy, issue
     24). An Arrow table is immutable, so sessions can only read it. Falls back to the frame when
-    Arrow cannot take it (Streamlit then converts it as before)."""
+    Arrow cannot take it (Streamlit then converts it as before, reading the frame: st.table and
+    st.dataframe never change the data they are given, and no caller changes a shared table)."""
 
     def arrow():
         import pandas as pd
