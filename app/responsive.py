@@ -76,7 +76,10 @@ _CSS = f"""
 /* Streamlit shows the sidebar's fold button only under a hovering mouse: a finger never hovers.
    Plotly's buttons, shown all the time without a mouse, move above the chart, off its title. */
 @media (hover: none) {{
-  .stPlotlyChart {{ padding-top: 36px; }}
+  /* the room goes above the chart's box, whose height is the figure's: room taken inside it (a
+     padding) pushed the chart's foot, its legend under slanted labels, out of sight */
+  [data-testid="stElementContainer"]:has(.stPlotlyChart) {{ margin-top: 36px;
+    overflow: visible !important; }}
   .stPlotlyChart .js-plotly-plot {{ overflow: visible !important; }}
   .stPlotlyChart .modebar-container {{ top: -36px !important; }}
   [data-testid="stSidebarCollapseButton"], [data-testid="stSidebarCollapseButton"] * {{
