@@ -21,7 +21,7 @@ _LIBRARY = (_ASSETS / "svg-pan-zoom.min.js").read_text(encoding="utf-8")
 
 _HTML = """
 <div class="gv">
-  <div class="gv-bar">
+  <div class="gv-bar" hidden>
     <button class="gv-out" type="button">−</button>
     <button class="gv-in" type="button">+</button>
     <button class="gv-fit" type="button"></button>
@@ -36,6 +36,7 @@ _HTML = """
 _CSS = """
 .gv { font-family: "Source Sans Pro", "Noto Sans CJK SC", sans-serif; color: #111; }
 .gv-bar { display: flex; gap: 6px; align-items: center; margin-bottom: 6px; flex-wrap: wrap; }
+.gv-bar[hidden] { display: none; }  /* until the script has named the controls */
 .gv-bar button { font-size: 15px; min-width: 36px; padding: 4px 10px; border: 1px solid #bbb;
   border-radius: 6px; background: #fff; cursor: pointer; }
 .gv-bar button:hover { background: #f0f2f6; }
@@ -136,6 +137,10 @@ export default function (component) {
   search.placeholder = words.search;
   search.setAttribute("aria-label", words.search);
   stage.setAttribute("aria-label", words.keys);
+  // the buttons and the search box are shown once they have their names: the template is drawn
+  // before this script runs, and a button without a name is a screen reader's "button" (axe
+  // caught that moment on the Graph page); data-ready tells tests the viewer is set up
+  root.querySelector(".gv-bar").hidden = false;
   stage.style.height = data.height + "px";
 
   if (root.dataset.svg !== data.svg) {  // a new graph: draw it and set up pan and zoom again
@@ -270,6 +275,7 @@ export default function (component) {
   } else if (root.dataset.current) {
     select(root.dataset.current, false);  // a redrawn graph keeps the selection
   }
+  root.dataset.ready = "1";
 }
 """
 )

@@ -36,13 +36,23 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"  # 4.14.1, se
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # WCAG 2.0 and 2.1, levels A and AA
 
 # the page is drawn: our language, the run over, a heading, and what draws itself after the run
-# (Plotly's charts, the graph viewer's blocks, the images) is there
-DRAWN = """(lang) => document.documentElement.lang === lang
+# (Plotly's charts, the graph viewer's blocks, the images) is there. The layer graph lives in a
+# shadow root (a components-v2 component), which querySelector does not enter: `deep` does, and
+# the viewer says data-ready once its controls are named and wired
+DRAWN = """(lang) => {
+  const deep = (sel) => [document, ...[...document.querySelectorAll('*')].filter((e) => e.shadowRoot)
+      .map((e) => e.shadowRoot)].flatMap((r) => [...r.querySelectorAll(sel)]);
+  return document.documentElement.lang === lang
   && !document.querySelector('[data-testid="stStatusWidget"], [data-testid="stSkeleton"]')
   && !!document.querySelector('.stMainBlockContainer :is(h1, h2, h3)')
   && [...document.querySelectorAll('.stPlotlyChart')].every((c) => c.querySelector('.main-svg'))
-  && [...document.querySelectorAll('.gv-stage')].every((s) => s.querySelector('g.node[tabindex]'))
-  && [...document.images].every((i) => i.complete)"""
+  && deep('.gv').every((g) => g.dataset.ready && g.querySelector('g.node[tabindex]'))
+  && [...document.images].every((i) => i.complete);
+}"""
+
+# the Graph page's viewer is mounted and set up (DRAWN alone passes before it is mounted)
+GRAPH_READY = """() => [...document.querySelectorAll('*')].filter((e) => e.shadowRoot)
+  .some((e) => e.shadowRoot.querySelector('.gv[data-ready]'))"""
 
 AXE_RUN = """async (tags) => {
   const result = await axe.run(document, { runOnly: { type: "tag", values: tags } });
@@ -64,6 +74,8 @@ def test_axe_finds_no_serious_violation_on_any_page_in_either_language(server, b
         for lang in ("en", "zh"):
             for path in (*VIEW_PATHS, "diff"):  # Diff is not among presentation mode's steps
                 page.goto(f"{server}/{path}?lang={lang}")
+                if path == "graph":
+                    page.wait_for_function(GRAPH_READY, timeout=120_000)
                 page.wait_for_function(DRAWN, arg=lang, timeout=120_000)
                 page.add_script_tag(content=script)
                 for v in page.evaluate(AXE_RUN, WCAG_AA):
