@@ -9,6 +9,7 @@ import threading
 import weakref
 
 import pandas as pd
+import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
 
@@ -88,7 +89,23 @@ def number_column_config(columns) -> dict:
 
 # Every chart: a white card with dark text, so that it reads the same in a light and a dark theme,
 # on a projector and in a screenshot.
-FIGURE_TEMPLATE = "plotly_white"
+FIGURE_TEMPLATE = "mobilenet"
+# The trace types the app draws; the template keeps plotly_white's style for these alone.
+TRACE_TYPES = ("bar", "scatter", "heatmap", "waterfall")
+
+
+def _template() -> go.layout.Template:
+    """plotly_white, cut to what our charts use. Each figure carries its template to the browser:
+    plotly_white's is 7.2 KB, 80 % of a Charts figure's JSON (the styles of 24 trace types and of
+    3-D, polar, ternary and map axes that no chart here has), sent on every run of every session
+    (issue 24). This one is the same style for our trace types and axes, so a chart looks the same."""
+    white = pio.templates["plotly_white"].to_plotly_json()
+    layout = {k: v for k, v in white["layout"].items() if k not in ("scene", "polar", "ternary", "geo")}
+    data = {k: v for k, v in white["data"].items() if k in TRACE_TYPES}
+    return go.layout.Template(layout=layout, data=data)
+
+
+pio.templates[FIGURE_TEMPLATE] = _template()
 FIGURE_STYLE = dict(paper_bgcolor="white", plot_bgcolor="white",
                     font=dict(color="#111111", size=13), margin=dict(l=10, r=10, t=50, b=10))  # fmt: skip
 # The style's template is Plotly's default in this process, so a figure carries it from its
