@@ -12,6 +12,8 @@ from streamlit.testing.v1 import AppTest
 from test_browser import browser, metric, server, wait  # noqa: F401 - the browser fixtures
 
 import mobilenet_core as mc
+from app import figures
+from app.figures import FigureCache
 from app.lessons import PAGE_FILES
 from app.lessons.common import DEMOS
 from mobilenet_core import lessons as L
@@ -60,7 +62,8 @@ def test_next_step_does_not_run_the_network_again_and_a_second_student_reuses_th
     assert len(calls) == 1
 
 
-def test_moving_the_spirals_n_recomputes_its_panels_only(monkeypatch):
+def test_moving_the_spirals_n_recomputes_its_panels_only_and_once_for_the_class(monkeypatch):
+    monkeypatch.setattr(figures, "FIGURES", FigureCache(16))  # no figure from an earlier test
     at = page("lesson-bottleneck", "v2")
     embeddings = counting(monkeypatch, bottleneck, "spiral_relu")
     shown = counting(monkeypatch, L, "spiral_relu")
@@ -71,6 +74,13 @@ def test_moving_the_spirals_n_recomputes_its_panels_only(monkeypatch):
     assert len(shown) == 7 and len(embeddings) == 0
     expected = L.spiral_relu(8, 0, readout="linear").error
     assert any(f"{expected:.3f}" in x.value for x in at.latex)
+    panels = [c.proto.spec for c in at.get("plotly_chart")][:2]
+    # a second student moves to the same n: the panels and the curve are the first one's figures
+    shown.clear()
+    other = page("lesson-bottleneck", "v2")
+    other.select_slider(key="spiral_n").set_value(8).run()
+    assert [n for n, _ in shown] == [5, 8]  # the formula's, on opening and after the move: no panel
+    assert [c.proto.spec for c in other.get("plotly_chart")][:2] == panels
 
 
 def test_se_gates_are_computed_once_per_photo_and_block(monkeypatch):

@@ -26,8 +26,8 @@ import streamlit as st
 import torch
 
 import mobilenet_core as mc
-from app.common import number_column_config, show_figure
-from app.figures import FigureCache
+from app.common import draw_figure, number_column_config, show_figure
+from app.figures import FigureCache, shared_figure
 from app.i18n import current_language, t
 from app.lessons import folder
 from app.present import lesson_stage
@@ -204,9 +204,20 @@ def show_table(frame: pd.DataFrame) -> None:
     st.dataframe(frame, hide_index=True, column_config=number_column_config(numbers))
 
 
+# a lesson chart's layout, over the app's one style
+CHART_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.18))
+
+
 def show_chart(fig: go.Figure, name: str, height: int = 360, where=None) -> None:
-    show_figure(fig, name, height=height, where=where, margin=dict(l=10, r=10, t=40, b=10),
-                legend=dict(orientation="h", y=-0.18))  # fmt: skip
+    show_figure(fig, name, height=height, where=where, **CHART_LAYOUT)
+
+
+def show_shared_chart(key: tuple, build, name: str, height: int = 360) -> None:
+    """A lesson chart that depends only on `key` and the language (no photo, no network): built
+    once for every session (app.figures.shared_figure says why that is safe) and drawn as
+    show_chart draws it. A slider moved through its values in front of a class costs each
+    student the drawing only (issue 24)."""
+    draw_figure(shared_figure(("lesson", *key), build, height, **CHART_LAYOUT), name)
 
 
 def next_step(key: str, last: int) -> None:

@@ -19,6 +19,7 @@ from app.lessons.common import (
     photo_picker,
     shared_demo,
     show_chart,
+    show_shared_chart,
     to_tensor,
 )
 from mobilenet_core import lessons as L
@@ -60,6 +61,17 @@ def spiral_demo() -> None:
     cols = st.columns([3, 1])
     n = cols[0].select_slider(t("ls_dims"), options=SPIRAL_DIMS, value=5, key="spiral_n")
     seed = int(cols[1].number_input(t("ls_seed"), 0, 999, 0, key="spiral_seed"))
+    show_shared_chart(("spiral", n, seed), lambda: spiral_figure(n, seed), "spiral", height=300)
+    chosen = L.spiral_relu(n, seed, readout="linear")
+    st.latex(rf"\hat x = B\,\mathrm{{ReLU}}(T x),\; T \in \mathbb{{R}}^{{{n}\times 2}}:\quad"
+             rf"\frac{{\lVert \hat x - x\rVert^2}}{{\lVert x\rVert^2}} = {chosen.error:.3f}")  # fmt: skip
+    st.caption(t("ls_readout"))
+    show_shared_chart(("spiral_error", n), lambda: error_figure(n), "spiral_error", height=280)
+
+
+def spiral_figure(n: int, seed: int) -> go.Figure:
+    """The paper's Figure 1 panels (the input, then n = 2, 3, 5, 15, 30 and the chosen n, framed):
+    a pure function of (n, seed), built once for the class."""
     source = L.spiral()
     shown = sorted({*SPIRAL_PANELS, n})  # the chosen n always has its panel
     fig = make_subplots(
@@ -82,13 +94,13 @@ def spiral_demo() -> None:
         fig.update_xaxes(showticklabels=False, range=[-span, span], row=1, col=i)
         fig.update_yaxes(showticklabels=False, range=[-span, span], scaleanchor=f"x{'' if i == 1 else i}",
                          row=1, col=i)  # fmt: skip
-    show_chart(fig, "spiral", height=300)
-    chosen = L.spiral_relu(n, seed, readout="linear")
-    st.latex(rf"\hat x = B\,\mathrm{{ReLU}}(T x),\; T \in \mathbb{{R}}^{{{n}\times 2}}:\quad"
-             rf"\frac{{\lVert \hat x - x\rVert^2}}{{\lVert x\rVert^2}} = {chosen.error:.3f}")  # fmt: skip
-    st.caption(t("ls_readout"))
+    return fig
+
+
+def error_figure(n: int) -> go.Figure:
+    """The mean error over 8 seeds against n, with the chosen n marked."""
     errors = L.spiral_errors(tuple(range(2, 31)), seeds=8, readout="linear")
     err = go.Figure(go.Scatter(x=list(errors), y=list(errors.values()), mode="lines+markers"))
     err.add_vline(x=n, line=dict(color="#e4002b", dash="dot"))
     err.update_layout(title=t("ls_error_vs_n"), xaxis_title="n", yaxis_title=t("ls_error"))
-    show_chart(err, "spiral_error", height=280)
+    return err
