@@ -5,6 +5,7 @@ library's. No timings here: benchmarks/bench_browser.py measures them."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,12 @@ def test_moving_the_spirals_n_recomputes_its_panels_only_and_once_for_the_class(
     other.select_slider(key="spiral_n").set_value(8).run()
     assert [n for n, _ in shown] == [5, 8]  # the formula's, on opening and after the move: no panel
     assert [c.proto.spec for c in other.get("plotly_chart")][:2] == panels
+    # the panels' text alternative (their "Data" table): each n and its error, not the 2,800 points
+    table = next(h.proto.body for h in other.get("html") if "figure-data" in h.proto.body)
+    cells = re.findall(r"<td>([^<]*)</td>", table)
+    assert cells[0::2] == ["2", "3", "5", "8", "15", "30"]
+    errors = [L.spiral_relu(k, 0, readout="linear").error for k in (2, 3, 5, 8, 15, 30)]
+    assert [float(c) for c in cells[1::2]] == pytest.approx(errors, rel=1e-5)
 
 
 def test_se_gates_are_computed_once_per_photo_and_block(monkeypatch):

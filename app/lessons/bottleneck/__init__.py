@@ -6,10 +6,12 @@ widget callbacks never hold a page script's globals)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from app.common import with_table
 from app.i18n import t
 from app.lessons.common import (
     choose_model,
@@ -79,8 +81,10 @@ def spiral_figure(n: int, seed: int) -> go.Figure:
     )
     fig.add_scatter(x=source[0], y=source[1], mode="markers", marker=dict(size=3, color=np.arange(source.shape[1]),
                     colorscale="Viridis"), showlegend=False, row=1, col=1)  # fmt: skip
+    errors = {}
     for i, k in enumerate(shown, start=2):
         r = L.spiral_relu(k, seed, readout="linear")
+        errors[k] = r.error
         fig.add_scatter(x=r.recovered[0], y=r.recovered[1], mode="markers", showlegend=False, row=1, col=i,
                         marker=dict(size=3, color=np.arange(source.shape[1]), colorscale="Viridis"))  # fmt: skip
         fig.add_annotation(text=f"{t('ls_error')} {r.error:.2f}", showarrow=False, xref=f"x{i} domain",
@@ -94,7 +98,8 @@ def spiral_figure(n: int, seed: int) -> go.Figure:
         fig.update_xaxes(showticklabels=False, range=[-span, span], row=1, col=i)
         fig.update_yaxes(showticklabels=False, range=[-span, span], scaleanchor=f"x{'' if i == 1 else i}",
                          row=1, col=i)  # fmt: skip
-    return fig
+    # its text alternative: each panel's n and error, not the 2,800 points
+    return with_table(fig, pd.DataFrame({"n": list(errors), t("ls_error"): list(errors.values())}))
 
 
 def error_figure(n: int) -> go.Figure:
