@@ -73,15 +73,17 @@ def metric(page, label: str) -> str:
 def wait(predicate, timeout: float = 60.0):
     """Poll `predicate` until it returns something true; TimeoutError after `timeout` s."""
     deadline = time.time() + timeout
+    value = error = None
     while time.time() < deadline:
         try:
             value = predicate()
             if value:
                 return value
-        except Exception:  # noqa: BLE001 - elements re-render while we look
-            pass
+        except Exception as exc:  # noqa: BLE001 - elements re-render while we look
+            error = exc
         time.sleep(0.05)
-    raise TimeoutError("timed out")
+    # what the page last showed, so that a failure in CI says which state never came
+    raise TimeoutError(f"timed out after {timeout:g} s: last value {value!r}, last error {error!r}"[:2000])
 
 
 def idle(page) -> None:
