@@ -61,15 +61,81 @@ AXE_RUN = """async (tags) => {
 }"""
 
 
+# axe-core's best-practice rules for headings (impact moderate, so outside WCAG_AA's run): a
+# screen-reader user moves by headings, and a page without an h1 or with a level skipped (h1 to h3)
+# has no outline to move by
+HEADING_RULES = ["heading-order", "page-has-heading-one"]
+AXE_RULES = """async (rules) => {
+  const result = await axe.run(document, { runOnly: { type: "rule", values: rules } });
+  return result.violations.map((v) => ({ id: v.id, impact: v.impact,
+    targets: v.nodes.map((n) => n.target.join(" ")) }));
+}"""
+
+# Streamlit's and Plotly's own English a Chinese page must not show nor say (a short list, written
+# here independently of app/page_language.py's): in visible text, and in aria-label / title /
+# placeholder (what a screen reader says), case-sensitive whole words (the icon font's ligatures
+# are lower case: "upload")
+ENGLISH = re.compile(
+    r"\b(Upload|Browse files|Drag and drop|per file|Add files|Take Photo|Clear photo|Remove \S|"
+    r"Collapse sidebar|Expand sidebar|Choose an option|Link to heading|Help for|Download as CSV|"
+    r"Show/hide columns|Search|Fullscreen|Zoom in|Zoom out|Reset axes|Autoscale|Increment|Decrement)\b"
+)
+SAID = """() => {
+  const out = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const el = n.parentElement, text = n.nodeValue.trim();
+    if (text && el && !el.closest('script, style') && el.checkVisibility()) out.push("text: " + text);
+  }
+  document.querySelectorAll("[aria-label], [title], [placeholder]").forEach((e) => {
+    for (const a of ["aria-label", "title", "placeholder"])
+      if (e.getAttribute(a)) out.push(a + ": " + e.getAttribute(a));
+  });
+  return out;
+}"""
+
+
+def english_words(page) -> list[str]:
+    """What the page shows or says that is on ENGLISH's list."""
+    return sorted({s for s in page.evaluate(SAID) if ENGLISH.search(s.split(": ", 1)[1])})
+
+
+def _open_expanders(page) -> None:
+    """Open every closed expander (the lessons' photo picker is in one), so its drop zone is drawn."""
+    closed = page.locator('.stMain [data-testid="stExpander"] details:not([open]) > summary')
+    for _ in range(40):  # a page has a few
+        if not closed.count():
+            return
+        n = closed.count()
+        closed.first.click()
+        wait(lambda n=n: closed.count() < n, timeout=60)
+    raise AssertionError("expanders that do not open")
+
+
+def _axe(page, lang: str, where: str, script: str) -> list[str]:
+    """axe's WCAG A/AA run (serious and critical) and the heading rules, on the page as it is."""
+    page.add_script_tag(content=script)
+    found = [
+        f"{lang}/{where}: {v['id']} ({v['impact']}) at {v['targets'][:5]}"
+        for v in page.evaluate(AXE_RUN, WCAG_AA)
+    ]
+    found += [
+        f"{lang}/{where}: {v['id']} at {v['targets'][:5]}" for v in page.evaluate(AXE_RULES, HEADING_RULES)
+    ]
+    return found
+
+
 def test_axe_finds_no_serious_violation_on_any_page_in_either_language(server, browser):  # noqa: F811
     """axe-core's WCAG 2.0/2.1 A and AA rules on every view and lesson, in English and Chinese:
     no violation of impact serious or critical (the 19 pages had 447 such nodes, measured
-    before issue 26's fixes)."""
+    before issue 26's fixes); and its heading rules (one h1, no level skipped). On the Chinese
+    pages, none of Streamlit's English words (its uploader's "Upload" and "200MB per file", the
+    sidebar's "Collapse sidebar", the tables' "Search", ...) is shown or said, expanders open."""
     from app.present import VIEW_PATHS
 
     script = AXE.read_text(encoding="utf-8")
     page = browser.new_page(viewport={"width": 1440, "height": 900})
-    found = []
+    found, english = [], []
     try:
         for lang in ("en", "zh"):
             for path in (*VIEW_PATHS, "diff"):  # Diff is not among presentation mode's steps
@@ -77,14 +143,33 @@ def test_axe_finds_no_serious_violation_on_any_page_in_either_language(server, b
                 if path == "graph":
                     page.wait_for_function(GRAPH_READY, timeout=120_000)
                 page.wait_for_function(DRAWN, arg=lang, timeout=120_000)
-                page.add_script_tag(content=script)
-                for v in page.evaluate(AXE_RUN, WCAG_AA):
-                    found.append(
-                        f"{lang}/{path or 'overview'}: {v['id']} ({v['impact']}) at {v['targets'][:5]}"
-                    )
+                found += _axe(page, lang, path or "overview", script)
+                if lang == "zh":
+                    _open_expanders(page)
+                    page.wait_for_function(DRAWN, arg=lang, timeout=120_000)
+                    english += [f"{path or 'overview'}: {w}" for w in english_words(page)]
     finally:
         page.close()
     assert not found, "\n".join(found)
+    assert not english, "English on Chinese pages:\n" + "\n".join(english)
+
+
+def test_the_navigation_says_which_page_is_shown(server, browser):  # noqa: F811
+    """The sidebar's link to the page shown has aria-current="page" (a screen reader says
+    "current page"), and only it; it follows a link followed in the page (no new document)."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    current = """() => [...document.querySelectorAll('[data-testid="stSidebar"] a[aria-current="page"]')]
+      .map((a) => a.getAttribute("href"))"""  # relative to the app's root: the overview's is ""
+    try:
+        page.goto(f"{server}/charts?lang=en")
+        page.wait_for_function(DRAWN, arg="en", timeout=120_000)
+        wait(lambda: page.evaluate(current) == ["charts"], timeout=60)
+        page.locator('[data-testid="stSidebar"] a[href="lesson-se"]').click()
+        page.wait_for_url(re.compile(r"/lesson-se"), timeout=120_000)
+        page.wait_for_function(DRAWN, arg="en", timeout=120_000)
+        wait(lambda: page.evaluate(current) == ["lesson-se"], timeout=60)
+    finally:
+        page.close()
 
 
 # --- the keyboard alone -----------------------------------------------------------------------
@@ -200,3 +285,126 @@ def test_a_lesson_the_graph_the_lab_and_presentation_mode_with_the_keyboard_only
         page.wait_for_url(lambda url: "present=1" not in url and "/roofline" in url, timeout=120_000)
     finally:
         page.close()
+
+
+# --- presentation mode, a classified photo, the drop zone in Chinese ---------------------------
+
+PHOTO = Path(__file__).parent / "data" / "chelsea_cat.png"
+SHOTS = Path(__file__).parent / "artifacts" / "screenshots"
+
+
+def test_axe_in_presentation_mode_and_after_a_photo_was_classified(server, browser):  # noqa: F811
+    """axe's WCAG A/AA run and heading rules on a view, the Graph and a lesson in presentation
+    mode (?present=1: no sidebar, bigger type), both languages; and on Classify once a photo was
+    dropped and classified (its file row, its top-5 chart and table), both languages, where the
+    Chinese page also shows and says none of Streamlit's English (the file row's "Remove ...")."""
+    script = AXE.read_text(encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    found, english = [], []
+    try:
+        for lang in ("en", "zh"):
+            for path in ("charts", "graph", "lesson-separable"):
+                page.goto(f"{server}/{path}?lang={lang}&present=1")
+                if path == "graph":
+                    page.wait_for_function(GRAPH_READY, timeout=120_000)
+                page.wait_for_function(DRAWN, arg=lang, timeout=120_000)
+                page.wait_for_selector('[data-testid="stSidebar"]', state="hidden", timeout=120_000)
+                found += _axe(page, lang, f"{path}?present=1", script)
+            page.goto(f"{server}/classify?lang={lang}&model=v3_small&alpha=0.6")
+            page.wait_for_function(DRAWN, arg=lang, timeout=120_000)
+            page.locator('.st-key-images input[type="file"]').set_input_files(str(PHOTO))
+            # no published weights for this configuration: classified by the untrained network
+            page.locator(".st-key-use_untrained label").click()
+            page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+            page.wait_for_function(DRAWN, arg=lang, timeout=120_000)
+            assert page.get_by_text(PHOTO.name).count() >= 1  # the file row
+            found += _axe(page, lang, "classify, a photo classified", script)
+            if lang == "zh":
+                english += english_words(page)
+    finally:
+        page.close()
+    assert not found, "\n".join(found)
+    assert not english, "English on the Chinese Classify page:\n" + "\n".join(english)
+
+
+@pytest.mark.parametrize("path", ["classify", "lesson-separable"])
+def test_the_drop_zone_and_the_camera_speak_chinese_on_a_chinese_page(server, browser, path):  # noqa: F811
+    """The photo drop zone's button is named and labelled in Chinese (上传, what a screen reader
+    says and what is shown), its size limit in Chinese, and the camera's button too (拍照); the
+    English comes back after a switch to English. Screenshots at 1440x900 and 820x1180 (iPad)."""
+    zh, en = _words("zh"), _words("en")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        page.goto(f"{server}/{path}?lang=zh")
+        page.wait_for_function(DRAWN, arg="zh", timeout=120_000)
+        _open_expanders(page)
+        zone = page.locator('.stMain [data-testid="stFileUploaderDropzone"]').first
+        button = zone.get_by_role("button", name=zh["sw_upload"], exact=True)
+        button.wait_for(timeout=60_000)
+        expect_limit = zh["sw_per_file"].split("{")[0].strip()  # "每个文件最大"
+        zone.get_by_text(re.compile(expect_limit)).first.wait_for(timeout=60_000)
+        assert zone.get_attribute("aria-label") and not ENGLISH.search(zone.get_attribute("aria-label"))
+        for width, height in ((1440, 900), (820, 1180)):
+            page.set_viewport_size({"width": width, "height": height})
+            zone.scroll_into_view_if_needed()
+            page.wait_for_timeout(500)  # the layout after a resize: a picture, nothing asserted on it
+            page.screenshot(path=str(SHOTS / f"dropzone_{path}_zh_{width}x{height}.png"))
+        page.set_viewport_size({"width": 1440, "height": 900})
+        # the camera, switched on: its button in Chinese (no camera in the test browser: disabled)
+        page.locator(".stMain label").filter(has_text=zh["camera_open"]).first.click()
+        camera = page.locator('.stMain [data-testid="stCameraInput"]').first
+        camera.get_by_role("button", name=zh["sw_take_photo"], exact=True).wait_for(timeout=60_000)
+        assert not english_words(page), english_words(page)
+        # back to English: Streamlit's own words again
+        page.get_by_text("English", exact=True).first.click()
+        page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=120_000)
+        _open_expanders(page)  # the lesson's photo picker: a new label, a new (closed) expander
+        zone.get_by_role("button", name=en["sw_upload"], exact=True).wait_for(timeout=60_000)
+        camera.get_by_role("button", name=en["sw_take_photo"], exact=True).wait_for(timeout=60_000)
+    finally:
+        page.close()
+
+
+# --- what a screen reader reads ---------------------------------------------------------------
+
+UNNAMED = re.compile(
+    r"^\s*- (button|slider|link|textbox|searchbox|combobox|checkbox|switch|spinbutton)\s*(\[|:|$)", re.M
+)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_screen_reader_hears_headings_named_controls_and_the_data(server, browser, lang):  # noqa: F811
+    """The accessibility tree (Playwright's aria snapshot of <main>) of a lesson and of the Graph
+    page, as a screen reader gets it: the page's h1, its sliders and buttons named in the page's
+    language (no control without a name), the chart's data a table in the "Data" expander; the
+    graph's search box and buttons named. Saved under tests/artifacts/ for reading."""
+    words = _words(lang)
+    out = Path(__file__).parent / "artifacts"
+    out.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        page.goto(f"{server}/lesson-separable?lang={lang}")
+        page.wait_for_function(DRAWN, arg=lang, timeout=120_000)
+        page.locator(".stMain details > summary").filter(has_text=words["figure_data"]).first.click()
+        page.locator(".stMain table.figure-data").first.wait_for(timeout=60_000)
+        lesson = page.locator("main").aria_snapshot()
+        page.goto(f"{server}/graph?lang={lang}")
+        page.wait_for_function(GRAPH_READY, timeout=120_000)
+        page.wait_for_function(DRAWN, arg=lang, timeout=120_000)
+        graph = page.locator("main").aria_snapshot()
+    finally:
+        page.close()
+    (out / f"aria_lesson-separable_{lang}.txt").write_text(lesson, encoding="utf-8")
+    (out / f"aria_graph_{lang}.txt").write_text(graph, encoding="utf-8")
+    for name, tree in (("lesson", lesson), ("graph", graph)):
+        # the page's title is a heading (an h3: the pages have no h1, see the issue's note)
+        assert re.search(r'^  - heading "[^"]+" \[level=\d\]', tree, re.M), (
+            f"{name}: no heading\n{tree[:3000]}"
+        )
+        assert not UNNAMED.search(tree), f"{name}: a control without a name: {UNNAMED.search(tree).group(0)}"
+        if lang == "zh":
+            assert not ENGLISH.search(tree), f"{name}: {ENGLISH.search(tree).group(0)!r} in Chinese"
+    assert f'button "{words["ls_next"]}"' in lesson
+    assert re.search(r"- slider", lesson) and "- table" in lesson  # the step slider; the chart's data
+    assert f'"{words["viewer_search"]}"' in graph and f'button "{words["viewer_fit"]}"' in graph

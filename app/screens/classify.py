@@ -194,8 +194,14 @@ def photo_ui(photo: Photo, weights: Weights, sel: Selection) -> None:
     image, prediction = photo.image, photo.prediction
     st.markdown(f"#### {photo.name}")
     cols = st.columns([1, 1, 1, 2])
-    cols[0].image(image, caption=t("original", w=image.width, h=image.height), width="stretch")
-    cols[1].image(prediction.crop, caption=t("network_input", size=weights.recipe.crop), width="stretch")
+    # a text alternative for each picture (axe image-alt, critical: a caption is not an alt): the
+    # photo's name and what the caption says
+    original, crop = (
+        t("original", w=image.width, h=image.height),
+        t("network_input", size=weights.recipe.crop),
+    )
+    cols[0].image(image, caption=original, width="stretch", alt=f"{photo.name} · {original}")
+    cols[1].image(prediction.crop, caption=crop, width="stretch", alt=f"{photo.name} · {crop}")
     if weights.kind == "untrained":  # random weights: nothing to explain, and the classes are noise
         cols[2].info(t("untrained_no_cam"))
     else:
@@ -206,7 +212,7 @@ def photo_ui(photo: Photo, weights: Weights, sel: Selection) -> None:
             return overlay_heatmap(prediction.crop, grad_cam(weights.module, prediction.tensor, chosen))
 
         picture = session_results().get(photo.key, ("cam", chosen), overlay)
-        cols[2].image(picture, caption=t("grad_cam"), width="stretch")
+        cols[2].image(picture, caption=t("grad_cam"), width="stretch", alt=f"{photo.name} · {t('grad_cam')}")
     top5_chart_ui(photo, weights, sel, where=cols[3])
 
 
@@ -255,7 +261,8 @@ def feature_maps_ui(photos: list[Photo], weights: Weights, sel: Selection) -> No
         return feature_map_grid(maps), maps.shape[1:]
 
     picture, shape = session_results().get(photo.key, ("maps", block), grid)
-    st.image(picture, caption=t("feature_caption", block=block, shape=shape), width="stretch")
+    caption = t("feature_caption", block=block, shape=shape)
+    st.image(picture, caption=caption, width="stretch", alt=f"{photo.name} · {caption}")
 
 
 # --- which weights ----------------------------------------------------------------------------------

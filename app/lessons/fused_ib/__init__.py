@@ -23,8 +23,14 @@ def show() -> None:
     with settings:
         model, alpha, res, report = choose_model(path)
         devices = paper_devices()
-        device = st.selectbox(t("ls_fi_device"), list(devices), index=2, key="fi_device",
-                              format_func=lambda d: f"{devices[d].title} · R = {devices[d].ridge_point:.1f}")  # fmt: skip
+        # each device with its ridge point (the roofline's knee), words chosen now, in this run's language
+        names = {
+            d: t("ls_fi_device_option", device=v.title, ridge=f"{v.ridge_point:.1f}")
+            for d, v in devices.items()
+        }
+        device = st.selectbox(
+            t("ls_fi_device"), list(devices), index=2, key="fi_device", format_func=names.get
+        )
     net = L.fused_network(report, devices[device])
     with figure:
         show_chart(_blocks_figure(net), f"fused_{model}_{device}", height=360)
