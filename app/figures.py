@@ -37,6 +37,12 @@ from app.i18n import current_language
 
 _LOG = logging.getLogger(__name__)
 
+# A legend under a chart, whatever its width: measured from the foot of the figure ("container"),
+# where Plotly makes room for it below the axis' labels. A legend placed in the plot's own units
+# (y=-0.25) lands a fixed share of the plot's height below it: on a phone the slanted block names
+# are longer than that, and the legend's white box cut them to "blo" (issue 26).
+LEGEND_BELOW = dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left")
+
 # About 60 KiB a figure of V3-Large's Charts (the pickled figure): 256 entries are some 15 MiB,
 # the five charts of 50 configurations in both languages.
 FIGURE_ENTRIES = 256

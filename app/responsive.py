@@ -47,6 +47,34 @@ _CSS = f"""
   {_MAIN} .katex-display {{ overflow-x: auto; overflow-y: hidden; max-width: 100%; }}
   {_MAIN} [data-testid="stImage"] img {{ max-width: 100%; height: auto; }}
 }}
+/* a multiselect's chosen values wrap onto more lines (Streamlit scrolls them sideways, out of
+   sight: Trade-offs' five α in a column showed three or four, on a laptop too) */
+{_MAIN} [data-testid="stMultiSelectTagsContainer"] {{ flex-wrap: wrap !important;
+  overflow: visible !important; height: auto !important; }}
+{_MAIN} [data-testid="stMultiSelect"] div:has(> [data-testid="stMultiSelectTagsContainer"]) {{
+  max-height: none !important; height: auto !important; }}
+/* A box that scrolls sideways (a formula or a table wider than a phone) shows that it does: a
+   scroll bar that stays, and a shadow at the side where more is hidden (the "local" white covers
+   the shadow once the reader has scrolled to that end). The script marks such a box. */
+{_MAIN} .mn-scrolls {{ scrollbar-width: thin; scrollbar-color: #8a8a8a #ececec;
+  background: linear-gradient(to right, white 30%, rgba(255,255,255,0)) left / 28px 100% no-repeat local,
+    linear-gradient(to left, white 30%, rgba(255,255,255,0)) right / 28px 100% no-repeat local,
+    radial-gradient(farthest-side at 0 50%, rgba(0,0,0,.35), transparent) left / 16px 100%
+      no-repeat scroll,
+    radial-gradient(farthest-side at 100% 50%, rgba(0,0,0,.35), transparent) right / 16px 100%
+      no-repeat scroll;
+  padding-bottom: 6px; }}
+{_MAIN} .mn-scrolls:focus-visible {{ outline: 2px solid #1f5fbf; outline-offset: 2px; }}
+/* a data frame scrolls in its own grid (drawn on a canvas; the grid takes the keyboard): a shadow
+   over the edge where more columns are hidden */
+{_MAIN} [data-testid="stDataFrame"]:is(.mn-more-right, .mn-more-left) {{ position: relative; }}
+{_MAIN} [data-testid="stDataFrame"].mn-more-right::after,
+{_MAIN} [data-testid="stDataFrame"].mn-more-left::before {{ content: ""; position: absolute; top: 0;
+  bottom: 0; width: 22px; pointer-events: none; z-index: 3; }}
+{_MAIN} [data-testid="stDataFrame"].mn-more-right::after {{ right: 0;
+  background: linear-gradient(to left, rgba(0,0,0,.35), rgba(0,0,0,0)); }}
+{_MAIN} [data-testid="stDataFrame"].mn-more-left::before {{ left: 0;
+  background: linear-gradient(to right, rgba(0,0,0,.35), rgba(0,0,0,0)); }}
 @media (pointer: coarse) {{
   {_TAPPABLE} {{ min-height: {TOUCH_TARGET_PX}px !important; }}
   [data-testid="stSidebarCollapseButton"] button, [data-testid="stExpandSidebarButton"] {{
@@ -130,17 +158,103 @@ function fitText(text, room) {
   text.firstChild.setAttribute("dy", -(count - 1) * 0.575 + "em");
 }
 
+// Subplot titles side by side (make_subplots) each have the room between their neighbours'
+// centres: at a phone's width they ran into each other. The row then takes its smallest size.
+function rooms(chart, texts) {
+  const room = new Map(), rows = new Map();
+  for (const text of texts) {
+    if (!text.classList.contains("annotation-text")) continue;
+    const r = text.getBoundingClientRect(), key = Math.round((r.top + r.bottom) / 8);
+    rows.set(key, [...(rows.get(key) || []), [text, (r.left + r.right) / 2]]);
+  }
+  for (const row of rows.values()) {
+    row.sort((a, b) => a[1] - b[1]);
+    row.forEach(([text, centre], i) => {
+      const gaps = [i > 0 ? centre - row[i - 1][1] : Infinity,
+        i < row.length - 1 ? row[i + 1][1] - centre : Infinity];
+      if (row.length > 1) room.set(text, Math.min(...gaps) - 8);
+    });
+  }
+  room.rows = [...rows.values()].filter((row) => row.length > 1).map((row) => row.map(([text]) => text));
+  return room;
+}
+
+function sameSize(row) {
+  const sizes = row.map((text) => parseFloat(getComputedStyle(text).fontSize));
+  const smallest = Math.min(...sizes);
+  row.forEach((text, i) => { if (sizes[i] > smallest + 0.1) text.style.fontSize = smallest + "px"; });
+}
+
+// A formula or a table wider than its box scrolls in it: first a formula gets a smaller font
+// (down to 80 %), then the box is marked (.mn-scrolls: a scroll bar and a shadow at the hidden
+// side) and takes focus, so that a keyboard scrolls it too (WCAG 2.1.1, axe's
+// scrollable-region-focusable).
+function markScrollBoxes() {
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (!main) return;
+  const boxes = '.katex-display, [data-testid="stTable"] > div:has(> table), '
+    + '[data-testid="stMarkdownContainer"]:has(> table)';
+  for (const box of main.querySelectorAll(boxes)) {
+    const math = box.classList.contains("katex-display") ? box.querySelector(":scope > .katex") : null;
+    if (math && box.clientWidth && box.dataset.fittedWidth !== String(box.clientWidth)) {
+      math.style.fontSize = "";
+      const over = box.scrollWidth / box.clientWidth;
+      if (over > 1.001) math.style.fontSize = `${1.21 * Math.max(0.8, 1 / over)}em`;  // KaTeX's own 1.21em
+      box.dataset.fittedWidth = String(box.clientWidth);
+    }
+    const scrolls = box.clientWidth > 0 && box.scrollWidth > box.clientWidth + 1;
+    if (scrolls === box.classList.contains("mn-scrolls")) continue;
+    box.classList.toggle("mn-scrolls", scrolls);
+    if (scrolls) box.setAttribute("tabindex", "0");
+    else box.removeAttribute("tabindex");
+  }
+}
+
+function markFrame(frame, scroller) {
+  const more = scroller.scrollWidth - scroller.clientWidth;
+  frame.classList.toggle("mn-more-right", scroller.scrollLeft < more - 1);
+  frame.classList.toggle("mn-more-left", scroller.scrollLeft > 1);
+}
+
+function markFrames() {
+  for (const frame of document.querySelectorAll('[data-testid="stMain"] [data-testid="stDataFrame"]')) {
+    const scroller = frame.querySelector(".dvn-scroller");
+    if (!scroller) continue;
+    if (!scroller.dataset.mnWatched) {
+      scroller.dataset.mnWatched = "1";
+      scroller.addEventListener("scroll", () => markFrame(frame, scroller), { passive: true });
+      new ResizeObserver(() => markFrame(frame, scroller)).observe(scroller.firstElementChild || scroller);
+    }
+    markFrame(frame, scroller);
+  }
+}
+
+const fittedAs = (chart, text) =>
+  `${chart?.clientWidth} ${text.getBBox().width.toFixed(1)} ${text.innerHTML.length}`;
+
 function fitChartTexts() {
-  const texts = document.querySelectorAll(".stPlotlyChart text.gtitle, .stPlotlyChart text.annotation-text");
+  markScrollBoxes();
+  markFrames();
+  const query = ".stPlotlyChart text.gtitle, .stPlotlyChart text.annotation-text";
+  const texts = [...document.querySelectorAll(query)];
+  const charts = new Map();
   for (const text of texts) {
     const chart = text.closest(".svg-container");
+    if (chart && !charts.has(chart)) charts.set(chart, rooms(chart, texts.filter((e) => chart.contains(e))));
     // fitted for this width and this text (Plotly may write a title twice, plain, then bold)
-    const seen = () => `${chart?.clientWidth} ${text.getBBox().width.toFixed(1)} ${text.innerHTML.length}`;
+    const seen = () => fittedAs(chart, text);
     if (!chart || !chart.clientWidth || !text.getBBox().width || text.dataset.fitted === seen()) continue;
     text.dataset.words = text.textContent;
     const left = text.getBoundingClientRect().left - chart.getBoundingClientRect().left;
-    fitText(text, chart.clientWidth - Math.max(left, 4) - 4);
+    const between = charts.get(chart).get(text) ?? Infinity;
+    fitText(text, Math.min(between, chart.clientWidth - Math.max(left, 4) - 4));
     text.dataset.fitted = seen();
+  }
+  for (const [chart, room] of charts) {
+    for (const row of room.rows) {
+      sameSize(row);  // smaller only: each still fits; marked as fitted at this size
+      for (const text of row) text.dataset.fitted = fittedAs(chart, text);
+    }
   }
 }
 

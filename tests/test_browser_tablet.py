@@ -69,10 +69,11 @@ CONTENT_HEIGHT = """() => {
 }"""
 
 
-def drawn(page) -> None:
+def drawn(page, path: str = "") -> None:
     """Until the page's run has finished, it has been quiet for a second and every chart is
-    drawn (not on a lesson's translated "Try this" heading: the pages are looked at as they are)."""
-    ready(page)
+    drawn (a lesson: its demonstration too; the attention lesson's heads came after the page had
+    been looked at)."""
+    ready(page, path)
     page.wait_for_function(
         "() => [...document.querySelectorAll('.js-plotly-plot')].every((p) => p.querySelector('.main-svg'))",
         timeout=120000,
@@ -108,6 +109,80 @@ CUT_LEGENDS = """() => [...document.querySelectorAll('.stPlotlyChart g.legend')]
 })"""
 
 
+# A box that scrolls sideways (a formula, a table) must say so and take the keyboard: a formula
+# cut at a phone's right edge with nothing to show that it scrolled, and a table cut mid-word,
+# were found in the screenshot review. It shows a shadow at its hidden side (a background) and
+# takes focus (axe's scrollable-region-focusable). A data frame's grid (a canvas, which takes the
+# keyboard itself) shows a shadow over its right edge while columns are hidden there.
+HIDDEN_SCROLLERS = """() => [...document.querySelectorAll('[data-testid="stMain"] *')].flatMap((e) => {
+    const style = getComputedStyle(e);
+    if (!['auto', 'scroll'].includes(style.overflowX) || e.scrollWidth <= e.clientWidth + 1) return [];
+    if (e.closest('.stPlotlyChart') || e.matches('[data-testid="stMain"]')) return [];
+    const frame = e.closest('[data-testid="stDataFrame"]');
+    if (frame) {
+        const hidden = e.scrollLeft + e.clientWidth < e.scrollWidth - 1;
+        const shaded = getComputedStyle(frame, '::after').backgroundImage !== 'none';
+        if (!e.matches('.dvn-scroller') || !hidden || shaded) return [];
+    } else if (e.tabIndex >= 0 && style.backgroundImage !== 'none') return [];
+    const text = e.textContent.trim().slice(0, 40);
+    return [`${e.className || e.tagName} ${e.clientWidth} < ${e.scrollWidth}: ${text}`];
+})"""
+
+# Texts of a chart drawn over each other: subplot titles side by side (separable, multipliers),
+# notes on the same spot (the roofline's device names), a legend over the axis' slanted labels
+# (its white box cut the block names to "blo"), a title over the legend. Tick labels among
+# themselves are Plotly's business.
+OVERLAPS = """() => [...document.querySelectorAll('.stPlotlyChart .svg-container')].flatMap((chart) => {
+    const boxes = (query, kind) => [...chart.querySelectorAll(query)].map((e) => ({kind, e,
+        r: e.getBoundingClientRect(), text: (e.closest('g.legend') || e).textContent.trim().slice(0, 30)}))
+        .filter((b) => b.r.width > 0 && b.r.height > 0);
+    const notes = [...boxes('text.annotation-text', 'note'), ...boxes('text.gtitle', 'title')];
+    const legend = boxes('g.legend rect.bg', 'legend');
+    const axes = boxes('.xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .g-y2title text', 'axis');
+    const pairs = [];
+    notes.forEach((a, i) => notes.slice(i + 1).forEach((b) => pairs.push([a, b])));
+    for (const a of legend) for (const b of [...notes, ...axes]) pairs.push([a, b]);
+    return pairs.filter(([a, b]) => Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left) > 2
+        && Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top) > 2)
+        .map(([a, b]) => `${a.kind} "${a.text}" over ${b.kind} "${b.text}"`).slice(0, 4);
+})"""
+
+# A chart squeezed out of shape: a heatmap drawn more than twice as tall as wide or the other way
+# (every heatmap of the app is of a square map; the attention heads were thin strips on a phone),
+# or a plot left less than half the chart's width by a legend beside it (Compare's scatter).
+CRAMPED = """() => [...document.querySelectorAll('.stPlotlyChart .svg-container')].flatMap((chart) => {
+    const out = [];
+    const title = (chart.querySelector('text.gtitle')?.textContent || '').slice(0, 30);
+    for (const image of chart.querySelectorAll('.heatmaplayer image')) {
+        const r = image.getBoundingClientRect();
+        if (r.width && r.height && (r.width / r.height > 2 || r.height / r.width > 2)) {
+            out.push(`${title}: a heatmap ${Math.round(r.width)} x ${Math.round(r.height)}`);
+        }
+    }
+    const plot = chart.querySelector('.draglayer .nsewdrag'), legend = chart.querySelector('g.legend');
+    if (plot && legend) {
+        const p = plot.getBoundingClientRect(), l = legend.getBoundingClientRect();
+        if (l.left >= p.right - 1 && p.width < chart.clientWidth / 2) {
+            out.push(`${title}: the plot ${Math.round(p.width)} of ${chart.clientWidth} px by its legend`);
+        }
+    }
+    return out;
+})"""
+LOOKS = ("HIDDEN_SCROLLERS", "OVERLAPS", "CRAMPED")
+
+
+def looks_wrong(page) -> list[str]:
+    """What the screenshot review found at a phone's width and the sideways check did not, once
+    the page has fitted its formulas and titles and marked its scrolling boxes (as they are drawn:
+    at most 15 s for that)."""
+    every = "() => [" + ", ".join(f"...({globals()[name]})()" for name in LOOKS) + "]"
+    try:
+        page.wait_for_function(f"() => ({every})().length === 0", timeout=15000)
+    except TimeoutError:
+        pass
+    return page.evaluate(every)
+
+
 def address(server, path: str, lang: str) -> str:
     return f"{server}/{path}?model={MODEL.get(path, 'v2')}&lang={lang}"
 
@@ -131,9 +206,9 @@ def test_no_page_scrolls_sideways(server, browser, size, lang):
     try:
         for path in PAGES:
             page.goto(address(server, path, lang))
-            drawn(page)
+            drawn(page, path)
             assert page.locator('[data-testid="stException"]').count() == 0, path
-            out = sticking_out(page) + page.evaluate(CUT_LEGENDS)
+            out = sticking_out(page) + page.evaluate(CUT_LEGENDS) + looks_wrong(page)
             if out:
                 faults[path or "overview"] = out
             screenshot_whole(page, f"{size}_{path or 'overview'}_{lang}", SIZES[size])

@@ -27,7 +27,7 @@ import torch
 
 import mobilenet_core as mc
 from app.common import draw_figure, number_column_config, show_figure
-from app.figures import FigureCache, shared_figure
+from app.figures import LEGEND_BELOW, FigureCache, shared_figure
 from app.i18n import current_language, t
 from app.lessons import folder
 from app.present import lesson_stage
@@ -205,7 +205,7 @@ def show_table(frame: pd.DataFrame) -> None:
 
 
 # a lesson chart's layout, over the app's one style
-CHART_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.18))
+CHART_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=LEGEND_BELOW)
 
 
 def show_chart(fig: go.Figure, name: str, height: int = 360, where=None) -> None:

@@ -5,6 +5,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from app.common import draw_figure, file_stem, report_for, title_line
+from app.figures import LEGEND_BELOW as FIGURE_LEGEND_BELOW
 from app.figures import shared_figure
 from app.i18n import t
 from app.state import current_selection
@@ -15,7 +16,7 @@ from mobilenet_core.count import CountReport
 KIND_NAMES = {**{k: bt.short for k, bt in REGISTRY.items()}, "head": "Head"}
 COLORS = {**{k: bt.color for k, bt in REGISTRY.items()}, "head": HEAD_COLOR}
 # legends under the plot: above it they run into the title at laptop widths
-LEGEND_BELOW = dict(legend=dict(orientation="h", y=-0.45, yanchor="top", x=0, xanchor="left"))
+LEGEND_BELOW = dict(legend=FIGURE_LEGEND_BELOW)
 
 
 def charts_page():

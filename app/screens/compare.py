@@ -14,7 +14,7 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app.common import draw_figure, exact, file_stem, kib, short
-from app.figures import shared_figure, shared_table
+from app.figures import LEGEND_BELOW, shared_figure, shared_table
 from app.i18n import GRAPH_WORDS, current_language, t
 from app.state import current_selection
 from mobilenet_core.count import CountReport
@@ -242,7 +242,7 @@ def _stage_chart(configs: list[CountReport], labels: list[str], x: list[str], in
         barmode="stack",
         title=dict(text=f"{title}<br><sup>{t('stage_share_note')}</sup>"),
         yaxis=dict(title=t("stage_share"), range=[0, 112], tickvals=[0, 25, 50, 75, 100]),
-        legend=dict(orientation="h", yanchor="top", y=-0.28, x=0, traceorder="normal"),
+        legend=dict(LEGEND_BELOW, traceorder="normal"),
         uniformtext=dict(minsize=11, mode="hide"),
         bargap=0.35,
     )
@@ -303,6 +303,10 @@ def _published_figure(sel):
             annotation_text=f"{t('current')}: {current.macs / 1e6:.1f} M MACs",
         )
     fig.update_layout(
-        title=t("scatter_title"), xaxis_title="MACs (M)", yaxis_title=t("top1"), xaxis_type="log"
+        title=t("scatter_title"),
+        xaxis_title="MACs (M)",
+        yaxis_title=t("top1"),
+        xaxis_type="log",
+        legend=LEGEND_BELOW,  # beside the plot, nine names left it a third of a phone's width
     )
     return fig

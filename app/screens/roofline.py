@@ -8,6 +8,7 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app.common import device_picker, file_stem, report_for, show_figure, title_line
+from app.figures import LEGEND_BELOW
 from app.i18n import t
 from app.measured import HOST, Measured
 from app.state import current_selection
@@ -123,6 +124,7 @@ def roofline_chart_ui(sel, machine: MachinePeaks, points: list, mode: str) -> No
     fig.update_layout(
         xaxis=dict(type="log", dtick=1),
         yaxis=dict(type="log", dtick=1),
+        legend=LEGEND_BELOW,  # beside the plot, it squeezed it on a phone and ran into the ridge's label
         xaxis_title=t("intensity"),
         yaxis_title=t("attainable") if mode == "estimated" else t("axis_measured"),
     )
@@ -178,7 +180,7 @@ def device_estimate_ui(sel, report, device) -> None:
     bars.add_trace(go.Bar(x=blocks, y=[split[b][1] for b in blocks], name=t("memory_bound_ms"),
                           marker_color="#1f77b4"))  # fmt: skip
     bars.update_layout(barmode="stack", title=t("device_block_chart", device=device.title), yaxis_title="ms",
-                       legend=dict(orientation="h", y=-0.25))  # fmt: skip
+                       legend=LEGEND_BELOW)  # fmt: skip
     show_figure(bars, file_stem(sel, "fig"), key="device_blocks", height=420)
     st.caption(t("device_source", source=device.source, calibration=device.calibration))
 

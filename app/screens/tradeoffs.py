@@ -7,6 +7,7 @@ import streamlit as st
 import mobilenet_core as mc
 from app import jobs
 from app.common import device_picker, file_stem, log_axis, number_column_config, show_figure
+from app.figures import LEGEND_BELOW
 from app.i18n import t
 from app.state import PAPER_ALPHAS, current_selection
 from mobilenet_core.rules import ALPHA_MAX, RESOLUTION_MIN, RESOLUTION_STEP, resolution_range
@@ -125,7 +126,10 @@ def accuracy_chart_ui(sel, models, points: list[SweepPoint], x_axis: str, axis_t
                                  mode="lines+markers", name=t("pareto"),
                                  line=dict(dash="dash", color="#d62728")))  # fmt: skip
     fig.update_layout(
-        xaxis_title=axis_title, yaxis_title=t("top1"), xaxis=log_axis([_x_value(p, x_axis) for p in points])
+        xaxis_title=axis_title,
+        yaxis_title=t("top1"),
+        xaxis=log_axis([_x_value(p, x_axis) for p in points]),
+        legend=LEGEND_BELOW,  # beside the plot, it left it half a phone's width
     )
     show_figure(fig, file_stem(sel, "fig"), key="sweep_chart", height=520)
     if not any(p.top1 is not None for p in points):
@@ -165,6 +169,7 @@ def latency_vs_macs_ui(sel, models, points: list[SweepPoint]) -> None:
         yaxis_title=t("latency"),
         xaxis=log_axis([p.macs / 1e6 for p in timed]),
         yaxis=log_axis([p.latency_ms for p in timed]),
+        legend=LEGEND_BELOW,
     )
     show_figure(lat, file_stem(sel, "fig"), key="sweep_latency_macs", height=420)
     per_gmac = [p.latency_ms * 1e9 / p.macs for p in timed]

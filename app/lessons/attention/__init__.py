@@ -77,9 +77,14 @@ def _attention_figure(crop, weights: np.ndarray, row, qr: int, qc: int) -> go.Fi
     for i in range(h):
         r_, c_ = divmod(i, cols)
         fig.add_heatmap(z=weights[i], coloraxis="coloraxis", row=r_ + 1, col=c_ + 2)
-        fig.update_yaxes(autorange="reversed", row=r_ + 1, col=c_ + 2)
+        # square cells at every width: on a phone the five columns made each head a thin strip
+        x_axis = fig.get_subplot(r_ + 1, c_ + 2).yaxis.anchor
+        fig.update_yaxes(autorange="reversed", scaleanchor=x_axis, constrain="domain", constraintoward="top",
+                         row=r_ + 1, col=c_ + 2)  # fmt: skip
+        fig.update_xaxes(constrain="domain", row=r_ + 1, col=c_ + 2)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
+    fig.update_yaxes(constraintoward="top", row=1, col=1)  # the photo level with the heads' first row
     fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=0, cmax=float(weights.max()),
                                      colorbar=dict(title=t("ls_weight"))))  # fmt: skip
     return fig

@@ -77,16 +77,20 @@ def show() -> None:
 
 def _ridge_figure(xs: list[float], sweep, ridge: float) -> go.Figure:
     """Time over compute-only time and the memory-bound share against the ridge point, the
-    paper's devices marked (labels stacked so that the two CPUs' do not overlap)."""
+    paper's devices marked: each line numbered at its top (on either side of it in turn: the
+    two CPUs' lines are 8 MACs/byte apart) and named in the legend (their names beside the lines
+    overlapped each other and the curves on a phone)."""
     curve = go.Figure()
     curve.add_scatter(x=xs, y=[L.slowdown(e) for e in sweep], name=t("ls_slowdown"), mode="lines",
                       line=dict(color="#333333", width=3))  # fmt: skip
     curve.add_scatter(x=xs, y=[100 * e.memory_bound_share for e in sweep], name=t("ls_memory_share"), yaxis="y2",
                       mode="lines", line=dict(dash="dot", color=MEMORY_BOUND, width=3))  # fmt: skip
     for i, (title, r) in enumerate(sorted(L.PAPER_DEVICE_RIDGES.items(), key=lambda d: d[1])):
-        curve.add_vline(x=r, line=dict(color="#888", dash="dash"))
-        curve.add_annotation(x=r, y=0.97 - 0.1 * i, yref="paper", text=f"{title} ({r:g})", showarrow=False,
-                             xanchor="left" if r < 250 else "right", xshift=4 if r < 250 else -4,
+        mark = "①②③④⑤⑥⑦⑧"[i]
+        curve.add_scatter(x=[r, r], y=[0, 100], yaxis="y2", mode="lines", name=f"{mark} {title} ({r:g})",
+                          line=dict(color="#888", dash="dash"), hoverinfo="name")  # fmt: skip
+        curve.add_annotation(x=r, y=0.97 - 0.1 * i, yref="paper", text=mark, showarrow=False,  # left, right, ...
+                             xanchor="right" if i % 2 == 0 else "left", xshift=-3 if i % 2 == 0 else 3,
                              bgcolor="rgba(255,255,255,0.85)")  # fmt: skip
     curve.add_vline(x=ridge, line=dict(color="#e4002b", width=3))
     curve.update_layout(title=t("ls_time_vs_ridge"), xaxis_title=t("ls_ridge"), yaxis_title=t("ls_slowdown_axis"),
