@@ -313,7 +313,22 @@ def test_layer_graph_is_readable_zooms_pans_and_opens_a_node(server, browser, mo
     node = page.locator(".gv-stage svg g.node.gv-selected")
     assert node.count() == 1
     node.click()
-    page.get_by_text(f"{block.macs:,} MACs").first.wait_for(timeout=120000)  # the details, from Python
+    details = page.get_by_text(f"{block.macs:,} MACs")  # from Python
+    # a selection reported while a rerun is running was lost once in a suite beside a CPU hog (the
+    # details never came: the viewer's later reports of the same block change nothing), as a lab
+    # edit can be (test_browser_a11y): select another block and this one again, as a user would
+    for attempt in range(3):
+        try:
+            wait(lambda: details.count(), timeout=60)
+            break
+        except TimeoutError:
+            if attempt == 2:
+                raise
+            print("graph: selection lost, selecting again")
+            blocks = page.locator(".gv-stage svg g.node")
+            blocks.filter(has_text="blocks.1.0").first.click()
+            idle(page)
+            blocks.filter(has_text=target).first.click()
     settle(page)
     page.screenshot(path=str(SHOTS / f"graph_{model}_selected_en.png"))
     page.close()

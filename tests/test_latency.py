@@ -127,7 +127,10 @@ def test_host_peaks_are_the_fastest_kernel_we_run_and_no_layer_or_model_is_above
     host = host_device(peaks.flops_per_s, peaks.bytes_per_s, peaks.method)
 
     def worst(model: str) -> float:
-        """The largest achieved / roof of the model and its layers, in one measurement."""
+        """The largest achieved / roof of the model and its layers, in one measurement: the peaks
+        are measured again with it, since a process that held the CPU while they were measured
+        once put every later model above that roof (1.40x, with a one-core hog beside the suite)."""
+        peaks = measure_peaks(0.3)
         report = mc.count(model, 1.0, 224)
         module = mc.build(model, 1.0, 224)
         whole_ms = median_latency_ms(FastModel(module), 224, runs=15, warmup=3)
@@ -139,7 +142,7 @@ def test_host_peaks_are_the_fastest_kernel_we_run_and_no_layer_or_model_is_above
         return max(ratios)
 
     for model in ("v2", "v4_conv_small"):
-        assert steady(lambda: worst(model), lambda ratio: ratio <= 1.0) <= 1.0, model  # noqa: B023
+        assert steady(lambda: worst(model), lambda ratio: ratio <= 1.0, tries=5) <= 1.0, model  # noqa: B023
     host = host_device(peaks.flops_per_s, peaks.bytes_per_s, peaks.method)
     assert host.precision == "float32" and host.peak_macs_per_s == peaks.flops_per_s / 2
 
