@@ -200,7 +200,20 @@ def _type_into_cell(page, row: int, column: int, value: str) -> None:
         page.keyboard.press("ArrowRight")
     page.keyboard.press("Enter")
     time.sleep(0.3)
+    type_and_commit(page, value)
+
+
+# two animation frames: the grid's cell editor has rendered what was typed
+NEXT_FRAMES = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def type_and_commit(page, value: str) -> None:
+    """Type `value` into the grid's open cell editor and commit it with Enter, as a person does:
+    the editor commits the value of its last render, so an Enter pressed in the same frame as the
+    keystrokes (Playwright types in microseconds) commits the old value and no edit reaches the
+    app. Seen here 4 times in 6 sessions; it was once written down as a lost-edit bug."""
     page.keyboard.type(value)
+    page.evaluate(NEXT_FRAMES)
     page.keyboard.press("Enter")
 
 

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_browser import browser, metric, server, wait  # noqa: F401 - the fixtures, shared with test_browser
+from test_browser import browser, metric, server, type_and_commit, wait  # noqa: F401 - the fixtures, shared with test_browser
 
 import mobilenet_core as mc
 from app.i18n import STRINGS
@@ -217,8 +217,7 @@ def _type_in_open_cell(page, text: str) -> None:
     a moment after the Enter that asks for it: keys typed before it has the focus go to the grid."""
     wait(lambda: page.evaluate(FOCUSED).split("|")[0] in ("INPUT", "TEXTAREA"), timeout=60)
     page.keyboard.press("Control+A")
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
+    type_and_commit(page, text)
 
 
 def _words(lang: str = "en") -> dict:
@@ -414,11 +413,6 @@ def test_a_screen_reader_hears_headings_named_controls_and_the_data(server, brow
     assert f'"{words["viewer_search"]}"' in graph and f'button "{words["viewer_fit"]}"' in graph
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug (issue 26 note): in some sessions a lab edit typed with the keyboard is taken by "
-    "the grid, then shown reverted, and every later edit of that session is lost too; cause not found",
-)
 def test_a_lab_cell_edited_with_the_keyboard_only(server, browser):  # noqa: F811
     """The design lab's grid without a mouse: Tab to it, arrows to the 64-wide group's repeats,
     Enter, type 6, Enter: the block count becomes 19."""
