@@ -65,6 +65,27 @@ def title_line(sel: Selection) -> str:
     return f"{g.title} · α = {sel.alpha:g} · {size} · {g.paper}"
 
 
+# A page's title is its one h1 and its sections h2 and h3: a screen reader lists a page by its
+# headings and jumps between them (axe: page-has-heading-one, heading-order; issue 26). They are
+# drawn at the sizes the pages had before (title and sections as h3, "Try this" as h4): only the
+# overview, whose h1 is the app's name, keeps Streamlit's sizes (it calls no page_title).
+_HEADINGS_CSS = """<style>
+.stMainBlockContainer .st-key-page_title h1 { font-size: 1.75rem; font-weight: 600;
+  padding: 0.5rem 0 1rem 0; }
+.stMainBlockContainer:has(.st-key-page_title) [data-testid="stMarkdownContainer"] h2 {
+  font-size: 1.5rem; font-weight: 600; padding: 0.5rem 0 0.75rem 0; }
+.stMainBlockContainer:has(.st-key-page_title) [data-testid="stMarkdownContainer"] h3 {
+  font-size: 1.25rem; font-weight: 600; padding: 0.5rem 0 0.5rem 0; }
+</style>"""
+
+
+def page_title(text: str) -> None:
+    """The page's title, as its h1 (see _HEADINGS_CSS); its sections are "## " and "### "."""
+    st.html(_HEADINGS_CSS)
+    with st.container(key="page_title"):
+        st.title(text)
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def block_table(model: str, alpha: float, resolution: int, lang: str) -> pd.DataFrame:
     # the library's table (the one Jupyter shows), with the column names in the current language

@@ -16,7 +16,8 @@ sets a text again only when its own value changes, and then the observer rewrite
 
 The observer also marks the sidebar navigation's link to the page shown with aria-current="page"
 (WCAG 1.3.1, 2.4.8): st.page_link (app/navigation.py) shows the current page in bold only, and the
-URL changes without a new document when a link is followed, so it is checked after every change."""
+URL changes without a new document when a link is followed, so it is checked after every change;
+and it names a slider's thumb once (see sliderName: Streamlit's markup says the label twice)."""
 
 from __future__ import annotations
 
@@ -124,10 +125,25 @@ function markCurrent() {
   });
 }
 
+// A slider's thumb (Streamlit 1.67's react-aria slider) is named by itself and by its group, both
+// labelled with the slider's label, so a screen reader said it twice ("Width multiplier α Width
+// multiplier α"): the thumb keeps the group's name only.
+const RANGE = 'input[type="range"][aria-labelledby]';
+function sliderName(el) {
+  if (!el.matches(RANGE)) return;
+  const ids = el.getAttribute("aria-labelledby").split(/\s+/), label = el.getAttribute("aria-label");
+  const others = ids.filter((id) => id && id !== el.id);
+  if (others.length === ids.length || !others.length) return;
+  if (others.every((id) => document.getElementById(id)?.getAttribute("aria-label") === label))
+    el.setAttribute("aria-labelledby", others.join(" "));
+}
+
 function sweep(root, cfg) {
   if (root.nodeType === Node.TEXT_NODE) return text(root, cfg);
   if (root.nodeType !== Node.ELEMENT_NODE) return;
   attributes(root, cfg);
+  sliderName(root);
+  root.querySelectorAll(RANGE).forEach(sliderName);
   root.querySelectorAll("[aria-label], [title], [placeholder], [data-title]")
     .forEach((e) => attributes(e, cfg));
   if (!root.closest(TEXT_IN) && !root.querySelector(TEXT_IN)) return;
@@ -145,12 +161,12 @@ export default function (component) {
       for (const r of records) {
         if (r.type === "childList") r.addedNodes.forEach((n) => sweep(n, cfg));
         else if (r.type === "characterData") text(r.target, cfg);
-        else attributes(r.target, cfg);
+        else { attributes(r.target, cfg); sliderName(r.target); }
       }
       markCurrent();
     });
     window.mobilenetWordsObserver.observe(document.body, { subtree: true, childList: true,
-      characterData: true, attributes: true, attributeFilter: ATTRS });
+      characterData: true, attributes: true, attributeFilter: [...ATTRS, "aria-labelledby"] });
   }
   sweep(document.body, window.mobilenetWords);
   markCurrent();

@@ -48,8 +48,12 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], hea
   position: relative; }
 .stMainBlockContainer p, .stMainBlockContainer li, .stMainBlockContainer td, .stMainBlockContainer th,
 [data-testid="stCaptionContainer"], [data-testid="stMarkdownContainer"] { font-size: 1.3rem !important; }
-.stMainBlockContainer h3 { font-size: 2.2rem !important; }
-.stMainBlockContainer h4 { font-size: 1.6rem !important; }
+.stMainBlockContainer h3, .stMainBlockContainer .st-key-page_title h1 { font-size: 2.2rem !important; }
+.stMainBlockContainer h4,
+.stMainBlockContainer:has(.st-key-page_title) [data-testid="stMarkdownContainer"] h2 {
+  font-size: 1.6rem !important; }
+.stMainBlockContainer:has(.st-key-page_title) [data-testid="stMarkdownContainer"] h3 {
+  font-size: 1.35rem !important; }
 /* a metric's number is its point: never smaller than its label (a p rule once made it so) */
 .stMainBlockContainer [data-testid="stMetricValue"],
 .stMainBlockContainer [data-testid="stMetricValue"] * { font-size: 2.4rem !important;

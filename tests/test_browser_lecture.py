@@ -139,7 +139,7 @@ def ready(page, path: str = "") -> None:
     its "Try this" heading, and then the page must be quiet."""
     page.locator('[data-testid="stHeading"]').first.wait_for(timeout=60000)
     if path.startswith("lesson"):
-        page.locator(f"{MAIN} h4").filter(has_text=re.compile("Try this|动手试试")).wait_for(timeout=180000)
+        page.locator(f"{MAIN} h2").filter(has_text=re.compile("Try this|动手试试")).wait_for(timeout=180000)
         if path != "lesson-uib":
             drawn = "() => document.querySelector('.stMainBlockContainer .js-plotly-plot .main-svg')"
             page.wait_for_function(drawn, timeout=120000)
@@ -428,7 +428,7 @@ def test_lesson_texts_open_whole_and_try_this_is_smaller_than_the_title(server, 
                     && e.innerText.trim()).map(e => e.innerText.trim()); }"""
         )  # fmt: skip
         assert before and not before[-1].endswith((":", "：")), (path, before[-1:])
-        title = page.locator(f"{MAIN} h3").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        title = page.locator(f"{MAIN} h1").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
         try_this = page.get_by_text("Try this", exact=True).evaluate(
             "e => parseFloat(getComputedStyle(e).fontSize)"
         )

@@ -404,7 +404,7 @@ def test_a_photo_taken_with_the_camera_is_classified(server, camera_browser):
         take_photo(page)
         page.get_by_text("Photos waiting: 1.").wait_for(timeout=120000)
         page.locator(".st-key-use_untrained label").tap()
-        page.locator("h4").filter(has_text="camera photo.jpg").wait_for(timeout=120000)
+        page.locator("h2").filter(has_text="camera photo.jpg").wait_for(timeout=120000)
         page.locator(".js-plotly-plot .bars .point").nth(4).wait_for(timeout=120000)
         assert page.locator(".js-plotly-plot .bars .point").count() == 5  # its top-5
         screenshot_whole(page, "tablet_classify_camera_en", SIZES["tablet"])

@@ -374,7 +374,7 @@ def test_block_anatomy_follows_the_edited_architecture():
     at.run()
     at.button(key="lab_to_anatomy").click().run()
     at.switch_page("views/anatomy.py").run()  # AppTest does not follow a script's switch_page
-    assert at.radio[0].value == "lab" and "MobileNetV2 (edited)" in at.subheader[0].value
+    assert at.radio[0].value == "lab" and "MobileNetV2 (edited)" in at.title[0].value
     at.selectbox(key="anatomy_block").set_value("blocks.1.1").run()
     # the first 1x1 expansion: 24 channels to t * 24 = 72 (edited t = 3), not 144 as in the paper
     assert "24 \\cdot 72 \\cdot 56^2 = 5,419,008" in at.latex[0].value

@@ -33,7 +33,7 @@ def clean(at: AppTest, where: str) -> None:
 
 
 def texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [s.value for s in at.subheader] + [c.value for c in at.caption]
+    parts = [m.value for m in at.markdown] + [s.value for s in at.title] + [c.value for c in at.caption]
     parts += [x.value for x in at.latex] + [i.value for i in at.info]
     return "\n".join(str(p) for p in parts)
 

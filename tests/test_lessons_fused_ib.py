@@ -87,7 +87,7 @@ def test_the_page_shows_the_counters_numbers_in_both_languages(lang):
     title = (
         (Path(MAIN).parent / "lessons" / "fused_ib" / f"{lang}.md").read_text(encoding="utf-8").split("\n")[0]
     )
-    assert at.subheader[0].value == title.lstrip("# ")
+    assert at.title[0].value == title.lstrip("# ")
     # another device: other numbers, the library's again
     at.selectbox(key="fi_device").set_value("pixel8_edgetpu").run()
     tpu = L.fused_network(report, paper_devices()["pixel8_edgetpu"])

@@ -26,12 +26,14 @@ def test_a_lesson_opens_on_a_whole_thought(path, lang):
     assert "\n\n".join(p for p in (shown, rest) if p) == lesson_text(path, lang)[1]
 
 
-def test_try_this_is_a_smaller_heading_than_the_title():
+def test_try_this_is_a_section_under_the_title():
+    """The lesson's title is the page's h1; "Try this" is a section (h2, drawn smaller than the
+    title: test_browser_lecture), so a screen reader's outline skips no level."""
     for lang in ("en", "zh"):
         for path in L.LESSON_PATHS:
             after = lesson_text(path, lang)[2]
             headings = [line for line in after.splitlines() if line.startswith("#")]
-            assert headings and all(h.startswith("#### ") for h in headings), (path, lang, headings)
+            assert headings and all(h.startswith("## ") for h in headings), (path, lang, headings)
 
 
 def test_every_view_path_has_a_page_file():
@@ -86,6 +88,11 @@ def test_roofline_lesson_formula_has_no_wrong_unit_and_chinese_names_its_sum():
     clean(at, "roofline en")
     tex = " ".join(x.value for x in at.latex)
     assert "10^{12}" not in tex and r"\text{ms}" not in tex and r"\text{layers}" in tex
+    # the paper's devices on the ridge chart say what their number is
+    lines = [d["name"] for c in _charts(at) for d in c["data"] if d.get("line", {}).get("dash") == "dash"]
+    assert len(lines) == len(L.PAPER_DEVICE_RIDGES), lines
+    for title, ridge in L.PAPER_DEVICE_RIDGES.items():
+        assert any(f"{title} · ridge point {ridge:g} MACs/byte" in name for name in lines), (title, lines)
     at = run(PAGE_FILES["lesson-roofline"], model="v2", lang="zh")
     clean(at, "roofline zh")
     tex = " ".join(x.value for x in at.latex)

@@ -26,7 +26,7 @@ import streamlit as st
 import torch
 
 import mobilenet_core as mc
-from app.common import draw_figure, number_column_config, show_figure
+from app.common import draw_figure, number_column_config, page_title, show_figure
 from app.figures import LEGEND_BELOW, FigureCache, shared_figure
 from app.i18n import current_language, t
 from app.lessons import folder
@@ -73,7 +73,7 @@ def open_lesson(path: str, fold: bool = True):
     """The lesson's title and idea; returns (path, figure, settings): the containers its
     demonstration and its settings go in (presenting, the figure comes first)."""
     title, before, _ = lesson_text(path, current_language())
-    st.subheader(title)
+    page_title(title)
     # the first paragraph says the idea; the rest waits behind "more" (complexity on request), so
     # the demonstration starts on the first screen of a projector
     first, rest = first_paragraphs(before) if fold else (before, "")

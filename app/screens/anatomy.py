@@ -5,7 +5,16 @@ numbers."""
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import exact, file_stem, graph_downloads, lab_generation, report_for, show_graph, title_line
+from app.common import (
+    exact,
+    file_stem,
+    graph_downloads,
+    lab_generation,
+    page_title,
+    report_for,
+    show_graph,
+    title_line,
+)
 from app.i18n import error_text, graph_words, t
 from app.state import current_selection, remember_choice, url_choice
 from mobilenet_core import anatomy
@@ -27,9 +36,7 @@ def anatomy_page():
     sel = current_selection()
     generation, report, resolution = source_ui(sel)
     stem = ("custom_" if generation is not sel.generation else "") + file_stem(sel, "")
-    st.subheader(
-        f"{t('page_anatomy')} · {title_line(sel).replace(sel.generation.title, generation.title, 1)}"
-    )
+    page_title(f"{t('page_anatomy')} · {title_line(sel).replace(sel.generation.title, generation.title, 1)}")
     block = block_ui(report)
     drawn = REGISTRY[block.kind].anatomy  # which counterpart and formulas this block type has
     left, right = st.columns(2)
@@ -134,7 +141,7 @@ def uib_variants_ui(block, generation, alpha: float, resolution: int) -> None:
 
 def formulas_ui(block, drawn: str) -> None:
     """The papers' cost formulas of this block type, with the block's own numbers."""
-    st.markdown(f"### {t('formulas')}")
+    st.markdown(f"## {t('formulas')}")
     formulas = REGISTRY[block.kind].formulas
     if formulas:
         terms = getattr(anatomy, formulas)(block)
@@ -151,7 +158,7 @@ def formulas_ui(block, drawn: str) -> None:
 
 
 def scaling_ui(generation, report) -> None:
-    st.markdown(f"### {t('scaling')}")
+    st.markdown(f"## {t('scaling')}")
     reference = count_generation(generation, 1.0, generation.base_resolution)  # rho of the shown generation
     for term in scaling_terms(report, reference):
         st.markdown(f"**{t('cost_' + term.key)}**")

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from app.common import draw_figure, file_stem, report_for, title_line
+from app.common import draw_figure, file_stem, page_title, report_for, title_line
 from app.figures import LEGEND_BELOW as FIGURE_LEGEND_BELOW
 from app.figures import shared_figure
 from app.i18n import t
@@ -24,7 +24,7 @@ def charts_page():
     only on the selection and the language, so they are built once for every session
     (app.figures)."""
     sel = current_selection()
-    st.subheader(f"{t('page_charts')} · {title_line(sel)}")
+    page_title(f"{t('page_charts')} · {title_line(sel)}")
     config = (sel.model, sel.alpha, sel.resolution)
 
     def show(what: str, build) -> None:

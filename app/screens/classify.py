@@ -23,7 +23,7 @@ import streamlit as st
 from PIL import Image
 
 import mobilenet_core as mc
-from app.common import draw_figure, file_stem, style_figure, title_line
+from app.common import draw_figure, file_stem, page_title, style_figure, title_line
 from app.i18n import current_language, error_text, t
 from app.models import (
     int8_runner,
@@ -110,7 +110,7 @@ class Photo:
 def classify_page() -> Selection:
     """Draw the classify view for the shared selection; returns that selection."""
     sel = current_selection()
-    st.subheader(f"{t('page_classify')} · {title_line(sel)}")
+    page_title(f"{t('page_classify')} · {title_line(sel)}")
     if not sel.generation.head.num_classes:  # an encoder (V5-300M): features, no classes to rank
         st.info(t("classify_encoder", model=sel.generation.title))
         st.stop()
@@ -192,7 +192,7 @@ def _both(c) -> str:
 def photo_ui(photo: Photo, weights: Weights, sel: Selection) -> None:
     """One photo: the original, the crop the network saw, Grad-CAM, and the top-5 chart."""
     image, prediction = photo.image, photo.prediction
-    st.markdown(f"#### {photo.name}")
+    st.markdown(f"## {photo.name}")
     cols = st.columns([1, 1, 1, 2])
     # a text alternative for each picture (axe image-alt, critical: a caption is not an alt): the
     # photo's name and what the caption says
@@ -248,7 +248,7 @@ def _top5_figure(prediction: Prediction, untrained: bool, language: str) -> go.F
 
 def feature_maps_ui(photos: list[Photo], weights: Weights, sel: Selection) -> None:
     """The first 16 channels of a chosen block's output for a chosen photo (kept per photo)."""
-    st.markdown(f"### {t('feature_maps')}")
+    st.markdown(f"## {t('feature_maps')}")
     report = mc.count(sel.model, sel.alpha, sel.resolution)
     blocks = [b.name for b in report.blocks if b.name.startswith("blocks.")]
     pick_cols = st.columns(2)

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import draw_figure, exact, file_stem, kib, short
+from app.common import draw_figure, exact, file_stem, kib, page_title, short
 from app.figures import LEGEND_BELOW, shared_figure, shared_table
 from app.i18n import GRAPH_WORDS, current_language, t
 from app.state import current_selection
@@ -34,7 +34,7 @@ STAGE_COLOURS = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3
 def compare_page():
     """Draw the compare view for the shared selection; returns that selection."""
     sel = current_selection()
-    st.subheader(t("page_compare"))
+    page_title(t("page_compare"))
     st.caption(t("compare_intro"))
     count = st.segmented_control(t("configurations"), [2, 3, 4], default=3, key="cmp_count") or 3
     configs = [report for report in configurations_ui(sel, count) if report is not None]

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import exact, has_dot, lab_generation, render_dot, show_figure
+from app.common import exact, has_dot, lab_generation, page_title, render_dot, show_figure
 from app.graph_viewer import graph_viewer
 from app.i18n import graph_words, t, viewer_words
 from app.state import current_selection, set_link
@@ -62,7 +62,7 @@ class Choice:
 def diff_page():
     """Draw the diff view; returns the two configurations it shows."""
     sel = current_selection()
-    st.subheader(t("page_diff"))
+    page_title(t("page_diff"))
     st.caption(t("diff_intro"))
     lab = lab_generation()
     pairs_ui(lab, sel)

@@ -7,6 +7,7 @@ from app.common import (
     file_stem,
     graph_downloads,
     has_dot,
+    page_title,
     render_dot,
     report_for,
     show_graph,
@@ -25,7 +26,7 @@ def graph_page():
     sel = current_selection()
     report = report_for(sel)
 
-    st.subheader(f"{t('page_graph')} · {title_line(sel)}")
+    page_title(f"{t('page_graph')} · {title_line(sel)}")
     cols = st.columns([2, 2, 3])
     # labels fixed now: a format_func must not read the language later, outside the run
     level_labels = {v: t(f"level_{v}") for v in ("blocks", "layers", "one")}

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import exact, file_stem, graph_downloads, show_figure, show_graph
+from app.common import exact, file_stem, graph_downloads, page_title, show_figure, show_graph
 from app.i18n import error_text, graph_words, t
 from app.state import current_selection
 from mobilenet_core.api import build_generation, count_generation
@@ -33,7 +33,7 @@ from mobilenet_core.sweep import median_latency_ms
 def lab_page():
     """Draw the lab view for the shared selection; returns that selection."""
     sel = current_selection()
-    st.subheader(t("page_lab"))
+    page_title(t("page_lab"))
     st.caption(t("lab_intro"))
     if "lab_rows" not in st.session_state:
         _load(*(link_ui() or (sel.model, generation_rows(mc.get_generation(sel.model)))))

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import device_picker, file_stem, report_for, show_figure, title_line
+from app.common import device_picker, file_stem, page_title, report_for, show_figure, title_line
 from app.figures import LEGEND_BELOW
 from app.i18n import t
 from app.measured import HOST, Measured
@@ -50,7 +50,7 @@ def measurements_ui(sel) -> tuple[MachinePeaks, LayerTimes | None]:
 def roofline_page():
     """Draw the roofline view for the shared selection; returns that selection."""
     sel = current_selection()
-    st.subheader(f"{t('page_roofline')} · {title_line(sel)}")
+    page_title(f"{t('page_roofline')} · {title_line(sel)}")
     st.caption(t("roofline_intro"))
     machine, times = measurements_ui(sel)
     report = report_for(sel)
@@ -60,7 +60,7 @@ def roofline_page():
     mode = points_mode_ui(times)
     roofline_chart_ui(sel, machine, points, mode)
     kinds_table_ui(points, times)
-    st.markdown(f"### {t('device_latency')}")  # on a device: the V4 paper's roofline model
+    st.markdown(f"## {t('device_latency')}")  # on a device: the V4 paper's roofline model
     st.caption(t("device_latency_intro"))
     device = device_picker("roofline_device", host=host)
     if device is not None:

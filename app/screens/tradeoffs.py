@@ -6,7 +6,7 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app import jobs
-from app.common import device_picker, file_stem, log_axis, number_column_config, show_figure
+from app.common import device_picker, file_stem, log_axis, number_column_config, page_title, show_figure
 from app.figures import LEGEND_BELOW
 from app.i18n import t
 from app.state import PAPER_ALPHAS, current_selection
@@ -17,7 +17,7 @@ from mobilenet_core.sweep import SweepPoint, pareto_front, sweep, with_estimates
 def tradeoffs_page():
     """Draw the tradeoffs view for the shared selection; returns that selection."""
     sel = current_selection()
-    st.subheader(t("page_tradeoffs"))
+    page_title(t("page_tradeoffs"))
     st.caption(t("tradeoffs_intro"))
     models, alphas, resolutions = grid_ui(sel)
     points = sweep(models, sorted(alphas), sorted(resolutions))

@@ -35,7 +35,7 @@ def show() -> None:
     with figure:
         spiral_demo()
 
-    st.markdown(f"#### {t('ls_real_network')}")
+    st.markdown(f"## {t('ls_real_network')}")
     model, alpha, res, report = choose_model(path, runs=True)
     name, image = photo_picker()
     net, recipe, weights = network(model, alpha, res)

@@ -87,7 +87,7 @@ def _ridge_figure(xs: list[float], sweep, ridge: float) -> go.Figure:
                       mode="lines", line=dict(dash="dot", color=MEMORY_BOUND, width=3))  # fmt: skip
     for i, (title, r) in enumerate(sorted(L.PAPER_DEVICE_RIDGES.items(), key=lambda d: d[1])):
         mark = "①②③④⑤⑥⑦⑧"[i]
-        curve.add_scatter(x=[r, r], y=[0, 100], yaxis="y2", mode="lines", name=f"{mark} {title} ({r:g})",
+        curve.add_scatter(x=[r, r], y=[0, 100], yaxis="y2", mode="lines", name=t("ls_device_line", mark=mark, device=title, ridge=f"{r:g}"),
                           line=dict(color="#888", dash="dash"), hoverinfo="name")  # fmt: skip
         curve.add_annotation(x=r, y=0.97 - 0.1 * i, yref="paper", text=mark, showarrow=False,  # left, right, ...
                              xanchor="right" if i % 2 == 0 else "left", xshift=-3 if i % 2 == 0 else 3,
