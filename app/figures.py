@@ -275,6 +275,7 @@ def _warm() -> None:
             mc.count(model)
         for model in WARM_NETWORKS:
             _warm_network(model)
+        importlib.import_module("app.lessons.bottleneck").warm()  # the spiral's error curve
     except Exception:  # noqa: BLE001 - a warm-up that fails leaves the work to the first page
         _LOG.exception("warm-up failed")
 

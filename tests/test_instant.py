@@ -191,6 +191,25 @@ def test_warm_up_is_off_under_tests():
     assert torch.get_num_threads() == threads  # nor does a test process get the server's threads
 
 
+def test_the_warm_up_leaves_the_spiral_error_curve_ready(monkeypatch):
+    """The bottleneck lesson's error curve (seconds to compute) is in the library's cache once the
+    warm-up has run: its first student pays nothing for it."""
+    from app.lessons import bottleneck
+    from mobilenet_core.lessons import bottleneck as spirals
+
+    monkeypatch.setattr(figures, "WARM_DELAY_S", 0.0)
+    monkeypatch.setattr(figures, "WARM_NETWORKS", ())  # the networks: test_untrained, test_lessons
+    spirals._spiral_errors.cache_clear()
+    warming = threading.Thread(target=figures._warm)  # as served: its own thread, which it lowers
+    warming.start()
+    warming.join()
+    before = spirals._spiral_errors.cache_info()
+    assert before.currsize == 1
+    bottleneck.error_figure(5)  # what the lesson draws
+    after = spirals._spiral_errors.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+
+
 def test_a_served_app_runs_each_network_pass_on_one_thread(monkeypatch):
     """On a busy server a pass's second thread spin-waits for a core other sessions hold, so the
     served app sets torch (and the ONNX runners built after it) to one thread, once per process;

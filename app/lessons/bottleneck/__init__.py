@@ -28,6 +28,14 @@ from mobilenet_core import lessons as L
 
 SPIRAL_DIMS = [2, 3, 4, 5, 8, 10, 15, 20, 30]  # the slider's n
 SPIRAL_PANELS = (2, 3, 5, 15, 30)  # the paper's Figure 1, and the chosen n beside them
+ERROR_NS, ERROR_SEEDS = tuple(range(2, 31)), 8  # the error curve: n = 2..30, the mean over 8 seeds
+
+
+def warm() -> None:
+    """What the spiral needs before its first page (app.figures' warm-up): the error curve, the
+    same for every n and every session, takes seconds to compute (2.5 s here) and is then kept
+    by the library for the process."""
+    L.spiral_errors(ERROR_NS, seeds=ERROR_SEEDS, readout="linear")
 
 
 def show() -> None:
@@ -104,7 +112,7 @@ def spiral_figure(n: int, seed: int) -> go.Figure:
 
 def error_figure(n: int) -> go.Figure:
     """The mean error over 8 seeds against n, with the chosen n marked."""
-    errors = L.spiral_errors(tuple(range(2, 31)), seeds=8, readout="linear")
+    errors = L.spiral_errors(ERROR_NS, seeds=ERROR_SEEDS, readout="linear")
     err = go.Figure(go.Scatter(x=list(errors), y=list(errors.values()), mode="lines+markers"))
     err.add_vline(x=n, line=dict(color="#e4002b", dash="dot"))
     err.update_layout(title=t("ls_error_vs_n"), xaxis_title="n", yaxis_title=t("ls_error"))
