@@ -209,7 +209,8 @@ export default function (component) {
     }
     if (report) {  // Python says its details, above the graph; its echo must not move the view
       root.dataset.fromPython = id;
-      setStateValue("selected", id);
+      // each report is a new value (REPORT_MARK): see graph_viewer's docstring
+      setStateValue("selected", id + "@" + Date.now() + "." + Math.random().toString(36).slice(2, 6));
     }
   }
 
@@ -294,13 +295,21 @@ def graph_viewer(svg: str, details: dict[str, dict], words: dict[str, str], key:
                  selected: str | None = None, on_select=None) -> str | None:  # fmt: skip
     """Draw the interactive graph; returns the id of the node the user selected (or None).
     `on_select(node)` is called when a click or a search selects a node, before the run that
-    follows draws anything (so what is drawn above the graph already knows it)."""
+    follows draws anything (so what is drawn above the graph already knows it).
+
+    Every click or search reports a new value (the node id and a unique mark), so `on_select` is
+    called for each, even for the node already selected. With the bare id a selection was lost
+    beside a CPU hog: a search started a run, whose callback set the block list's value; a click on
+    the same block (or any widget) during that run sent a rerun carrying the list's old value from
+    the browser and an unchanged viewer value, so no callback ran again and the old value won: the
+    details of the block before stayed (websocket log in the issue 22 note). A new value each time
+    makes the run that follows call `on_select` again."""
 
     def selected_now() -> None:
         state = st.session_state.get(key)
         node = state.get("selected") if isinstance(state, dict) else getattr(state, "selected", None)
         if on_select is not None:
-            on_select(node)
+            on_select(_node(node))
 
     result = _component()(
         data={"svg": svg, "details": details, "words": words, "height": height, "selected": selected},
@@ -308,4 +317,12 @@ def graph_viewer(svg: str, details: dict[str, dict], words: dict[str, str], key:
         default={"selected": selected},
         on_selected_change=selected_now,
     )
-    return getattr(result, "selected", None) if result is not None else None
+    return _node(getattr(result, "selected", None) if result is not None else None)
+
+
+REPORT_MARK = "@"  # node ids are Graphviz names (n_blocks_3_1, ...): they never hold an "@"
+
+
+def _node(reported: str | None) -> str | None:
+    """The node id of a report ("<id>@<when>"), or None."""
+    return reported.split(REPORT_MARK, 1)[0] if reported else reported

@@ -21,8 +21,10 @@ def test_the_page_says_its_language_and_follows_a_switch(server, browser, lang):
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     try:
         page.goto(f"{server}/?lang={lang}")
-        # Streamlit writes lang="en" into the page: wait for ours
-        page.wait_for_function(f"() => document.documentElement.lang === '{lang}'", timeout=120_000)
+        # Streamlit writes lang="en" into the page: wait for ours, and for the page's first run to
+        # end (at lang=en the attribute is there before the app is; a click then was lost once
+        # beside a CPU hog)
+        page.wait_for_function(DRAWN, arg=lang, timeout=120_000)
         other = "en" if lang == "zh" else "zh"
         page.get_by_text("English" if other == "en" else "中文", exact=True).first.click()
         page.wait_for_function(f"() => document.documentElement.lang === '{other}'", timeout=120_000)

@@ -491,14 +491,10 @@ def test_graph_search_shows_every_hit_and_details_once_above_the_graph(server, b
     page.locator(".gv-search").fill("blocks.3.1")
     page.locator(".gv-search").press("Enter")
     shown = page.get_by_text(f"{block.macs:,} MACs")
-    for _ in range(3):  # a click that lands while the viewer redraws (a loaded machine) is clicked again
-        page.locator(".gv-stage svg g.node.gv-selected").click()
-        try:
-            expect(shown.first).to_be_visible(timeout=40000)
-            break
-        except AssertionError:
-            continue
-    expect(shown.first).to_be_visible(timeout=40000)
+    # the search started a run and this click another during it: the details must come (they did
+    # not in 1 of 6 tries beside a CPU hog; app.graph_viewer.graph_viewer says why)
+    page.locator(".gv-stage svg g.node.gv-selected").click()
+    expect(shown.first).to_be_visible(timeout=120000)
     ready(page)
     expect(shown).to_have_count(1, timeout=120000)  # once, after any rerun the click started
     assert shown.first.bounding_box()["y"] < 900
