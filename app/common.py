@@ -346,6 +346,27 @@ def file_stem(sel: Selection, what: str) -> str:
     return f"{sel.model}_a{sel.alpha:g}_r{sel.resolution}_{what}"
 
 
+def device_title(device) -> str:
+    """A roofline device's name in the interface's language: the paper's devices are proper
+    names, this machine and a device the user describes are said in words."""
+    if device.name == "host":
+        return t("device_host")
+    return t("device_custom") if device.name == "custom" else device.title
+
+
+def device_origin(device) -> str:
+    """Where a device's numbers come from, in the interface's language (the library's
+    DeviceProfile.source and .calibration say it in English, for the API and the CLI)."""
+    from mobilenet_core.latency import CALIBRATION_MODEL, PAPER, PAPER_LATENCY_MS, PAPER_RIDGE_POINTS
+
+    if device.name in PAPER_RIDGE_POINTS:
+        model, alpha, resolution = CALIBRATION_MODEL
+        return t("device_from_paper", ridge=f"{PAPER_RIDGE_POINTS[device.name][1]:g}", paper=PAPER,
+                 model=mc.get_generation(model).title, alpha=f"{alpha:g}", res=resolution,
+                 ms=f"{PAPER_LATENCY_MS[(model, resolution)][device.name]:g}")  # fmt: skip
+    return t("device_from_host" if device.name == "host" else "device_from_user")
+
+
 def device_picker(key: str, host=None, custom: bool = True, container=None):
     """A device for the roofline latency model: the V4 paper's four INT8 devices, this machine
     (when `host` is given) and, with `custom`, one the user describes. Returns a DeviceProfile,

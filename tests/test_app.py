@@ -375,3 +375,35 @@ def test_sidebar_lists_models_by_title_and_keeps_the_id_in_the_link():
     assert at.session_state["selection"].model == "v5_300m"
     assert at.slider(key="resolution").value == 768  # and the resolution followed its base
     assert_clean(at, "sidebar titles")
+
+
+# the library's own English (for its API and CLI), which the pages must say in their language
+LIBRARY_ENGLISH = ["fastest of", "peak set so that", "this machine (measured)", "model card",
+                   "model documentation", "forward hooks", "entered by the user"]  # fmt: skip
+
+
+def _said(at: AppTest) -> str:
+    """Every caption, message and table cell the page shows."""
+    parts = [c.value for c in at.caption] + [m.value for m in at.success] + [m.value for m in at.info]
+    parts += [str(x.value.to_dict()) for x in at.table] + [str(x.value.to_dict()) for x in at.dataframe]
+    return "\n".join(parts)
+
+
+def test_the_roofline_and_the_checkpoint_sources_are_said_in_the_pages_language():
+    """The measured peaks' method, the devices' origin and names, and where a checkpoint's top-1
+    comes from are composed in the interface's language (they were the library's English on the
+    Chinese pages)."""
+    for lang in ("zh", "en"):
+        at = run_app(model="v2", lang=lang)
+        overview = _said(at)
+        at.switch_page("views/roofline.py").run()
+        assert_clean(at, f"roofline {lang}")
+        roofline = _said(at)
+        if lang == "zh":
+            for said in (overview, roofline):
+                english = [w for w in LIBRARY_ENGLISH if w in said]
+                assert not english, english
+            assert "torchvision 模型文档" in overview and "本机（实测" in roofline and "表 16" in roofline
+        else:
+            assert "torchvision's model documentation" in overview
+            assert "ridge point 31.2 MACs/byte at INT8" in roofline and "the fastest of" in roofline

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import draw_figure, exact, file_stem, kib, page_title, short
+from app.common import device_title, draw_figure, exact, file_stem, kib, page_title, short
 from app.figures import LEGEND_BELOW, shared_figure, shared_table
 from app.i18n import GRAPH_WORDS, current_language, t
 from app.state import current_selection
@@ -174,7 +174,7 @@ def _comparison_frame(configs: list[CountReport]) -> pd.DataFrame:
         }
         for row in device_rows(r):
             paper = f" ({row.paper_ms:g})" if row.paper_ms is not None else ""
-            column[t("est_on", device=row.device.title)] = f"{row.estimated_ms:.2f}{paper}"
+            column[t("est_on", device=device_title(row.device))] = f"{row.estimated_ms:.2f}{paper}"
         columns[f"{NUMBERS[n]} {config_label(r)}"] = column  # numbered: two may be the same
     table = pd.DataFrame(columns)
     table.index.name = t("configuration")

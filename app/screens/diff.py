@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import exact, has_dot, lab_generation, page_title, render_dot, show_figure
+from app.common import device_title, exact, has_dot, lab_generation, page_title, render_dot, show_figure
 from app.graph_viewer import graph_viewer
 from app.i18n import graph_words, t, viewer_words
 from app.state import current_selection, set_link
@@ -290,7 +290,7 @@ def summary_ui(d: Diff) -> None:
     cols[1].metric(t("macs"), exact(d.b.report.macs), f"{d.d_macs:+,}", delta_color="off",
                    help=f"A: {exact(d.a.report.macs)}")  # fmt: skip
     cols[2].metric(f"{t('diff_latency')} (ms)", f"{d.b.ms:.3f}", f"{d.d_ms:+.3f}", delta_color="off",
-                   help=t("diff_latency_help", device=d.device.title))  # fmt: skip
+                   help=t("diff_latency_help", device=device_title(d.device)))  # fmt: skip
     st.caption(f"A: {d.a.label}  →  B: {d.b.label}")
 
 

@@ -19,7 +19,15 @@ from app.figures import shared_table
 from app.i18n import current_language, t
 from app.state import current_selection
 from mobilenet_core.published import find_published, published_figures
-from mobilenet_core.registry import checkpoint_source, weights_for
+from mobilenet_core.registry import weights_for
+
+
+def checkpoint_words(entry) -> str:
+    """Where a checkpoint's top-1 comes from, in the interface's language (the library's
+    checkpoint_source says it in English)."""
+    if entry.layout == "torchvision":
+        return t("source_torchvision")
+    return t("source_timm", name=entry.name)
 
 
 def overview_page():
@@ -64,7 +72,7 @@ def published_ui(sel) -> None:
                      params=published.params_millions, source=published.source))  # fmt: skip
     checkpoints = [e for e in weights_for(sel.model, sel.alpha, sel.resolution) if e.top1 is not None]
     for entry in checkpoints:  # a second source: the published checkpoints' own cards
-        st.success(t("checkpoint_top1", top1=entry.top1, name=entry.name, source=checkpoint_source(entry)))
+        st.success(t("checkpoint_top1", top1=entry.top1, name=entry.name, source=checkpoint_words(entry)))
     if not published and not checkpoints:
         configs = ", ".join(
             f"α {f.alpha:g} @ {f.resolution}" for f in published_figures() if f.model == sel.model

@@ -7,7 +7,16 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
-from app.common import device_picker, file_stem, page_title, report_for, show_figure, title_line
+from app.common import (
+    device_origin,
+    device_picker,
+    device_title,
+    file_stem,
+    page_title,
+    report_for,
+    show_figure,
+    title_line,
+)
 from app.figures import LEGEND_BELOW
 from app.i18n import t
 from app.measured import HOST, Measured
@@ -74,7 +83,16 @@ def peaks_ui(machine: MachinePeaks) -> None:
     cols[0].metric(t("peak_compute"), f"{machine.flops_per_s / 1e9:.1f} GFLOP/s")
     cols[1].metric(t("peak_bandwidth"), f"{machine.bytes_per_s / 1e9:.1f} GB/s")
     cols[2].metric(t("ridge"), f"{machine.ridge:.1f} FLOP/byte")
-    st.caption(t("measured_how", method=machine.method))
+    st.caption(t("measured_how", method=measured_method(machine)))
+
+
+def measured_method(machine: MachinePeaks) -> str:
+    """How the peaks were measured, in the interface's language (MachinePeaks.method says it in
+    English, for the API)."""
+    kernels = ", ".join(name for name, _ in machine.kernels)
+    best = max(machine.kernels, key=lambda k: k[1])[0] if machine.kernels else "—"
+    caches = ", ".join(f"{size >> 20} MiB {rate / 1e9:.0f} GB/s" for size, rate in machine.copies[:-1])
+    return t("measured_method", kernels=kernels, best=best, caches=caches or "—", threads=machine.threads)
 
 
 def points_mode_ui(times: LayerTimes | None) -> str:
@@ -152,7 +170,8 @@ def kinds_table_ui(points: list, times: LayerTimes | None) -> None:
         summary.append(row)
     st.table(summary)
     if times is not None:
-        st.caption(t("layers_how", method=times.method, layers=total_measured, forward=times.forward_ms,
+        st.caption(t("layers_how", method=t("layers_method", runs=times.runs, threads=times.threads),
+                     layers=total_measured, forward=times.forward_ms,
                      coverage=times.coverage))  # fmt: skip
     st.caption(t("roofline_note"))
 
@@ -179,10 +198,10 @@ def device_estimate_ui(sel, report, device) -> None:
                           marker_color="#2ca02c"))  # fmt: skip
     bars.add_trace(go.Bar(x=blocks, y=[split[b][1] for b in blocks], name=t("memory_bound_ms"),
                           marker_color="#1f77b4"))  # fmt: skip
-    bars.update_layout(barmode="stack", title=t("device_block_chart", device=device.title), yaxis_title="ms",
-                       legend=LEGEND_BELOW)  # fmt: skip
+    bars.update_layout(barmode="stack", title=t("device_block_chart", device=device_title(device)),
+                       yaxis_title="ms", legend=LEGEND_BELOW)  # fmt: skip
     show_figure(bars, file_stem(sel, "fig"), key="device_blocks", height=420)
-    st.caption(t("device_source", source=device.source, calibration=device.calibration))
+    st.caption(t("device_source", source=device_origin(device)))
 
 
 def all_devices_ui(report, host) -> None:
@@ -192,7 +211,7 @@ def all_devices_ui(report, host) -> None:
         failed = paper_failed(report.model, report.alpha, report.resolution, row.device.name)
         paper = f"{row.paper_ms:g}" if row.paper_ms is not None else (t("paper_failed") if failed else "—")
         rows.append({
-            t("device"): row.device.title,
+            t("device"): device_title(row.device),
             t("precision"): row.device.precision,
             t("ridge_macs"): f"{row.device.ridge_point:.1f}",
             t("estimated_ms"): f"{row.estimated_ms:.2f}",

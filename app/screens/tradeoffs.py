@@ -6,7 +6,16 @@ import streamlit as st
 
 import mobilenet_core as mc
 from app import jobs
-from app.common import device_picker, file_stem, log_axis, number_column_config, page_title, show_figure
+from app.common import (
+    device_origin,
+    device_picker,
+    device_title,
+    file_stem,
+    log_axis,
+    number_column_config,
+    page_title,
+    show_figure,
+)
 from app.figures import LEGEND_BELOW
 from app.i18n import t
 from app.state import PAPER_ALPHAS, current_selection
@@ -68,8 +77,8 @@ def cost_axis_ui(points: list[SweepPoint]) -> tuple[str, str, list[SweepPoint]]:
         device = device_picker("sweep_device")
         if device is not None:
             points = with_estimates(points, device)
-            axis_title = f"{t('estimated_ms')}, {device.title} (ms)"
-            st.caption(t("device_source", source=device.source, calibration=device.calibration))
+            axis_title = f"{t('estimated_ms')}, {device_title(device)} (ms)"
+            st.caption(t("device_source", source=device_origin(device)))
     if x_axis == "latency_ms":
         points = measured_latency_ui(points)
     return x_axis, axis_title, points
