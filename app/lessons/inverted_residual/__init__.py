@@ -45,9 +45,10 @@ def _tensor_figure(steps: list[L.TensorStep], title: str, scale: float) -> go.Fi
                            showarrow=False, xanchor="left", yanchor="top", align="left", font=dict(size=10))  # fmt: skip
         x += max(h * scale for _, _, h, _ in step.tensors) + 30 * scale
         top = max(top, y)
-    # shapes do not widen the axes: give the ranges (and room for the step labels below)
+    # shapes do not widen the axes: give the ranges (and room for the step labels below: their
+    # three lines, the size on the last, were cut at -30)
     fig.update_xaxes(visible=False, range=[-2 * scale, x])
-    fig.update_yaxes(visible=False, range=[-30 * scale, top], scaleanchor="x")
+    fig.update_yaxes(visible=False, range=[-56 * scale, top], scaleanchor="x")
     fig.update_layout(title=title, plot_bgcolor="white")
     return fig
 
