@@ -47,11 +47,18 @@ def _window_figure(demo: L.SeparableDemo, channel: int, out_channel: int, step: 
     for c in (2, 3):
         fig.add_scatter(x=[col], y=[row], mode="markers", marker=dict(symbol="square-open", size=14, color="#e4002b"),
                         showlegend=False, row=1, col=c)  # fmt: skip
-    for c in (1, 2, 3):
-        fig.update_yaxes(
-            autorange="reversed", scaleanchor=f"x{'' if c == 1 else c}", showticklabels=False, row=1, col=c
-        )
-        fig.update_xaxes(showticklabels=False, row=1, col=c)
+    # every panel at its whole size from the first step (the outputs' empty rows had been left out:
+    # at step 0 an output was one cell under a few grid lines), what is not computed yet grey, the
+    # three panels level at the top
+    for c, (height, width) in ((1, feats.shape), (2, shown.shape), (3, shown.shape)):
+        fig.update_yaxes(range=[height - 0.5, -0.5], scaleanchor=f"x{'' if c == 1 else c}", constrain="domain",
+                         constraintoward="top", showticklabels=False, showgrid=False, zeroline=False,
+                         row=1, col=c)  # fmt: skip
+        fig.update_xaxes(range=[-0.5, width - 0.5], constrain="domain", showticklabels=False, showgrid=False,
+                         zeroline=False, row=1, col=c)  # fmt: skip
+        if c > 1:  # the output not computed yet
+            fig.add_shape(type="rect", x0=-0.5, x1=width - 0.5, y0=-0.5, y1=height - 0.5, layer="below",
+                          fillcolor="#ececec", line=dict(width=0), row=1, col=c)  # fmt: skip
     fig.update_layout(coloraxis=dict(colorscale="Greys", showscale=False),
                       coloraxis2=dict(colorscale="Blues", showscale=False),
                       coloraxis3=dict(colorscale="Oranges", showscale=False))  # fmt: skip
