@@ -43,7 +43,9 @@ def measurements_ui(sel) -> tuple[MachinePeaks, LayerTimes | None]:
     server for everyone (app.measured), said with the time they were taken; "Measure again"
     replaces both for everyone."""
     again = st.button(t("remeasure"), key="roofline_remeasure")
-    machine = HOST.get("peaks", lambda: measure_peaks(0.5), again=again)
+    # the first visit of the server (or "Measure again") measures for a few seconds: said, not blank
+    with st.spinner(t("measuring_peaks")):
+        machine = HOST.get("peaks", lambda: measure_peaks(0.5), again=again)
     key = ("layers", sel.model, sel.alpha, sel.resolution)
     known = HOST.peek(key)
     asked = st.button(t("measure_layers"), key="roofline_measure_layers", disabled=known is not None)
