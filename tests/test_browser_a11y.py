@@ -363,7 +363,9 @@ def test_the_drop_zone_and_the_camera_speak_chinese_on_a_chinese_page(server, br
         assert not english_words(page), english_words(page)
         # back to English: Streamlit's own words again
         page.get_by_text("English", exact=True).first.click()
-        page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=120_000)
+        # the run over (the language attribute comes early in it): an expander opened while the
+        # run redraws it with its English label is drawn anew, closed (seen beside a CPU hog)
+        page.wait_for_function(DRAWN, arg="en", timeout=120_000)
         _open_expanders(page)  # the lesson's photo picker: a new label, a new (closed) expander
         zone.get_by_role("button", name=en["sw_upload"], exact=True).wait_for(timeout=60_000)
         camera.get_by_role("button", name=en["sw_take_photo"], exact=True).wait_for(timeout=60_000)
