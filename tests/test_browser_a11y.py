@@ -102,15 +102,25 @@ def english_words(page) -> list[str]:
     return sorted({s for s in page.evaluate(SAID) if ENGLISH.search(s.split(": ", 1)[1])})
 
 
+RUN_OVER = """() => !document.querySelector('[data-testid="stStatusWidget"]')"""
+
+
 def _open_expanders(page) -> None:
-    """Open every closed expander (the lessons' photo picker is in one), so its drop zone is drawn."""
+    """Open every closed expander (the lessons' photo picker is in one), so its drop zone is drawn.
+    Each click waits for the run to be over; an expander that a run (begun as it was clicked, the
+    language switch's second one, seen beside a CPU hog) redraws closed is clicked again: what is
+    waited for is the expander open, a bounded number of clicks."""
     closed = page.locator('.stMain [data-testid="stExpander"] details:not([open]) > summary')
-    for _ in range(40):  # a page has a few
-        if not closed.count():
-            return
+    for _ in range(40):  # a page has a few, each clicked at most a few times
+        page.wait_for_function(RUN_OVER, timeout=120_000)
         n = closed.count()
+        if not n:
+            return
         closed.first.click()
-        wait(lambda n=n: closed.count() < n, timeout=60)
+        try:
+            wait(lambda n=n: closed.count() < n, timeout=15)
+        except TimeoutError:
+            continue  # drawn anew, closed: click it again
     raise AssertionError("expanders that do not open")
 
 
