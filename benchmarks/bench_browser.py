@@ -116,6 +116,14 @@ def timed(page, probe: Probe, action, shown: str | None = None, arg=None) -> dic
 MAIN_HAS = "t => document.querySelector('[data-testid=stMain]').innerText.includes(t)"
 
 
+# the page's title: an h1 since issue 26, a subheader (h3) before (a --baseline-rev from then)
+TITLE_HAS = (
+    "t => [...document.querySelectorAll('[data-testid=stMain] :is(h1, h3)')]"
+    ".some((h) => h.innerText.includes(t))"
+)
+NAV_LINK, OLD_NAV_LINK = '[data-testid="stPageLink-NavLink"]', '[data-testid="stSidebarNavLink"]'
+
+
 PLOTS_DRAWN = "n => document.querySelectorAll('[data-testid=stMain] .js-plotly-plot .main-svg').length >= n"
 
 
@@ -177,7 +185,7 @@ def overview_actions(browser, url: str, runs: int) -> dict[str, list[dict]]:
                 page,
                 probe,
                 lambda lab=label: page.locator(f"{sidebar} label").filter(has_text=lab).first.click(),
-                "t => document.querySelector('[data-testid=stMain] h1')?.innerText.includes(t)",
+                TITLE_HAS,
                 HEADINGS[lang],
             )
         )
@@ -185,9 +193,11 @@ def overview_actions(browser, url: str, runs: int) -> dict[str, list[dict]]:
         page.locator(f"{sidebar} label").filter(has_text="English").first.click()
         page.wait_for_function(IDLE, timeout=120000)
     for _ in range(runs):
-        link = page.locator(f'{sidebar} [data-testid="stSidebarNavLink"][href$="/compare"]')
+        # the app's own page links since issue 26 (app/navigation.py: relative hrefs), Streamlit's
+        # navigation before (a --baseline-rev from then)
+        link = page.locator(f"{sidebar} :is({NAV_LINK}[href='compare'], {OLD_NAV_LINK}[href$='/compare'])")
         out["compare"].append(timed(page, probe, link.click, PLOTS_DRAWN, 3))
-        back = page.locator(f'{sidebar} [data-testid="stSidebarNavLink"]').first  # Overview
+        back = page.locator(f"{sidebar} :is({NAV_LINK}, {OLD_NAV_LINK})").first  # Overview
         back.click()
         page.locator('[data-testid="stMetric"]').first.wait_for(timeout=120000)
         page.wait_for_function(IDLE, timeout=120000)
