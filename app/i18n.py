@@ -10,7 +10,10 @@ every key is used."""
 from __future__ import annotations
 
 import logging
+import threading
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
@@ -45,8 +48,26 @@ GRAPH_WORDS: dict[str, dict[str, str]] = {code: catalog["graph"] for code, catal
 GRAPH_WORDS_ZH = GRAPH_WORDS["zh"]
 
 
+# A language set for one thread (`speaking`), for work done outside any session: the server's
+# warm-up builds the figures every session will draw, in each language. Thread-local, so a page's
+# run (another thread) never sees it.
+_spoken = threading.local()
+
+
+@contextmanager
+def speaking(lang: str) -> Iterator[None]:
+    """Within it, this thread's words are `lang`'s, whatever the session's (outside a session:
+    st.session_state is not there)."""
+    before = getattr(_spoken, "lang", None)
+    _spoken.lang = lang
+    try:
+        yield
+    finally:
+        _spoken.lang = before
+
+
 def current_language() -> str:
-    lang = st.session_state.get("lang", "en")
+    lang = getattr(_spoken, "lang", None) or st.session_state.get("lang", "en")
     return lang if lang in LANGUAGES else "en"
 
 

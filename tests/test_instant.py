@@ -210,6 +210,39 @@ def test_the_warm_up_leaves_the_spiral_error_curve_ready(monkeypatch):
     assert (after.hits, after.misses) == (before.hits + 1, before.misses)
 
 
+def test_the_warm_up_builds_every_spiral_figure_a_class_moves_to_in_both_languages(monkeypatch):
+    """The spiral's panels and error curve for every n of the slider, at the seed a page opens
+    with, in each language, built by the warm-up (a thread outside any session): a student who
+    moves n builds no figure, and sees the figure in the page's language."""
+    from app.i18n import STRINGS
+    from app.lessons import PAGE_FILES
+    from app.lessons.bottleneck import SPIRAL_DIMS
+
+    monkeypatch.setattr(figures, "WARM_DELAY_S", 0.0)
+    monkeypatch.setattr(figures, "WARM_NETWORKS", ())
+    monkeypatch.setattr(figures, "FIGURES", FigureCache(256))
+    warming = threading.Thread(target=figures._warm)
+    warming.start()
+    warming.join()
+    kept = {key: fig for key, fig in figures.FIGURES._entries.items() if "lesson" in key}
+    assert len(kept) == 2 * 2 * len(SPIRAL_DIMS)  # panels and error curve, n, two languages
+    for lang in ("en", "zh"):
+        title = kept[(lang, "lesson", "spiral_error", 5)].layout.title.text
+        assert title == STRINGS[lang]["ls_error_vs_n"]
+    for lang in ("zh", "en"):
+        at = AppTest.from_file(MAIN, default_timeout=180)
+        at.query_params["model"], at.query_params["lang"] = "v2", lang
+        at.run()
+        at.switch_page(PAGE_FILES["lesson-bottleneck"]).run()
+        builds = figures.FIGURES.builds
+        for n in (8, 30, 2):
+            at.select_slider(key="spiral_n").set_value(n).run()
+            assert not at.exception and not at.error
+        assert figures.FIGURES.builds == builds  # every move drawn from the warm-up's figures
+        shown = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+        assert any(f["layout"].get("title", {}).get("text") == STRINGS[lang]["ls_error_vs_n"] for f in shown)
+
+
 def test_a_served_app_runs_each_network_pass_on_one_thread(monkeypatch):
     """On a busy server a pass's second thread spin-waits for a core other sessions hold, so the
     served app sets torch (and the ONNX runners built after it) to one thread, once per process;

@@ -217,7 +217,12 @@ def show_shared_chart(key: tuple, build, name: str, height: int = 360) -> None:
     once for every session (app.figures.shared_figure says why that is safe) and drawn as
     show_chart draws it. A slider moved through its values in front of a class costs each
     student the drawing only (issue 24)."""
-    draw_figure(shared_figure(("lesson", *key), build, height, **CHART_LAYOUT), name)
+    draw_figure(lesson_figure(key, build, height), name)
+
+
+def lesson_figure(key: tuple, build, height: int = 360):
+    """The shared figure show_shared_chart draws for `key` (built now if no session has)."""
+    return shared_figure(("lesson", *key), build, height, **CHART_LAYOUT)
 
 
 def next_step(key: str, last: int) -> None:

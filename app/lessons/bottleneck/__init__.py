@@ -12,10 +12,11 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from app.common import with_table
-from app.i18n import t
+from app.i18n import LANGUAGES, speaking, t
 from app.lessons.common import (
     choose_model,
     close_lesson,
+    lesson_figure,
     network,
     open_lesson,
     photo_picker,
@@ -31,11 +32,22 @@ SPIRAL_PANELS = (2, 3, 5, 15, 30)  # the paper's Figure 1, and the chosen n besi
 ERROR_NS, ERROR_SEEDS = tuple(range(2, 31)), 8  # the error curve: n = 2..30, the mean over 8 seeds
 
 
+SPIRAL_HEIGHT, ERROR_HEIGHT = 300, 280
+
+
 def warm() -> None:
     """What the spiral needs before its first page (app.figures' warm-up): the error curve, the
     same for every n and every session, takes seconds to compute (2.5 s here) and is then kept
-    by the library for the process."""
+    by the library for the process. Then the figures of every n of the slider at the seed a page
+    opens with (0), in every language: 9 values, about 0.2 s to build each panel figure, which a
+    class moving the slider for the first time waited for (issue 24); the same shared figures
+    (app.figures.shared_figure) the page would build, so the page draws these."""
     L.spiral_errors(ERROR_NS, seeds=ERROR_SEEDS, readout="linear")
+    for lang in LANGUAGES:
+        with speaking(lang):
+            for n in SPIRAL_DIMS:
+                lesson_figure(("spiral", n, 0), lambda n=n: spiral_figure(n, 0), SPIRAL_HEIGHT)
+                lesson_figure(("spiral_error", n), lambda n=n: error_figure(n), ERROR_HEIGHT)
 
 
 def show() -> None:
@@ -71,12 +83,12 @@ def spiral_demo() -> None:
     cols = st.columns([3, 1])
     n = cols[0].select_slider(t("ls_dims"), options=SPIRAL_DIMS, value=5, key="spiral_n")
     seed = int(cols[1].number_input(t("ls_seed"), 0, 999, 0, key="spiral_seed"))
-    show_shared_chart(("spiral", n, seed), lambda: spiral_figure(n, seed), "spiral", height=300)
+    show_shared_chart(("spiral", n, seed), lambda: spiral_figure(n, seed), "spiral", height=SPIRAL_HEIGHT)
     chosen = L.spiral_relu(n, seed, readout="linear")
     st.latex(rf"\hat x = B\,\mathrm{{ReLU}}(T x),\; T \in \mathbb{{R}}^{{{n}\times 2}}:\quad"
              rf"\frac{{\lVert \hat x - x\rVert^2}}{{\lVert x\rVert^2}} = {chosen.error:.3f}")  # fmt: skip
     st.caption(t("ls_readout"))
-    show_shared_chart(("spiral_error", n), lambda: error_figure(n), "spiral_error", height=280)
+    show_shared_chart(("spiral_error", n), lambda: error_figure(n), "spiral_error", height=ERROR_HEIGHT)
 
 
 def spiral_figure(n: int, seed: int) -> go.Figure:
