@@ -90,6 +90,21 @@ def test_moving_the_spirals_n_recomputes_its_panels_only_and_once_for_the_class(
     assert [float(c) for c in cells[1::2]] == pytest.approx(errors, rel=1e-5)
 
 
+def test_each_spiral_panel_shows_its_error_inside_the_figure():
+    """Every panel but the input says its error, placed inside its own panel: drawn below the
+    axis, the labels fell outside the figure (the lesson's 10-px margin) and no one saw them."""
+    from app.i18n import STRINGS, speaking
+    from app.lessons.bottleneck import spiral_figure
+
+    with speaking("en"):
+        fig = spiral_figure(8, 0).to_dict()
+    word = STRINGS["en"]["ls_error"]
+    labels = [a for a in fig["layout"]["annotations"] if a["text"].startswith(word)]
+    errors = [L.spiral_relu(k, 0, readout="linear").error for k in (2, 3, 5, 8, 15, 30)]
+    assert [a["text"] for a in labels] == [f"{word} {e:.2f}" for e in errors]
+    assert all(a["yref"].endswith(" domain") and 0 <= a["y"] <= 1 for a in labels)
+
+
 def test_se_gates_are_computed_once_per_photo_and_block(monkeypatch):
     DEMOS.clear()
     calls = counting(monkeypatch, L, "se_gates")

@@ -107,8 +107,10 @@ def spiral_figure(n: int, seed: int) -> go.Figure:
         errors[k] = r.error
         fig.add_scatter(x=r.recovered[0], y=r.recovered[1], mode="markers", showlegend=False, row=1, col=i,
                         marker=dict(size=3, color=np.arange(source.shape[1]), colorscale="Viridis"))  # fmt: skip
+        # inside the panel, under its spiral: below the axis it fell outside the figure (the lesson's
+        # margin) and no one saw a panel's error
         fig.add_annotation(text=f"{t('ls_error')} {r.error:.2f}", showarrow=False, xref=f"x{i} domain",
-                           yref=f"y{i} domain", x=0.5, y=-0.12)  # fmt: skip
+                           yref=f"y{i} domain", x=0.5, y=0.01, yanchor="bottom")  # fmt: skip
         if k == n:
             fig.add_shape(type="rect", xref=f"x{i} domain", yref=f"y{i} domain", x0=0, x1=1, y0=0, y1=1,
                           line=dict(color="#e4002b", width=3))  # fmt: skip
