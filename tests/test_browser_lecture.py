@@ -371,13 +371,13 @@ def test_multipliers_has_a_rho_chart_and_readable_accuracy_labels(server, browse
 
 
 def test_bottleneck_every_n_has_its_panel_and_more_dimensions_never_look_worse(server, browser):
-    """n = 8 has its panel; with seed 7 the error at n = 30 is not above n = 15 (issue 23, item 7)."""
+    """n = 8 has its own panel; with seed 7 the error at n = 30 is not above n = 15 (issue 23, item 7)."""
     page = browser.new_page(**LAPTOP)
     open_page(page, url(server, "lesson-bottleneck", present=False), "lesson-bottleneck")
     thumb = page.locator(f'{MAIN} .st-key-spiral_n input[type="range"]')
     thumb.focus()
     thumb.press("ArrowRight")  # 5 -> 8
-    expect(plots(page)[0]).to_contain_text("n = 8", timeout=60000)
+    expect(plots(page)[1]).to_contain_text("n = 8", timeout=60000)  # the chosen n's own panel
     seed = page.locator(f"{MAIN} .st-key-spiral_seed input")
     seed.fill("7")
     seed.press("Enter")

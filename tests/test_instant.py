@@ -211,9 +211,10 @@ def test_the_warm_up_leaves_the_spiral_error_curve_ready(monkeypatch):
 
 
 def test_the_warm_up_builds_every_spiral_figure_a_class_moves_to_in_both_languages(monkeypatch):
-    """The spiral's panels and error curve for every n of the slider, at the seed a page opens
-    with, in each language, built by the warm-up (a thread outside any session): a student who
-    moves n builds no figure, and sees the figure in the page's language."""
+    """The paper's spiral panels, and the chosen n's panel and the error curve for every n of the
+    slider, at the seed a page opens with, in each language, built by the warm-up (a thread
+    outside any session): a student who moves n builds no figure, and sees the figure in the
+    page's language."""
     from app.i18n import STRINGS
     from app.lessons import PAGE_FILES
     from app.lessons.bottleneck import SPIRAL_DIMS
@@ -225,7 +226,8 @@ def test_the_warm_up_builds_every_spiral_figure_a_class_moves_to_in_both_languag
     warming.start()
     warming.join()
     kept = {key: fig for key, fig in figures.FIGURES._entries.items() if "lesson" in key}
-    assert len(kept) == 2 * 2 * len(SPIRAL_DIMS)  # panels and error curve, n, two languages
+    # the paper's panels, and for each n its panel and the error curve, in two languages
+    assert len(kept) == 2 * (1 + 2 * len(SPIRAL_DIMS))
     for lang in ("en", "zh"):
         title = kept[(lang, "lesson", "spiral_error", 5)].layout.title.text
         assert title == STRINGS[lang]["ls_error_vs_n"]

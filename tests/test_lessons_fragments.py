@@ -5,6 +5,7 @@ library's. No timings here: benchmarks/bench_browser.py measures them."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -63,46 +64,53 @@ def test_next_step_does_not_run_the_network_again_and_a_second_student_reuses_th
     assert len(calls) == 1
 
 
-def test_moving_the_spirals_n_recomputes_its_panels_only_and_once_for_the_class(monkeypatch):
+def test_moving_the_spirals_n_recomputes_its_panel_only_and_once_for_the_class(monkeypatch):
     monkeypatch.setattr(figures, "FIGURES", FigureCache(16))  # no figure from an earlier test
     at = page("lesson-bottleneck", "v2")
+    paper = at.get("plotly_chart")[0].proto.spec
     embeddings = counting(monkeypatch, bottleneck, "spiral_relu")
     shown = counting(monkeypatch, L, "spiral_relu")
     at.select_slider(key="spiral_n").set_value(8).run()
     assert not at.exception
-    # the panels (n = 2, 3, 5, 8, 15, 30) and the chosen one's formula: 7 embeddings; the error
-    # curve (29 values of n x 8 seeds = 232 embeddings, independent of n) is computed once
-    assert len(shown) == 7 and len(embeddings) == 0
+    # the chosen n's panel and its formula: 2 embeddings; the paper's panels (n = 2, 3, 5, 15, 30)
+    # are not built again, and the error curve (29 values of n x 8 seeds = 232 embeddings,
+    # independent of n) is computed once
+    assert [n for n, _ in shown] == [8, 8] and len(embeddings) == 0
     expected = L.spiral_relu(8, 0, readout="linear").error
     assert any(f"{expected:.3f}" in x.value for x in at.latex)
-    panels = [c.proto.spec for c in at.get("plotly_chart")][:2]
+    charts = [c.proto.spec for c in at.get("plotly_chart")][:3]
+    # the paper's figure is the same message as before the move: the browser does not draw it again
+    assert charts[0] == paper
+    assert "n = 8" in json.loads(charts[1])["layout"]["title"]["text"]
     # a second student moves to the same n: the panels and the curve are the first one's figures
     shown.clear()
     other = page("lesson-bottleneck", "v2")
     other.select_slider(key="spiral_n").set_value(8).run()
     assert [n for n, _ in shown] == [5, 8]  # the formula's, on opening and after the move: no panel
-    assert [c.proto.spec for c in other.get("plotly_chart")][:2] == panels
-    # the panels' text alternative (their "Data" table): each n and its error, not the 2,800 points
-    table = next(h.proto.body for h in other.get("html") if "figure-data" in h.proto.body)
-    cells = re.findall(r"<td>([^<]*)</td>", table)
-    assert cells[0::2] == ["2", "3", "5", "8", "15", "30"]
-    errors = [L.spiral_relu(k, 0, readout="linear").error for k in (2, 3, 5, 8, 15, 30)]
-    assert [float(c) for c in cells[1::2]] == pytest.approx(errors, rel=1e-5)
+    assert [c.proto.spec for c in other.get("plotly_chart")][:3] == charts
+    # the panels' text alternatives (their "Data" tables): each n and its error, not the points
+    tables = [h.proto.body for h in other.get("html") if "figure-data" in h.proto.body]
+    for table, ns in zip(tables, [(2, 3, 5, 15, 30), (8,)], strict=False):
+        cells = re.findall(r"<td>([^<]*)</td>", table)
+        assert cells[0::2] == [str(k) for k in ns]
+        errors = [L.spiral_relu(k, 0, readout="linear").error for k in ns]
+        assert [float(c) for c in cells[1::2]] == pytest.approx(errors, rel=1e-5)
 
 
 def test_each_spiral_panel_shows_its_error_inside_the_figure():
     """Every panel but the input says its error, placed inside its own panel: drawn below the
     axis, the labels fell outside the figure (the lesson's 10-px margin) and no one saw them."""
     from app.i18n import STRINGS, speaking
-    from app.lessons.bottleneck import spiral_figure
+    from app.lessons.bottleneck import chosen_figure, spiral_figure
 
-    with speaking("en"):
-        fig = spiral_figure(8, 0).to_dict()
     word = STRINGS["en"]["ls_error"]
-    labels = [a for a in fig["layout"]["annotations"] if a["text"].startswith(word)]
-    errors = [L.spiral_relu(k, 0, readout="linear").error for k in (2, 3, 5, 8, 15, 30)]
-    assert [a["text"] for a in labels] == [f"{word} {e:.2f}" for e in errors]
-    assert all(a["yref"].endswith(" domain") and 0 <= a["y"] <= 1 for a in labels)
+    with speaking("en"):
+        figs = [(spiral_figure(0).to_dict(), (2, 3, 5, 15, 30)), (chosen_figure(8, 0).to_dict(), (8,))]
+    for fig, ns in figs:
+        labels = [a for a in fig["layout"]["annotations"] if a["text"].startswith(word)]
+        errors = [L.spiral_relu(k, 0, readout="linear").error for k in ns]
+        assert [a["text"] for a in labels] == [f"{word} {e:.2f}" for e in errors]
+        assert all(a["yref"].endswith(" domain") and 0 <= a["y"] <= 1 for a in labels)
 
 
 def test_se_gates_are_computed_once_per_photo_and_block(monkeypatch):

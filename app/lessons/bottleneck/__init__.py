@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from app.common import with_table
@@ -28,7 +29,7 @@ from app.lessons.common import (
 from mobilenet_core import lessons as L
 
 SPIRAL_DIMS = [2, 3, 4, 5, 8, 10, 15, 20, 30]  # the slider's n
-SPIRAL_PANELS = (2, 3, 5, 15, 30)  # the paper's Figure 1, and the chosen n beside them
+SPIRAL_PANELS = (2, 3, 5, 15, 30)  # the paper's Figure 1 (the chosen n has its own panel)
 ERROR_NS, ERROR_SEEDS = tuple(range(2, 31)), 8  # the error curve: n = 2..30, the mean over 8 seeds
 
 
@@ -38,15 +39,16 @@ SPIRAL_HEIGHT, ERROR_HEIGHT = 300, 280
 def warm() -> None:
     """What the spiral needs before its first page (app.figures' warm-up): the error curve, the
     same for every n and every session, takes seconds to compute (2.5 s here) and is then kept
-    by the library for the process. Then the figures of every n of the slider at the seed a page
-    opens with (0), in every language: 9 values, about 0.2 s to build each panel figure, which a
-    class moving the slider for the first time waited for (issue 24); the same shared figures
-    (app.figures.shared_figure) the page would build, so the page draws these."""
+    by the library for the process. Then the figures a page opens with (seed 0) and those of every
+    n of the slider, in every language: the paper's panels, the chosen n's panel and the error
+    curve, which a class moving the slider for the first time waited for (issue 24); the same
+    shared figures (app.figures.shared_figure) the page would build, so the page draws these."""
     L.spiral_errors(ERROR_NS, seeds=ERROR_SEEDS, readout="linear")
     for lang in LANGUAGES:
         with speaking(lang):
+            lesson_figure(("spiral", 0), lambda: spiral_figure(0), SPIRAL_HEIGHT)
             for n in SPIRAL_DIMS:
-                lesson_figure(("spiral", n, 0), lambda n=n: spiral_figure(n, 0), SPIRAL_HEIGHT)
+                lesson_figure(("spiral_chosen", n, 0), lambda n=n: chosen_figure(n, 0), ERROR_HEIGHT)
                 lesson_figure(("spiral_error", n), lambda n=n: error_figure(n), ERROR_HEIGHT)
 
 
@@ -79,49 +81,89 @@ def show() -> None:
 @st.fragment
 def spiral_demo() -> None:
     """The spiral experiment: its n and seed rerun this function only (a fragment), not the page
-    with its network run below."""
+    with its network run below. The paper's panels do not depend on n, so moving n leaves that
+    figure as it was (the browser does not draw it again: 7 panels were most of a move, issue 24);
+    the chosen n gets its own panel beside the error curve."""
     cols = st.columns([3, 1])
     n = cols[0].select_slider(t("ls_dims"), options=SPIRAL_DIMS, value=5, key="spiral_n")
     seed = int(cols[1].number_input(t("ls_seed"), 0, 999, 0, key="spiral_seed"))
-    show_shared_chart(("spiral", n, seed), lambda: spiral_figure(n, seed), "spiral", height=SPIRAL_HEIGHT)
+    show_shared_chart(("spiral", seed), lambda: spiral_figure(seed), "spiral", height=SPIRAL_HEIGHT)
     chosen = L.spiral_relu(n, seed, readout="linear")
     st.latex(rf"\hat x = B\,\mathrm{{ReLU}}(T x),\; T \in \mathbb{{R}}^{{{n}\times 2}}:\quad"
              rf"\frac{{\lVert \hat x - x\rVert^2}}{{\lVert x\rVert^2}} = {chosen.error:.3f}")  # fmt: skip
     st.caption(t("ls_readout"))
-    show_shared_chart(("spiral_error", n), lambda: error_figure(n), "spiral_error", height=ERROR_HEIGHT)
+    left, right = st.columns([1, 2])
+    with left:
+        show_shared_chart(("spiral_chosen", n, seed), lambda: chosen_figure(n, seed), "spiral_chosen",
+                          height=ERROR_HEIGHT)  # fmt: skip
+    with right:
+        show_shared_chart(("spiral_error", n), lambda: error_figure(n), "spiral_error", height=ERROR_HEIGHT)
 
 
-def spiral_figure(n: int, seed: int) -> go.Figure:
-    """The paper's Figure 1 panels (the input, then n = 2, 3, 5, 15, 30 and the chosen n, framed):
-    a pure function of (n, seed), built once for the class."""
-    source = L.spiral()
-    shown = sorted({*SPIRAL_PANELS, n})  # the chosen n always has its panel
-    fig = make_subplots(
-        rows=1, cols=len(shown) + 1, subplot_titles=[t("ls_input")] + [f"n = {k}" for k in shown]
-    )
-    fig.add_scatter(x=source[0], y=source[1], mode="markers", marker=dict(size=3, color=np.arange(source.shape[1]),
-                    colorscale="Viridis"), showlegend=False, row=1, col=1)  # fmt: skip
-    errors = {}
-    for i, k in enumerate(shown, start=2):
-        r = L.spiral_relu(k, seed, readout="linear")
-        errors[k] = r.error
-        fig.add_scatter(x=r.recovered[0], y=r.recovered[1], mode="markers", showlegend=False, row=1, col=i,
-                        marker=dict(size=3, color=np.arange(source.shape[1]), colorscale="Viridis"))  # fmt: skip
-        # inside the panel, under its spiral: below the axis it fell outside the figure (the lesson's
-        # margin) and no one saw a panel's error
-        fig.add_annotation(text=f"{t('ls_error')} {r.error:.2f}", showarrow=False, xref=f"x{i} domain",
-                           yref=f"y{i} domain", x=0.5, y=0.01, yanchor="bottom")  # fmt: skip
-        if k == n:
-            fig.add_shape(type="rect", xref=f"x{i} domain", yref=f"y{i} domain", x0=0, x1=1, y0=0, y1=1,
-                          line=dict(color="#e4002b", width=3))  # fmt: skip
-    # one scale for every panel (the input's): a shrunken or bent spiral looks it
-    span = float(np.abs(source).max()) * 1.15
-    for i in range(1, len(shown) + 2):
+SPIRAL_SEGMENTS = 8  # the colour steps of a drawn spiral
+
+
+def add_spiral(fig: go.Figure, xy: np.ndarray, row: int = 1, col: int = 1) -> None:
+    """A spiral (2 x points) as one line in SPIRAL_SEGMENTS pieces coloured from the centre outwards
+    (Viridis), so where ReLU folds the spiral the colours show which parts met. A line, not a
+    marker per point: 400 markers a panel were SVG elements the browser drew again on every move
+    of the slider (issue 24); the shape is the same."""
+    colours = sample_colorscale("Viridis", list(np.linspace(0, 1, SPIRAL_SEGMENTS)))
+    edges = np.linspace(0, xy.shape[1] - 1, SPIRAL_SEGMENTS + 1).round().astype(int)
+    for colour, a, b in zip(colours, edges[:-1], edges[1:], strict=True):
+        fig.add_scatter(x=xy[0, a : b + 1], y=xy[1, a : b + 1], mode="lines", line=dict(color=colour, width=2),
+                        showlegend=False, hoverinfo="skip", row=row, col=col)  # fmt: skip
+
+
+def error_label(fig: go.Figure, error: float, axis: str = "") -> None:
+    """A panel's error inside the panel, under its spiral: below the axis it fell outside the
+    figure (the lesson's margin) and no one saw it."""
+    fig.add_annotation(text=f"{t('ls_error')} {error:.2f}", showarrow=False, xref=f"x{axis} domain",
+                       yref=f"y{axis} domain", x=0.5, y=0.01, yanchor="bottom")  # fmt: skip
+
+
+def same_scale(fig: go.Figure, panels: int) -> None:
+    """One scale for every panel (the input's): a shrunken or bent spiral looks it."""
+    span = float(np.abs(L.spiral()).max()) * 1.15
+    for i in range(1, panels + 1):
         fig.update_xaxes(showticklabels=False, range=[-span, span], row=1, col=i)
         fig.update_yaxes(showticklabels=False, range=[-span, span], scaleanchor=f"x{'' if i == 1 else i}",
                          row=1, col=i)  # fmt: skip
-    # its text alternative: each panel's n and error, not the 2,800 points
+
+
+def spiral_figure(seed: int) -> go.Figure:
+    """The paper's Figure 1 panels (the input, then n = 2, 3, 5, 15, 30): a pure function of the
+    seed, built once for the class."""
+    fig = make_subplots(
+        rows=1,
+        cols=len(SPIRAL_PANELS) + 1,
+        subplot_titles=[t("ls_input")] + [f"n = {k}" for k in SPIRAL_PANELS],
+    )
+    add_spiral(fig, L.spiral())
+    errors = {}
+    for i, k in enumerate(SPIRAL_PANELS, start=2):
+        r = L.spiral_relu(k, seed, readout="linear")
+        errors[k] = r.error
+        add_spiral(fig, r.recovered, col=i)
+        error_label(fig, r.error, str(i))
+    same_scale(fig, len(SPIRAL_PANELS) + 1)
+    # its text alternative: each panel's n and error, not the points
     return with_table(fig, pd.DataFrame({"n": list(errors), t("ls_error"): list(errors.values())}))
+
+
+def chosen_figure(n: int, seed: int) -> go.Figure:
+    """The slider's n on its own panel, over the input spiral in grey: what ReLU lost is the grey
+    left uncovered."""
+    r = L.spiral_relu(n, seed, readout="linear")
+    fig = make_subplots(rows=1, cols=1)
+    source = L.spiral()
+    fig.add_scatter(x=source[0], y=source[1], mode="lines", line=dict(color="#c8c8c8", width=5),
+                    showlegend=False, hoverinfo="skip")  # fmt: skip
+    add_spiral(fig, r.recovered)
+    error_label(fig, r.error)
+    same_scale(fig, 1)
+    fig.update_layout(title=t("ls_chosen", n=n))
+    return with_table(fig, pd.DataFrame({"n": [n], t("ls_error"): [r.error]}))
 
 
 def error_figure(n: int) -> go.Figure:
