@@ -64,6 +64,40 @@ def test_next_step_does_not_run_the_network_again_and_a_second_student_reuses_th
     assert len(calls) == 1
 
 
+def test_a_step_draws_the_figure_built_whole_for_that_step_without_building_one(monkeypatch):
+    """ "Next step" puts the step's window, outputs and cell into a copy of step 0's shared figure
+    instead of building the Plotly figure again: the JSON sent is the whole build's, to the byte,
+    at any step and channel; and neither steps nor a second student build a figure."""
+    import plotly.io as pio
+    import torch
+
+    from app.common import style_figure
+    from app.lessons import separable
+    from app.lessons.common import CHART_LAYOUT
+
+    report = mc.count("v2")
+    block = L.separable_pairs(report)[1][0]
+    demo = L.separable_demo(mc.build("v2").eval(), torch.rand(1, 3, 224, 224), report, block)
+    monkeypatch.setattr(separable, "WINDOWS", FigureCache(8))
+    for channel, out_channel, step in ((0, 0, 0), (0, 0, 1), (3, 5, 17), (0, 0, demo.positions - 1)):
+        whole = separable._window_figure(demo, channel, out_channel, step)
+        style_figure(whole, separable.WINDOW_HEIGHT, **CHART_LAYOUT)
+        fast = separable.window_figure(demo, ("test",), channel, out_channel, step)
+        assert pio.to_json(fast.to_dict(), validate=False) == pio.to_json(whole.to_dict(), validate=False)
+    # in the app: steps after the first draw and a second student build none
+    monkeypatch.setattr(separable, "WINDOWS", FigureCache(8))
+    at = page("lesson-separable", "v2")
+    builds = counting(monkeypatch, separable, "_window_figure")
+    for _ in range(3):
+        at.button(key="sep_next").click().run()
+        assert not at.exception
+    assert builds == []
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["data"][4]["x"] == [3]  # the marked cell moved three steps
+    page("lesson-separable", "v2")
+    assert builds == []
+
+
 def test_moving_the_spirals_n_recomputes_its_panel_only_and_once_for_the_class(monkeypatch):
     monkeypatch.setattr(figures, "FIGURES", FigureCache(16))  # no figure from an earlier test
     at = page("lesson-bottleneck", "v2")

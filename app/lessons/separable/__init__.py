@@ -5,23 +5,27 @@ widget callbacks never hold a page script's globals)."""
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from app.common import exact
-from app.i18n import t
+from app.common import draw_figure, exact, style_figure, with_table
+from app.figures import FigureCache, frozen
+from app.i18n import current_language, t
 from app.lessons.common import (
+    CHART_LAYOUT,
     choose_model,
     close_lesson,
+    digest,
     network,
     next_step,
     open_lesson,
     photo_picker,
     shared_demo,
-    show_chart,
     show_table,
     to_tensor,
 )
@@ -32,18 +36,13 @@ def _window_figure(demo: L.SeparableDemo, channel: int, out_channel: int, step: 
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.06, subplot_titles=(
         t("ls_input_channel", c=channel), t("ls_dw_out", c=channel), t("ls_pw_out", n=out_channel)))  # fmt: skip
     feats = demo.features[channel]
+    parts = _window_parts(demo, channel, out_channel, step)
     fig.add_heatmap(z=feats, coloraxis="coloraxis", row=1, col=1)
-    top, left, bottom, right = demo.window(step)
-    fig.add_shape(type="rect", x0=left - 0.5, x1=right - 0.5, y0=top - 0.5, y1=bottom - 0.5,
-                  line=dict(color="#e4002b", width=3), row=1, col=1)  # fmt: skip
-    shown = np.full(demo.depthwise.shape[1:], np.nan)
-    flat = shown.reshape(-1)
-    flat[: step + 1] = demo.depthwise[channel].reshape(-1)[: step + 1]
-    fig.add_heatmap(z=flat.reshape(shown.shape), coloraxis="coloraxis2", row=1, col=2)
-    pw = np.full(demo.pointwise.shape[1:], np.nan).reshape(-1)
-    pw[: step + 1] = demo.pointwise[out_channel].reshape(-1)[: step + 1]
-    fig.add_heatmap(z=pw.reshape(shown.shape), coloraxis="coloraxis3", row=1, col=3)
-    row, col = divmod(step, demo.depthwise.shape[2])
+    fig.add_shape(type="rect", **parts["window"], line=dict(color="#e4002b", width=3), row=1, col=1)
+    shown = parts["depthwise"]
+    fig.add_heatmap(z=shown, coloraxis="coloraxis2", row=1, col=2)
+    fig.add_heatmap(z=parts["pointwise"], coloraxis="coloraxis3", row=1, col=3)
+    col, row = parts["cell"]
     for c in (2, 3):
         fig.add_scatter(x=[col], y=[row], mode="markers", marker=dict(symbol="square-open", size=14, color="#e4002b"),
                         showlegend=False, row=1, col=c)  # fmt: skip
@@ -65,6 +64,79 @@ def _window_figure(demo: L.SeparableDemo, channel: int, out_channel: int, step: 
     return fig
 
 
+WINDOW_HEIGHT = 340
+
+# The step-through's figure at step 0, per (demo, channel, output channel, language), for every
+# session: a "Next step" then changes only what the step moves (the window, the two outputs so
+# far, the marked cell) in a copy of its dict, instead of building and validating the whole Plotly
+# figure again (about 75 ms a step of a 0.2-s step on a slow server, issue 24). Sharing is safe:
+# the figure is a pure function of its key (the demo is the shared, read-only demonstration of
+# (weights, photo, configuration, block)), it is frozen (app.figures.frozen) and never changed,
+# and FigureCache builds a key once under its lock. Bounded: a class's own photos and channels.
+WINDOWS = FigureCache(64)
+
+
+def _window_parts(demo: L.SeparableDemo, channel: int, out_channel: int, step: int) -> dict:
+    """What a step changes in the step-through's figure: the window on the input (a rectangle),
+    the outputs computed so far (NaN: not yet) and the cell being computed."""
+    top, left, bottom, right = demo.window(step)
+    shape = demo.depthwise.shape[1:]
+    dw = np.full(shape, np.nan).reshape(-1)
+    dw[: step + 1] = demo.depthwise[channel].reshape(-1)[: step + 1]
+    pw = np.full(shape, np.nan).reshape(-1)
+    pw[: step + 1] = demo.pointwise[out_channel].reshape(-1)[: step + 1]
+    row, col = divmod(step, demo.depthwise.shape[2])
+    return {"window": dict(x0=left - 0.5, x1=right - 0.5, y0=top - 0.5, y1=bottom - 0.5),
+            "depthwise": dw.reshape(shape), "pointwise": pw.reshape(shape), "cell": (col, row)}  # fmt: skip
+
+
+def window_figure(demo: L.SeparableDemo, key: tuple, channel: int, out_channel: int, step: int) -> go.Figure:
+    """The step-through's figure at `step`: step 0's shared figure, with the step's parts put into
+    a copy of its dict (the same JSON as _window_figure at that step, test_lessons_fragments)."""
+
+    def build() -> go.Figure:
+        fig = _window_figure(demo, channel, out_channel, 0)
+        style_figure(fig, WINDOW_HEIGHT, **CHART_LAYOUT)
+        return with_table(frozen(fig), _step_table(demo, channel, out_channel, 0))
+
+    base = WINDOWS.get((current_language(), *key, channel, out_channel), build)
+    if step == 0:
+        return base
+    parts = _window_parts(demo, channel, out_channel, step)
+    spec = base.to_dict()  # new top-level dicts; below them, step 0's, shared and only read
+    data = spec["data"]
+    data[1] = {**data[1], "z": _typed_array(parts["depthwise"])}
+    data[2] = {**data[2], "z": _typed_array(parts["pointwise"])}
+    for i in (3, 4):
+        data[i] = {**data[i], "x": [parts["cell"][0]], "y": [parts["cell"][1]]}
+    shapes = list(spec["layout"]["shapes"])
+    shapes[0] = {**shapes[0], **parts["window"]}
+    spec["layout"] = {**spec["layout"], "shapes": shapes}
+    fig = go.Figure()
+    fig.__class__ = type(base)
+    fig._frozen_spec = spec
+    return with_table(fig, _step_table(demo, channel, out_channel, step))
+
+
+def _typed_array(a: np.ndarray) -> dict:
+    """A float array as Plotly's figures carry it (plotly.js's typed-array form: base64 of the
+    little-endian doubles, and the shape), as plotly.py 6+ writes every numpy array."""
+    a = np.ascontiguousarray(a, dtype="<f8")
+    return {
+        "dtype": "f8",
+        "bdata": base64.b64encode(a.tobytes()).decode("ascii"),
+        "shape": ", ".join(map(str, a.shape)),
+    }
+
+
+def _step_table(demo: L.SeparableDemo, channel: int, out_channel: int, step: int) -> pd.DataFrame:
+    """The figure's text alternative: the cell this step computes and its two outputs."""
+    row, col = divmod(step, demo.depthwise.shape[2])
+    return pd.DataFrame([{t("ls_step"): step, "x": col, "y": row,
+                          t("ls_dw_out", c=channel): float(demo.depthwise[channel, row, col]),
+                          t("ls_pw_out", n=out_channel): float(demo.pointwise[out_channel, row, col])}])  # fmt: skip
+
+
 def show() -> None:
     path, figure, settings = open_lesson("lesson-separable")
     with settings:
@@ -82,7 +154,7 @@ def show() -> None:
     demo = shared_demo("separable", weights, x, *where, build=lambda: L.separable_demo(net, x, report, block))
     c = demo.cost
     with figure:
-        step_through(demo)
+        step_through(demo, (weights, digest(x), *where))
     diff = float(np.abs(demo.pointwise - demo.standard).max())
     st.caption(t("ls_same_map", diff=f"{diff:.1e}"))
     k2 = c.kernel**2
@@ -110,8 +182,9 @@ def show() -> None:
 
 
 @st.fragment
-def step_through(demo: L.SeparableDemo) -> None:
-    """The step-through: its controls rerun this function only (a fragment), not the page."""
+def step_through(demo: L.SeparableDemo, key: tuple) -> None:
+    """The step-through: its controls rerun this function only (a fragment), not the page. `key`
+    names the demo: (weights, the photo's digest, model, α, resolution, block)."""
     c = demo.cost
     last = demo.positions - 1
     step_key = f"sep_step_{demo.block}"
@@ -122,7 +195,7 @@ def step_through(demo: L.SeparableDemo) -> None:
     out_channel = int(
         cols[3].number_input(t("ls_out_channel"), 0, c.out_channels - 1, 0, key="sep_out_channel")
     )
-    show_chart(_window_figure(demo, channel, out_channel, step), f"separable_{demo.block}", height=340)
+    draw_figure(window_figure(demo, key, channel, out_channel, step), f"separable_{demo.block}")
     if demo.positions < c.out_height * c.out_width:
         st.caption(t("ls_cropped", side=demo.depthwise.shape[1], h=c.out_height, w=c.out_width))
     standard, depthwise, pointwise = demo.macs_after(step + 1)
