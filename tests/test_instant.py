@@ -228,6 +228,9 @@ def test_the_warm_up_builds_every_spiral_figure_a_class_moves_to_in_both_languag
     kept = {key: fig for key, fig in figures.FIGURES._entries.items() if "lesson" in key}
     # the paper's panels, and for each n its panel and the error curve, in two languages
     assert len(kept) == 2 * (1 + 2 * len(SPIRAL_DIMS))
+    for lang in ("en", "zh"):  # the keys the page asks for (the paper's figure only on opening)
+        assert (lang, "lesson", "spiral", 0) in kept
+        assert all((lang, "lesson", "spiral_chosen", n, 0) in kept for n in SPIRAL_DIMS)
     for lang in ("en", "zh"):
         title = kept[(lang, "lesson", "spiral_error", 5)].layout.title.text
         assert title == STRINGS[lang]["ls_error_vs_n"]
