@@ -17,8 +17,9 @@ peak RSS; then the memory after every session closed and Streamlit's disconnecte
 
 Server CPU time per student action, in core-ms (utime + stime of the server processes, from
 /proc/<pid>/stat, before and after): per action, measured on one student visiting alone after the
-warm-up (nothing else runs on the server), and per level, all the server's CPU time divided by the
-actions the students completed. What a CPU four times slower pays is four times that.
+warm-up visit, once the server's own warm-up thread is done (nothing else runs on the server), and
+per level, all the server's CPU time divided by the actions the students completed. What a CPU
+four times slower pays is four times that.
 
     --replicas 1        one replica only (skip serve.sh)
     --root DIR          run the server from another checkout (a baseline: `git worktree add`)
@@ -395,6 +396,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def wait_quiet(pids: list[int], limit_s: float = 300.0) -> float:
+    """Wait until the servers are idle: under 20 core-ms over a whole second (the app's own
+    warm-up thread, started by the first session, builds networks and figures for a minute or
+    more; its CPU is not a student's). Returns the seconds waited; gives up after `limit_s`."""
+    start = time.time()
+    before = sum(cpu_seconds(p) for p in pids)
+    while time.time() - start < limit_s:
+        time.sleep(1.0)
+        now = sum(cpu_seconds(p) for p in pids)
+        if now - before < 0.02:
+            break
+        before = now
+    return time.time() - start
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -554,8 +570,12 @@ def main() -> None:
         # one visit first, not counted: the first build of each network and its ONNX runner, and
         # the first draw of each page, happen once per server, not once per student
         run_level(url, pids, 2, (0.2, 0.5), expected)
+        waited = wait_quiet(pids)
         baseline = sum(rss_mib(p) for p in pids)
-        print(f"\n=== {name}: {url}, {len(pids)} process(es), RSS after a warm-up visit {baseline:.0f} MiB")
+        print(
+            f"\n=== {name}: {url}, {len(pids)} process(es), RSS after a warm-up visit {baseline:.0f} MiB "
+            f"(the server was busy {waited:.0f} s more: its own warm-up)"
+        )
         solo = alone(url, pids, expected)
         cpu_alone = {action: statistics.mean(v) for action, v in solo.cpu.items()}
         total_alone = sum(cpu_alone.values()) / max(len(cpu_alone), 1) * 1000
