@@ -240,11 +240,18 @@ def overlay_heatmap(crop: Image.Image, cam: np.ndarray, alpha: float = 0.45) -> 
     return Image.blend(crop.convert("RGB"), heat, alpha)
 
 
-def feature_maps(module: torch.nn.Module, tensor: torch.Tensor, block: str, count: int = 16) -> np.ndarray:
+def feature_maps(
+    module: torch.nn.Module, tensor: torch.Tensor, block: str, count: int = 16, runner=None
+) -> np.ndarray:
     """The first `count` channels of a block's output, each scaled to [0, 1]: (count, H, W).
-    Read with `block_outputs`, not a hook: the module may be shared by many sessions."""
-    with torch.inference_mode():
-        output = module.block_outputs(tensor, [block])[block]
+    From the fast runner's pass when `runner` gives block outputs (FastModel.block_output: the
+    BN-folded network, equal within float rounding), else read from the eager module with
+    `block_outputs`, not a hook: the module may be shared by many sessions."""
+    tap = getattr(runner, "block_output", None)
+    output = tap(tensor, block) if tap is not None else None
+    if output is None:
+        with torch.inference_mode():
+            output = module.block_outputs(tensor, [block])[block]
     maps = output[0, :count].float().clone()
     del output
     release_memory()  # the forward pass's activations: hundreds of MB on the large models

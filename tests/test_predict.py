@@ -29,6 +29,7 @@ from mobilenet_core.predict import (
     ImageError,
     class_names,
     classify,
+    feature_map_grid,
     feature_maps,
     grad_cam,
     load_image,
@@ -414,6 +415,35 @@ def test_classify_grad_cam_and_feature_maps_on_a_real_photo():
     assert all(p.grad is None for p in module.parameters())  # the shared module is untouched
     maps = feature_maps(module, tensor, "blocks.2.0", count=8)
     assert maps.shape == (8, 14, 14) and maps.min() >= 0 and maps.max() <= 1
+
+
+def test_feature_maps_come_from_the_fast_pass_and_look_the_same():
+    """Classify's feature maps are read from the fast runner's ONNX session (every block's output
+    is a graph output): the [0, 1] maps equal the eager module's within float rounding, so the
+    grid a student sees is the same picture (at most one grey level on a few pixels); a stage's
+    name reads its last block; the logits are unchanged; no hook is left on the shared module."""
+    module = mc.build("v3_small", 1.0, 160)
+    runner = FastModel(module)
+    assert runner.backend == "onnxruntime" and runner.block_names[0] == "blocks.0.0"
+    x = two_photos(160)[:1]
+    exact, tolerance = float32_tolerance(module, x)
+    assert float((runner(x).double() - exact).abs().max()) <= tolerance
+    for block in ("blocks.0.0", "blocks.2.1", "blocks.5.0", "blocks.3"):
+        eager = feature_maps(module, x, block)
+        fast = feature_maps(module, x, block, runner=runner)
+        assert fast.shape == eager.shape and eager.std() > 0.05  # a live picture, not a flat one
+        assert np.abs(fast - eager).max() < 1e-3, block
+        grid_eager = np.asarray(feature_map_grid(eager), dtype=int)
+        grid_fast = np.asarray(feature_map_grid(fast), dtype=int)
+        assert np.abs(grid_fast - grid_eager).max() <= 1 and (grid_fast != grid_eager).mean() < 0.01
+    last = module.block_outputs(x, ["blocks.3"])["blocks.3"]
+    assert runner.block_output(x, "blocks.3").shape == last.shape
+    assert runner.block_output(x, "blocks.9.0") is None  # no such block: the caller reads the module
+    assert not any(m._forward_hooks for m in module.modules())
+    scripted = FastModel(module, backend="torchscript")
+    assert scripted.block_output(x, "blocks.2.1") is None  # another backend: the eager module answers
+    assert np.array_equal(feature_maps(module, x, "blocks.2.1", runner=scripted),
+                          feature_maps(module, x, "blocks.2.1"))  # fmt: skip
 
 
 # --- CLI --------------------------------------------------------------------------------------------

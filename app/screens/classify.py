@@ -257,7 +257,7 @@ def feature_maps_ui(photos: list[Photo], weights: Weights, sel: Selection) -> No
     photo = next(p for p in photos if p.name == name)
 
     def grid():
-        maps = feature_maps(weights.module, photo.prediction.tensor, block, count=16)
+        maps = feature_maps(weights.module, photo.prediction.tensor, block, count=16, runner=weights.runner)
         return feature_map_grid(maps), maps.shape[1:]
 
     picture, shape = session_results().get(photo.key, ("maps", block), grid)
