@@ -140,6 +140,14 @@ def frozen(fig: go.Figure) -> FrozenFigure:
     return fig
 
 
+def frozen_spec(spec: dict) -> FrozenFigure:
+    """A read-only figure drawn from `spec`, a figure's dict (a frozen figure's, with some parts
+    put in: a lesson's step), without building and validating a Plotly figure from it."""
+    fig = FrozenFigure()
+    fig._frozen_spec = spec
+    return fig
+
+
 def shared_figure(key: tuple, build: Callable[[], go.Figure], height: int = 480, **layout) -> go.Figure:
     """The figure `build()` makes, in the app's one style (app.common.style_figure with `height`
     and `layout`), built once per (language, *key) for every session. Draw it with

@@ -14,7 +14,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from app.common import draw_figure, exact, style_figure, with_table
-from app.figures import FigureCache, frozen
+from app.figures import FigureCache, frozen, frozen_spec
 from app.i18n import current_language, t
 from app.lessons.common import (
     CHART_LAYOUT,
@@ -112,10 +112,7 @@ def window_figure(demo: L.SeparableDemo, key: tuple, channel: int, out_channel: 
     shapes = list(spec["layout"]["shapes"])
     shapes[0] = {**shapes[0], **parts["window"]}
     spec["layout"] = {**spec["layout"], "shapes": shapes}
-    fig = go.Figure()
-    fig.__class__ = type(base)
-    fig._frozen_spec = spec
-    return with_table(fig, _step_table(demo, channel, out_channel, step))
+    return with_table(frozen_spec(spec), _step_table(demo, channel, out_channel, step))
 
 
 def _typed_array(a: np.ndarray) -> dict:
