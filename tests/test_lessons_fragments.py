@@ -9,7 +9,9 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 from test_browser import browser, metric, server, wait  # noqa: F401 - the browser fixtures
 
@@ -19,6 +21,7 @@ from app.figures import FigureCache
 from app.lessons import PAGE_FILES
 from app.lessons.common import DEMOS
 from mobilenet_core import lessons as L
+from mobilenet_core import predict
 from mobilenet_core.lessons import bottleneck
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
@@ -159,6 +162,48 @@ def test_se_gates_are_computed_once_per_photo_and_block(monkeypatch):
     at.selectbox(key="se_block").set_value(blocks[1]).run()
     at.selectbox(key="se_block").set_value(blocks[0]).run()
     assert not at.exception and len(calls) == 4  # the second block's two; the first's from the cache
+
+
+def test_a_class_on_the_sample_photos_decodes_and_prepares_each_once(monkeypatch):
+    """Lessons read the bundled photos from a shared cache: a second student, a rerun and another
+    language decode and resize nothing again, and every caller gets a copy of the input."""
+    import app.lessons.common as common
+
+    with common._SAMPLE_LOCK:
+        common._SAMPLE_IMAGES.clear()
+    common._sample_input.cache_clear()
+    DEMOS.clear()
+    decoded = counting(monkeypatch, common, "load_image")
+    prepared = counting(monkeypatch, common, "preprocess_image")
+    at = page("lesson-se", "v3_small")
+    assert len(decoded) == 2 and len(prepared) == 2  # the two photos the SE lesson compares
+    at.selectbox(key="se_block").set_value(at.selectbox(key="se_block").options[1]).run()
+    page("lesson-se", "v3_small", lang="zh")
+    page("lesson-separable", "v3_small")
+    assert not at.exception and len(decoded) == 2 and len(prepared) == 2
+    path = next(iter(common.sample_photos().values()))
+    recipe = mc.registry.default_preprocess(224)
+    first, crop = common.to_tensor(common.sample_image(path), recipe)
+    first.zero_()  # a caller that changes its copy changes no one else's
+    again, _ = common.to_tensor(common.sample_image(path), recipe)
+    fresh, fresh_crop = predict.preprocess_image(predict.load_image(path), recipe)
+    assert torch.equal(again, fresh) and again.abs().sum() > 0
+    assert np.array_equal(np.asarray(crop), np.asarray(fresh_crop))
+    own = predict.load_image(path)  # a photo of the learner's own (not the shared object): prepared
+    assert torch.equal(common.to_tensor(own, recipe)[0], fresh) and len(prepared) == 3
+
+
+def test_the_se_gates_chart_is_built_once_for_the_class(monkeypatch):
+    """Two students on the same photos and block see the same chart, styled once."""
+    figures.FIGURES.clear()
+    styled = counting(monkeypatch, figures, "style_figure")
+    first = page("lesson-se", "v3_small")
+    assert len(styled) == 1
+    second = page("lesson-se", "v3_small")
+    assert len(styled) == 1
+    assert first.get("plotly_chart")[0].proto.spec == second.get("plotly_chart")[0].proto.spec
+    page("lesson-se", "v3_small", lang="zh")  # its own words: its own chart
+    assert len(styled) == 2
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -149,7 +150,7 @@ def photo_picker(key: str = "lesson_photo", label: str | None = None):
                 st.warning(t(f"img_{exc.code}", **exc.params))
         sample = st.selectbox(t("ls_sample"), list(samples), key=f"{key}_sample")
     if upload is None or f"{key}_image" not in st.session_state:
-        return sample, load_image(samples[sample])
+        return sample, sample_image(samples[sample])
     return st.session_state[f"{key}_image"]
 
 
@@ -192,8 +193,38 @@ def offer_download(entry) -> None:
         st.warning(t(f"weights_{failure}", config=entry.description, mb=entry.approx_mb))
 
 
+# The bundled sample photos, decoded once per process, and their network inputs once per (photo,
+# preprocessing), for every session: a lesson decoded and resized its photo on every run, a fifth
+# of the server's CPU for a first SE lesson (py-spy, issue 24). Shared and read only: a sample's
+# image goes only to to_tensor, which hands each caller its own copy of the tensor and the crop.
+# The few bundled files stay for the process; the lock makes one image per file, so that
+# to_tensor can know a sample by identity.
+_SAMPLE_IMAGES: dict[Path, object] = {}
+_SAMPLE_LOCK = threading.Lock()
+
+
+def sample_image(path: Path):
+    """A bundled sample photo, decoded once for every session: read it, never change it."""
+    with _SAMPLE_LOCK:
+        if path not in _SAMPLE_IMAGES:
+            _SAMPLE_IMAGES[path] = load_image(path)
+        return _SAMPLE_IMAGES[path]
+
+
+@lru_cache(maxsize=32)
+def _sample_input(path: Path, recipe) -> tuple[torch.Tensor, object]:
+    return preprocess_image(sample_image(path), recipe)
+
+
 def to_tensor(image, recipe):
-    return preprocess_image(image, recipe)
+    """(network input, center crop) of a photo; a bundled sample's are computed once for every
+    session and each caller gets a copy of both."""
+    with _SAMPLE_LOCK:
+        path = next((p for p, sample in _SAMPLE_IMAGES.items() if sample is image), None)
+    if path is None:
+        return preprocess_image(image, recipe)
+    x, crop = _sample_input(path, recipe)
+    return x.clone(), crop.copy()
 
 
 def show_table(frame: pd.DataFrame) -> None:

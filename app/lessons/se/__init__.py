@@ -9,21 +9,22 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.common import exact
+from app.common import draw_figure, exact
 from app.i18n import t
 from app.lessons.common import (
     choose_model,
     close_lesson,
+    digest,
+    lesson_figure,
     network,
     open_lesson,
     photo_picker,
+    sample_image,
     sample_photos,
     shared_demo,
-    show_chart,
     to_tensor,
 )
 from mobilenet_core import lessons as L
-from mobilenet_core.predict import load_image
 
 
 def show() -> None:
@@ -37,7 +38,7 @@ def show() -> None:
         net, recipe, weights = network(model, alpha, res)
     photos = [
         (first_name, to_tensor(first, recipe)[0]),
-        (second_name, to_tensor(load_image(samples[second_name]), recipe)[0]),
+        (second_name, to_tensor(sample_image(samples[second_name]), recipe)[0]),
     ]
     with figure:
         gates_demo(net, weights, report, photos)
@@ -59,12 +60,19 @@ def gates_demo(net, weights: str, report, photos) -> None:
         shared_demo("se_gates", weights, x, *where, build=lambda x=x: L.se_gates(net, x, name))
         for _, x in photos
     ]
-    fig = go.Figure()
-    for (label, _), g in zip(photos, gates, strict=True):
-        fig.add_bar(x=list(range(len(g))), y=g, name=label)
-    fig.update_layout(title=t("ls_gates_title", block=name), xaxis_title=t("ls_channel"),
-                      yaxis_title=t("ls_gate"), yaxis_range=[0, 1], barmode="group")  # fmt: skip
-    show_chart(fig, f"se_gates_{name}", where=chart)
+
+    def build() -> go.Figure:
+        fig = go.Figure()
+        for (label, _), g in zip(photos, gates, strict=True):
+            fig.add_bar(x=list(range(len(g))), y=g, name=label)
+        fig.update_layout(title=t("ls_gates_title", block=name), xaxis_title=t("ls_channel"),
+                          yaxis_title=t("ls_gate"), yaxis_range=[0, 1], barmode="group")  # fmt: skip
+        return fig
+
+    # the same gates on the same photos draw the same chart: built once for everyone (a class on
+    # the sample photos), as the gates are; styling it was a quarter of a first visit's server CPU
+    key = ("se_gates", weights, *where, *((label, digest(x)) for label, x in photos))
+    draw_figure(lesson_figure(key, build), f"se_gates_{name}", where=chart)
     diff = np.abs(gates[0] - gates[1])
     chart.caption(
         t("ls_gate_diff", mean=f"{diff.mean():.3f}", top=", ".join(str(i) for i in np.argsort(-diff)[:5]))
