@@ -220,7 +220,7 @@ def figure_data(fig) -> pd.DataFrame:
     y_name = _axis_title(fig.layout.yaxis) or _axis_title(fig.layout) or "y"  # else the chart's title
     if y_name == x_name:
         y_name += " "
-    rows = []
+    rows, series = [], t("figure_series")  # once: a chart of 2,000 points asked 2,000 times
     for trace in fig.data:
         name = getattr(trace, "name", None) or ""
         xs, ys = getattr(trace, "x", None), getattr(trace, "y", None)
@@ -228,7 +228,7 @@ def figure_data(fig) -> pd.DataFrame:
             xs, ys = getattr(trace, "labels", None), getattr(trace, "values", None)
         if xs is None or ys is None:
             continue
-        rows += [{t("figure_series"): name, x_name: x, y_name: y} for x, y in zip(xs, ys)]
+        rows += [{series: name, x_name: x, y_name: y} for x, y in zip(xs, ys)]
     return pd.DataFrame(rows)
 
 

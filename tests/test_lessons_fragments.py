@@ -193,17 +193,27 @@ def test_a_class_on_the_sample_photos_decodes_and_prepares_each_once(monkeypatch
     assert torch.equal(common.to_tensor(own, recipe)[0], fresh) and len(prepared) == 3
 
 
-def test_the_se_gates_chart_is_built_once_for_the_class(monkeypatch):
-    """Two students on the same photos and block see the same chart, styled once."""
+@pytest.mark.parametrize(
+    ("path", "model", "charts"),
+    [
+        ("lesson-se", "v3_small", 1),
+        ("lesson-activations", "v3_large", 2),
+        ("lesson-inverted-residual", "v2", 3),
+    ],
+)
+def test_a_lessons_charts_are_built_once_for_the_class(monkeypatch, path, model, charts):
+    """A second student on the same configuration (and photos) is drawn the same charts, styled
+    once; another language is styled for itself."""
     figures.FIGURES.clear()
     styled = counting(monkeypatch, figures, "style_figure")
-    first = page("lesson-se", "v3_small")
-    assert len(styled) == 1
-    second = page("lesson-se", "v3_small")
-    assert len(styled) == 1
-    assert first.get("plotly_chart")[0].proto.spec == second.get("plotly_chart")[0].proto.spec
-    page("lesson-se", "v3_small", lang="zh")  # its own words: its own chart
-    assert len(styled) == 2
+    first = page(path, model)
+    assert len(styled) == charts
+    second = page(path, model)
+    assert len(styled) == charts
+    specs = [c.proto.spec for c in first.get("plotly_chart")]
+    assert len(specs) == charts and specs == [c.proto.spec for c in second.get("plotly_chart")]
+    page(path, model, lang="zh")
+    assert len(styled) == 2 * charts
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -16,32 +16,42 @@ from app.i18n import t
 from app.lessons.common import (
     close_lesson,
     open_lesson,
-    show_chart,
+    show_shared_chart,
 )
 from app.state import current_selection
 from mobilenet_core import lessons as L
 
+COLOURS = {"relu6": "#4C78A8", "swish": "#F58518", "h-swish": "#e4002b", "sigmoid": "#54A24B",
+           "hard-sigmoid": "#B279A2"}  # fmt: skip
+ACT_COLOURS = {"hard_swish": "#e4002b", "relu": "#4C78A8", "relu6": "#4C78A8", "gelu": "#F58518"}
+XS = np.linspace(-6, 6, 481)
+XS.setflags(write=False)  # shared by every session's curves
+
+
+def curves_figure() -> go.Figure:
+    """The five activations and their derivatives (the same for everyone: built once per language)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("ls_values"), t("ls_derivatives")))
+    for name, (y, dy) in L.activation_curves(XS).items():
+        line = dict(color=COLOURS[name], dash="dash" if name in ("swish", "sigmoid") else "solid")
+        fig.add_scatter(x=XS, y=y, name=name, line=line, row=1, col=1)
+        fig.add_scatter(x=XS, y=dy, name=name, line=line, showlegend=False, row=1, col=2)
+    return fig
+
+
+def used_figure(used) -> go.Figure:
+    """Which activation each block of the selected network uses, as a strip."""
+    strip = go.Figure(go.Bar(x=[b for b, _, _ in used], y=[1] * len(used), text=[a for _, _, a in used],
+                             marker_color=[ACT_COLOURS.get(a, "#bbb") for _, _, a in used],
+                             hovertext=[v for _, v, _ in used]))  # fmt: skip
+    strip.update_yaxes(visible=False)
+    return strip
+
 
 def show() -> None:
     path, figure, _ = open_lesson("lesson-activations")
-    xs = np.linspace(-6, 6, 481)
-    curves = L.activation_curves(xs)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("ls_values"), t("ls_derivatives")))
-    colours = {
-        "relu6": "#4C78A8",
-        "swish": "#F58518",
-        "h-swish": "#e4002b",
-        "sigmoid": "#54A24B",
-        "hard-sigmoid": "#B279A2",
-    }
-    for name, (y, dy) in curves.items():
-        dash = "dash" if name in ("swish", "sigmoid") else "solid"
-        fig.add_scatter(x=xs, y=y, name=name, line=dict(color=colours[name], dash=dash), row=1, col=1)
-        fig.add_scatter(
-            x=xs, y=dy, name=name, line=dict(color=colours[name], dash=dash), showlegend=False, row=1, col=2
-        )
+    curves = L.activation_curves(XS)
     with figure:
-        show_chart(fig, "activations", height=360)
+        show_shared_chart(("activations",), curves_figure, "activations", height=360)
     gap = float(np.abs(curves["h-swish"][0] - curves["swish"][0]).max())
     st.latex(rf"\text{{h-swish}}(x) = x\,\frac{{\mathrm{{ReLU6}}(x+3)}}{{6}},\quad"
              rf"\max_{{x}} |\text{{h-swish}}(x) - \text{{swish}}(x)| = {gap:.3f}")  # fmt: skip
@@ -49,12 +59,8 @@ def show() -> None:
     report = mc.count(sel.model, sel.alpha, sel.resolution)
     used = L.activations_used(report)
     st.markdown(f"**{t('ls_where_used', model=sel.generation.title)}**")
-    act_colour = {"hard_swish": "#e4002b", "relu": "#4C78A8", "relu6": "#4C78A8", "gelu": "#F58518"}
-    strip = go.Figure(go.Bar(x=[b for b, _, _ in used], y=[1] * len(used), text=[a for _, _, a in used],
-                             marker_color=[act_colour.get(a, "#bbb") for _, _, a in used],
-                             hovertext=[v for _, v, _ in used]))  # fmt: skip
-    strip.update_yaxes(visible=False)
-    show_chart(strip, f"activations_used_{sel.model}", height=220)
+    show_shared_chart(("activations_used", sel.model, sel.alpha, sel.resolution), lambda: used_figure(used),
+                      f"activations_used_{sel.model}", height=220)  # fmt: skip
     se_count = len(L.se_blocks(report))
     st.caption(t("ls_hsig_used", n=se_count) if se_count else t("ls_hsig_none", model=sel.generation.title))
     st.markdown(f"**{t('ls_last_stage')}**")

@@ -14,7 +14,7 @@ from app.lessons.common import (
     choose_model,
     close_lesson,
     open_lesson,
-    show_chart,
+    show_shared_chart,
 )
 from mobilenet_core import lessons as L
 
@@ -53,6 +53,18 @@ def _tensor_figure(steps: list[L.TensorStep], title: str, scale: float) -> go.Fi
     return fig
 
 
+def _handoff_figure(handoffs) -> go.Figure:
+    """The tensor each block hands to the next, inverted residual against ResNet's bottleneck."""
+    hand = go.Figure()
+    mib = 4 / 2**20  # float32 values -> MiB
+    hand.add_bar(x=[h.block for h in handoffs], y=[h.narrow * mib for h in handoffs], name=t("ls_ir_short"),
+                 marker_color="#54A24B")  # fmt: skip
+    hand.add_bar(x=[h.block for h in handoffs], y=[h.wide * mib for h in handoffs], name=t("ls_resnet_short"),
+                 marker_color="#F58518")  # fmt: skip
+    hand.update_layout(title=t("ls_handoff_title"), yaxis_title="MiB", barmode="group")
+    return hand
+
+
 def show() -> None:
     path, figure, settings = open_lesson("lesson-inverted-residual")
     with settings:
@@ -70,14 +82,10 @@ def show() -> None:
     handoffs = L.handoffs(report)
     narrow, wide = L.between_blocks(report)
     with figure:
-        hand = go.Figure()
-        mib = 4 / 2**20  # float32 values -> MiB
-        hand.add_bar(x=[h.block for h in handoffs], y=[h.narrow * mib for h in handoffs], name=t("ls_ir_short"),
-                     marker_color="#54A24B")  # fmt: skip
-        hand.add_bar(x=[h.block for h in handoffs], y=[h.wide * mib for h in handoffs], name=t("ls_resnet_short"),
-                     marker_color="#F58518")  # fmt: skip
-        hand.update_layout(title=t("ls_handoff_title"), yaxis_title="MiB", barmode="group")
-        show_chart(hand, f"handoffs_{model}", height=340)
+        # every chart here depends on the configuration, the block and the language only: built
+        # once for the class (app.figures.shared_figure)
+        show_shared_chart(("handoffs", model, alpha, res), lambda: _handoff_figure(handoffs),
+                          f"handoffs_{model}", height=340)  # fmt: skip
         m = st.columns(3)
         m[0].metric(t("ls_between_ir"), kib(narrow))
         m[1].metric(t("ls_between_resnet"), kib(wide), t("ls_times_more", x=f"{wide / max(narrow, 1):.1f}"),
@@ -89,8 +97,11 @@ def show() -> None:
         st.caption(t("ls_peaks_tie", ir=held["inverted"], resnet=held["bottleneck"]))
     biggest = max(max(c for _, c, _, _ in s.tensors) for s in steps["bottleneck"])
     scale = 1.0 / max(biggest, 1) * 100
-    show_chart(_tensor_figure(steps["inverted"], t("ls_ir_title"), scale), f"inverted_{name}", height=380)
-    show_chart(_tensor_figure(steps["bottleneck"], t("ls_resnet_title"), scale), f"resnet_{name}", height=380)
+    where = (model, alpha, res, name)
+    show_shared_chart(("ir_tensors", "inverted", *where), lambda: _tensor_figure(steps["inverted"], t("ls_ir_title"),
+                      scale), f"inverted_{name}", height=380)  # fmt: skip
+    show_shared_chart(("ir_tensors", "bottleneck", *where), lambda: _tensor_figure(steps["bottleneck"],
+                      t("ls_resnet_title"), scale), f"resnet_{name}", height=380)  # fmt: skip
     alive = (block.in_channels + block.expanded_channels) * block.in_height * block.in_width
     st.latex(
         rf"\text{{{t('ls_alive')}}} = {block.in_channels}\cdot{block.in_height}^2 + "
