@@ -260,6 +260,19 @@ def test_attention_cost_and_map(photo):
     torch.testing.assert_close(mine, o, rtol=1e-4, atol=1e-5)
 
 
+def test_every_querys_attention_map_from_one_pass(photo):
+    """The lesson's sliders read a query's map from attention_maps: each is a softmax per head
+    (sums to 1) and is what attention_map gives for that query."""
+    report, module, x = net_and_input("v4_hybrid_medium", photo)
+    row = next(b for b in report.blocks if b.kind == "mqa")
+    maps = L.attention_maps(module, x, row.name)
+    assert maps.shape[:2] == (row.in_height, row.in_width)
+    np.testing.assert_allclose(maps.sum(axis=(3, 4)), 1, rtol=1e-5)
+    for r, c in ((0, 0), (3, 5), (row.in_height - 1, row.in_width - 1)):
+        np.testing.assert_array_equal(L.attention_map(module, x, row.name, r, c), maps[r, c])
+    assert np.abs(maps[0, 0] - maps[3, 5]).max() > 1e-3  # two queries look at different places
+
+
 def test_roofline_sweep_is_the_sum_of_the_per_layer_terms():
     report = mc.count("v2")
     ridges = [0, 10, 31.2, 100, 347.3, 500]

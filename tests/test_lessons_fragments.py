@@ -199,6 +199,7 @@ def test_a_class_on_the_sample_photos_decodes_and_prepares_each_once(monkeypatch
         ("lesson-se", "v3_small", 1),
         ("lesson-activations", "v3_large", 2),
         ("lesson-inverted-residual", "v2", 3),
+        ("lesson-attention", "v4_hybrid_medium", 1),
     ],
 )
 def test_a_lessons_charts_are_built_once_for_the_class(monkeypatch, path, model, charts):
@@ -214,6 +215,20 @@ def test_a_lessons_charts_are_built_once_for_the_class(monkeypatch, path, model,
     assert len(specs) == charts and specs == [c.proto.spec for c in second.get("plotly_chart")]
     page(path, model, lang="zh")
     assert len(styled) == 2 * charts
+
+
+def test_moving_the_query_runs_no_network_and_a_second_student_none_either(monkeypatch):
+    DEMOS.clear()
+    calls = counting(monkeypatch, L, "attention_maps")
+    at = page("lesson-attention", "v4_hybrid_medium")
+    assert len(calls) == 1
+    before = at.get("plotly_chart")[0].proto.spec
+    row = next(s for s in at.slider if s.key.startswith("attn_row_"))
+    row.set_value(0).run()
+    assert not at.exception and len(calls) == 1  # the query's map is read from every query's maps
+    assert at.get("plotly_chart")[0].proto.spec != before  # and the map drawn is the new query's
+    page("lesson-attention", "v4_hybrid_medium", lang="zh")
+    assert len(calls) == 1
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

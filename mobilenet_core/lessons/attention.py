@@ -54,17 +54,25 @@ def attention_cost(block: BlockRow, heads: int, key_dim: int, kv_stride: int) ->
 
 
 @torch.no_grad()
-def attention_map(module: MobileNet, x: torch.Tensor, block: str, row: int, col: int) -> np.ndarray:
-    """Softmax attention weights of the query at (row, col) of the block's input, per head,
-    over the downsampled K/V grid: heads x H_kv x W_kv. Each head's weights sum to 1."""
+def attention_maps(module: MobileNet, x: torch.Tensor, block: str) -> np.ndarray:
+    """Softmax attention weights of every query of the block's input, per head, over the
+    downsampled K/V grid: H x W x heads x H_kv x W_kv, from one pass to the block (a lesson's
+    query sliders then read a map instead of running the network again). Each head's weights
+    sum to 1."""
     blk = block_module(module, block)
     attn: MultiQueryAttention2d = blk.attn
     h = blk.norm(block_input(module, x, block))
-    batch, _, height, width = h.shape
-    q = attn.query(h).reshape(batch, attn.heads, attn.key_dim, height * width)[0]  # heads x d x N
+    _, _, height, width = h.shape
+    q = attn.query(h).reshape(1, attn.heads, attn.key_dim, height * width)[0]  # heads x d x N
     kmap = attn.key(h)  # 1 x d x Hk x Wk
     hk, wk = kmap.shape[2:]
     k = kmap.flatten(2)[0]  # d x M
-    query = q[:, :, row * width + col]  # heads x d
-    weights = ((query * attn.key_dim**-0.5) @ k).softmax(dim=-1)
-    return weights.reshape(attn.heads, hk, wk).numpy()
+    queries = q.permute(2, 0, 1)  # N x heads x d
+    weights = ((queries * attn.key_dim**-0.5) @ k).softmax(dim=-1)  # N x heads x M
+    return weights.reshape(height, width, attn.heads, hk, wk).numpy()
+
+
+def attention_map(module: MobileNet, x: torch.Tensor, block: str, row: int, col: int) -> np.ndarray:
+    """Softmax attention weights of the query at (row, col) of the block's input, per head,
+    over the downsampled K/V grid: heads x H_kv x W_kv. Each head's weights sum to 1."""
+    return attention_maps(module, x, block)[row, col].copy()

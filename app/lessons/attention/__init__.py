@@ -11,14 +11,17 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from app.common import draw_figure
 from app.i18n import t
 from app.lessons.common import (
     choose_model,
     close_lesson,
+    digest,
+    lesson_figure,
     network,
     open_lesson,
     photo_picker,
-    show_chart,
+    shared_demo,
     show_table,
     to_tensor,
 )
@@ -34,7 +37,7 @@ def show() -> None:
         name = st.selectbox(t("pick_block"), list(by), key="attn_block",
                             format_func=lambda n: f"{n} · {by[n].in_channels} · {by[n].in_height}×{by[n].in_width}")  # fmt: skip
         photo_name, image = photo_picker()
-        net, recipe, _ = network(model, alpha, res)
+        net, recipe, weights = network(model, alpha, res)
     from mobilenet_core.api import resolve_model
 
     spec = next(b for b in resolve_model(model, alpha, res)[0].blocks if b.name == name).spec
@@ -44,7 +47,7 @@ def show() -> None:
     d, h = spec.key_dim, spec.heads
     x, crop = to_tensor(image, recipe)
     with figure:
-        query_demo(net, x, crop, name, row, h)
+        query_demo(net, weights, x, crop, (model, alpha, res, name), row, h)
     show_table(pd.DataFrame([
         {"": "MHSA", "Q": f"{h} × {n} × {d}", "K": f"{h} × {n} × {d}", "V": f"{h} × {n} × {d}",
          "QKᵀ": f"{h} × {n} × {n}", t("macs"): cost.mha_macs, t("ls_kv_values"): cost.mha_kv_values},
@@ -95,13 +98,18 @@ def _attention_figure(crop, weights: np.ndarray, row, qr: int, qc: int) -> go.Fi
 
 
 @st.fragment
-def query_demo(net, x, crop, name: str, row, h: int) -> None:
+def query_demo(net, weights: str, x, crop, where: tuple, row, h: int) -> None:
     """The attention map of one query: its row and column sliders rerun this function only (a
-    fragment), not the page."""
+    fragment), not the page. Every query's map of a (weights, photo, configuration, block) comes
+    from one pass to the block, computed once for everyone, and each query's figure is built once
+    per language: a class moving the sliders runs no network and builds each figure once."""
+    name = where[-1]
     chart = st.container()  # above the sliders that move its query: the map is what the class sees
     c = st.columns(2)
     qr = c[0].slider(t("ls_query_row"), 0, row.in_height - 1, row.in_height // 2, key=f"attn_row_{name}")
     qc = c[1].slider(t("ls_query_col"), 0, row.in_width - 1, row.in_width // 2, key=f"attn_col_{name}")
-    weights = L.attention_map(net, x, name, qr, qc)
-    show_chart(_attention_figure(crop, weights, row, qr, qc), f"attention_{name}",
-               height=260 * (1 + (h - 1) // min(h, 4)), where=chart)  # fmt: skip
+    maps = shared_demo("attention", weights, x, *where, build=lambda: L.attention_maps(net, x, name))
+    key = ("attention", weights, digest(x), *where, qr, qc)
+    fig = lesson_figure(key, lambda: _attention_figure(crop, maps[qr, qc], row, qr, qc),
+                        height=260 * (1 + (h - 1) // min(h, 4)))  # fmt: skip
+    draw_figure(fig, f"attention_{name}", where=chart)
