@@ -200,6 +200,11 @@ def test_a_class_on_the_sample_photos_decodes_and_prepares_each_once(monkeypatch
         ("lesson-activations", "v3_large", 2),
         ("lesson-inverted-residual", "v2", 3),
         ("lesson-attention", "v4_hybrid_medium", 1),
+        ("lesson-multipliers", "v1", 2),
+        ("lesson-roofline", "v4_conv_small", 3),
+        ("lesson-bottleneck", "v2", 4),
+        ("lesson-fused-ib", "v4_conv_small", 1),
+        ("lessons", "v2", 1),
     ],
 )
 def test_a_lessons_charts_are_built_once_for_the_class(monkeypatch, path, model, charts):

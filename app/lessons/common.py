@@ -244,7 +244,8 @@ def show_chart(fig: go.Figure, name: str, height: int = 360, where=None) -> None
 
 
 def show_shared_chart(key: tuple, build, name: str, height: int = 360) -> None:
-    """A lesson chart that depends only on `key` and the language (no photo, no network): built
+    """A lesson chart that depends only on `key` and the language (a chart of a network on a photo
+    puts the weights' name and the input's digest in the key, as shared_demo does): built
     once for every session (app.figures.shared_figure says why that is safe) and drawn as
     show_chart draws it. A slider moved through its values in front of a class costs each
     student the drawing only (issue 24)."""

@@ -17,12 +17,12 @@ from app.i18n import LANGUAGES, speaking, t
 from app.lessons.common import (
     choose_model,
     close_lesson,
+    digest,
     lesson_figure,
     network,
     open_lesson,
     photo_picker,
     shared_demo,
-    show_chart,
     show_shared_chart,
     to_tensor,
 )
@@ -64,6 +64,15 @@ def show() -> None:
     x, _ = to_tensor(image, recipe)
     where = (report.model, report.alpha, report.resolution)
     shares = shared_demo("zero_shares", weights, x, *where, build=lambda: L.relu_zero_shares(net, x, report))
+    # the shares and their chart are the same for everyone on this photo: built once for the class
+    key = ("zero_shares", weights, digest(x), *where, name)
+    show_shared_chart(key, lambda: zero_shares_figure(shares, name), f"zero_shares_{model}")
+    close_lesson(path)
+
+
+@st.fragment
+def zero_shares_figure(shares, photo: str) -> go.Figure:
+    """The share of values ReLU zeroes in each block's expansion and in its bottleneck."""
     bars = go.Figure()
     bars.add_bar(
         x=[s.block for s in shares], y=[100 * s.expansion_zeroed for s in shares], name=t("ls_zero_expansion")
@@ -73,12 +82,10 @@ def show() -> None:
         y=[100 * s.bottleneck_zeroed for s in shares],
         name=t("ls_zero_bottleneck"),
     )
-    bars.update_layout(title=t("ls_zero_title", photo=name), yaxis_title="%", barmode="group")
-    show_chart(bars, f"zero_shares_{model}")
-    close_lesson(path)
+    bars.update_layout(title=t("ls_zero_title", photo=photo), yaxis_title="%", barmode="group")
+    return bars
 
 
-@st.fragment
 def spiral_demo() -> None:
     """The spiral experiment: its n and seed rerun this function only (a fragment), not the page
     with its network run below. The paper's panels do not depend on n, so moving n leaves that

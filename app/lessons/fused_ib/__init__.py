@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app.i18n import t
-from app.lessons.common import choose_model, close_lesson, open_lesson, show_chart, show_table
+from app.lessons.common import choose_model, close_lesson, open_lesson, show_shared_chart, show_table
 from mobilenet_core import lessons as L
 from mobilenet_core.latency import paper_devices
 
@@ -33,7 +33,8 @@ def show() -> None:
         )
     net = L.fused_network(report, devices[device])
     with figure:
-        show_chart(_blocks_figure(net), f"fused_{model}_{device}", height=360)
+        show_shared_chart(("fused_ib", model, alpha, res, device), lambda: _blocks_figure(net),
+                          f"fused_{model}_{device}", height=360)  # fmt: skip
         _network_metrics(net)
     by = {x.trade.block: x for x in net.timings}
     name = st.selectbox(t("pick_block"), list(by), key="fi_block",

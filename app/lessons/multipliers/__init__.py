@@ -16,11 +16,49 @@ from app.i18n import t
 from app.lessons.common import (
     close_lesson,
     open_lesson,
-    show_chart,
+    show_shared_chart,
     show_table,
 )
 from app.state import current_selection
 from mobilenet_core import lessons as L
+
+
+def _scaling_figure(sel, points, by_size, now) -> go.Figure:
+    """Exact MACs against the alpha² rho² rule, along alpha and along rho, the selection marked."""
+    alpha, res = sel.alpha, sel.resolution
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08, subplot_titles=(
+        t("ls_macs_vs_alpha", res=res), t("ls_macs_vs_rho", alpha=f"{alpha:g}")))  # fmt: skip
+    for col, xs, pts, x_now in ((1, [p.alpha for p in points], points, alpha),
+                                (2, [p.resolution / sel.base for p in by_size], by_size, res / sel.base)):  # fmt: skip
+        fig.add_scatter(x=xs, y=[p.macs / 1e6 for p in pts], name=t("ls_exact"), mode="lines+markers",
+                        line=dict(color="#4C78A8"), showlegend=col == 1, row=1, col=col)  # fmt: skip
+        fig.add_scatter(x=xs, y=[p.predicted_macs / 1e6 for p in pts], name=t("ls_rule"), mode="lines",
+                        line=dict(dash="dash", color="#F58518"), showlegend=col == 1, row=1, col=col)  # fmt: skip
+        fig.add_scatter(x=[x_now], y=[now.macs / 1e6], name=t("current"), mode="markers", showlegend=col == 1,
+                        marker=dict(size=16, color="#e4002b", symbol="diamond"), row=1, col=col)  # fmt: skip
+    fig.update_xaxes(title_text="α", row=1, col=1)
+    fig.update_xaxes(title_text=f"ρ ({t('ls_rho_pixels', base=sel.base)})", row=1, col=2)
+    fig.update_yaxes(title_text=t("ls_mmacs"), row=1, col=1)
+    return fig
+
+
+def _accuracy_figure(model: str, now) -> go.Figure:
+    """The published accuracy points of the model, a line per resolution, the selection's MACs marked."""
+    from mobilenet_core.published import published_figures
+
+    pub = [f for f in published_figures() if f.model == model]
+    acc = go.Figure()
+    # one line per resolution, α along it: twenty labels on the points overlapped and were cut
+    for size in sorted({f.resolution for f in pub}, reverse=True):
+        row = sorted((f for f in pub if f.resolution == size), key=lambda f: f.alpha)
+        acc.add_scatter(x=[f.macs_millions for f in row], y=[f.top1 for f in row], mode="lines+markers",
+                        name=f"{size} px", customdata=[[f"{f.alpha:g}", f.source] for f in row],
+                        hovertemplate="α %{customdata[0]} · " + f"{size} px" +
+                        "<br>%{y}%<br>%{customdata[1]}<extra></extra>")  # fmt: skip
+    acc.add_vline(x=now.macs / 1e6, line=dict(color="#e4002b", dash="dot"), annotation_text=t("current"))
+    acc.update_layout(title=t("ls_published_points"), xaxis_title=t("ls_mmacs"), yaxis_title=t("top1"),
+                      legend_title_text=t("ls_published_by_res"))  # fmt: skip
+    return acc
 
 
 def show() -> None:
@@ -36,36 +74,12 @@ def show() -> None:
     sizes = sorted({*range(max(low, 2 * RESOLUTION_STEP), high + 1, RESOLUTION_STEP), res})
     by_size = L.scaling_points(model, [alpha], sizes)
     now = L.scaling_points(model, [alpha], [res])[0]
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08, subplot_titles=(
-        t("ls_macs_vs_alpha", res=res), t("ls_macs_vs_rho", alpha=f"{alpha:g}")))  # fmt: skip
-    for col, xs, pts, x_now in ((1, [p.alpha for p in points], points, alpha),
-                                (2, [p.resolution / sel.base for p in by_size], by_size, res / sel.base)):  # fmt: skip
-        fig.add_scatter(x=xs, y=[p.macs / 1e6 for p in pts], name=t("ls_exact"), mode="lines+markers",
-                        line=dict(color="#4C78A8"), showlegend=col == 1, row=1, col=col)  # fmt: skip
-        fig.add_scatter(x=xs, y=[p.predicted_macs / 1e6 for p in pts], name=t("ls_rule"), mode="lines",
-                        line=dict(dash="dash", color="#F58518"), showlegend=col == 1, row=1, col=col)  # fmt: skip
-        fig.add_scatter(x=[x_now], y=[now.macs / 1e6], name=t("current"), mode="markers", showlegend=col == 1,
-                        marker=dict(size=16, color="#e4002b", symbol="diamond"), row=1, col=col)  # fmt: skip
-    fig.update_xaxes(title_text="α", row=1, col=1)
-    fig.update_xaxes(title_text=f"ρ ({t('ls_rho_pixels', base=sel.base)})", row=1, col=2)
-    fig.update_yaxes(title_text=t("ls_mmacs"), row=1, col=1)
+    # both charts depend on the configuration and the language only: built once for the class
     with figure:
-        show_chart(fig, f"multipliers_{model}_{alpha:g}_{res}", height=380)
-    from mobilenet_core.published import published_figures
-
-    pub = [f for f in published_figures() if f.model == model]
-    acc = go.Figure()
-    # one line per resolution, α along it: twenty labels on the points overlapped and were cut
-    for size in sorted({f.resolution for f in pub}, reverse=True):
-        row = sorted((f for f in pub if f.resolution == size), key=lambda f: f.alpha)
-        acc.add_scatter(x=[f.macs_millions for f in row], y=[f.top1 for f in row], mode="lines+markers",
-                        name=f"{size} px", customdata=[[f"{f.alpha:g}", f.source] for f in row],
-                        hovertemplate="α %{customdata[0]} · " + f"{size} px" +
-                        "<br>%{y}%<br>%{customdata[1]}<extra></extra>")  # fmt: skip
-    acc.add_vline(x=now.macs / 1e6, line=dict(color="#e4002b", dash="dot"), annotation_text=t("current"))
-    acc.update_layout(title=t("ls_published_points"), xaxis_title=t("ls_mmacs"), yaxis_title=t("top1"),
-                      legend_title_text=t("ls_published_by_res"))  # fmt: skip
-    show_chart(acc, f"multipliers_accuracy_{model}", height=380)
+        show_shared_chart(("multipliers", model, alpha, res), lambda: _scaling_figure(sel, points, by_size, now),
+                          f"multipliers_{model}_{alpha:g}_{res}", height=380)  # fmt: skip
+    show_shared_chart(("multipliers_accuracy", model, alpha, res), lambda: _accuracy_figure(model, now),
+                      f"multipliers_accuracy_{model}", height=380)  # fmt: skip
     if now.top1 is not None:
         st.caption(t("ls_published_here", top1=now.top1, source=now.top1_source))
     rho = res / sel.base

@@ -15,7 +15,7 @@ from app.i18n import t
 from app.lessons.common import (
     close_lesson,
     open_lesson,
-    show_chart,
+    show_shared_chart,
     show_table,
 )
 from app.state import current_selection
@@ -28,6 +28,7 @@ def show() -> None:
     path, figure, settings = open_lesson("lesson-roofline")
     sel = current_selection()
     report = mc.count(sel.model, sel.alpha, sel.resolution)
+    where = (sel.model, sel.alpha, sel.resolution)
     settings.caption(t("ls_on_model", model=sel.generation.title, alpha=sel.alpha, res=sel.resolution))
     with figure:
         ridge = st.slider(
@@ -36,21 +37,18 @@ def show() -> None:
         xs = sorted({*np.linspace(0, 500, 51), ridge})
         sweep = L.ridge_sweep(report, xs)
         here = sweep[xs.index(ridge)]
-        show_chart(_ridge_figure(xs, sweep, ridge), f"ridge_sweep_{sel.model}", height=380)
+        # the charts depend on the configuration, the ridge and the language only: built once for
+        # the class (a teacher's slider moves every student's page through the same ridges)
+        show_shared_chart(("ridge_sweep", *where, ridge), lambda: _ridge_figure(xs, sweep, ridge),
+                          f"ridge_sweep_{sel.model}", height=380)  # fmt: skip
     devices = L.paper_device_estimates(report)
-    show_chart(_device_figure(report, devices), f"ridge_devices_{sel.model}", height=300)
+    show_shared_chart(("ridge_devices", *where), lambda: _device_figure(report, devices),
+                      f"ridge_devices_{sel.model}", height=300)  # fmt: skip
     st.caption(t("ls_devices_note", fastest=devices[0].device.title,
                  times=f"{devices[0].device.peak_macs_per_s / devices[-1].device.peak_macs_per_s:.0f}"))  # fmt: skip
-    split = here.by_block_bound()
-    blocks = list(split)
     total = here.ms
-    bars = go.Figure()
-    bars.add_bar(x=blocks, y=[100 * split[b][0] / total for b in blocks], name=t("ls_compute_bound"),
-                 marker_color=COMPUTE_BOUND)  # fmt: skip
-    bars.add_bar(x=blocks, y=[100 * split[b][1] / total for b in blocks], name=t("ls_memory_bound"),
-                 marker_color=MEMORY_BOUND)  # fmt: skip
-    bars.update_layout(barmode="stack", title=t("ls_time_by_block", ridge=f"{ridge:g}"), yaxis_title="%")
-    show_chart(bars, f"ridge_blocks_{sel.model}", height=340)
+    show_shared_chart(("ridge_blocks", *where, ridge), lambda: _blocks_figure(here, ridge),
+                      f"ridge_blocks_{sel.model}", height=340)  # fmt: skip
     top = L.bottlenecks(here, 5)
     bound = {"compute": t("ls_compute_bound"), "memory": t("ls_memory_bound")}
     st.markdown(f"**{t('ls_bottlenecks')}**")
@@ -73,6 +71,20 @@ def show() -> None:
     )
     st.caption(t("ls_roofline_note"))
     close_lesson(path)
+
+
+def _blocks_figure(here, ridge: float) -> go.Figure:
+    """Each block's share of the time at this ridge, split into compute- and memory-bound."""
+    split = here.by_block_bound()
+    blocks = list(split)
+    total = here.ms
+    bars = go.Figure()
+    bars.add_bar(x=blocks, y=[100 * split[b][0] / total for b in blocks], name=t("ls_compute_bound"),
+                 marker_color=COMPUTE_BOUND)  # fmt: skip
+    bars.add_bar(x=blocks, y=[100 * split[b][1] / total for b in blocks], name=t("ls_memory_bound"),
+                 marker_color=MEMORY_BOUND)  # fmt: skip
+    bars.update_layout(barmode="stack", title=t("ls_time_by_block", ridge=f"{ridge:g}"), yaxis_title="%")
+    return bars
 
 
 def _ridge_figure(xs: list[float], sweep, ridge: float) -> go.Figure:

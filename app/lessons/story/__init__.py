@@ -16,7 +16,7 @@ from app.lessons.common import (
     close_lesson,
     lesson_title,
     open_lesson,
-    show_chart,
+    show_shared_chart,
     show_table,
 )
 from mobilenet_core import lessons as L
@@ -39,7 +39,7 @@ def show() -> None:
         ]
     )  # fmt: skip
     show_table(table)
-    show_chart(_story_figure(rows), "lessons_timeline", height=460)
+    show_shared_chart(("story",), lambda: _story_figure(rows), "lessons_timeline", height=460)
     st.caption(t("ls_story_note"))
     # one link a line: three columns cut the titles ("V4 · The Universal Inverted Bottle…")
     for lesson in L.LESSONS:
