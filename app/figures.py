@@ -148,17 +148,21 @@ def frozen_spec(spec: dict) -> FrozenFigure:
     return fig
 
 
-def shared_figure(key: tuple, build: Callable[[], go.Figure], height: int = 480, **layout) -> go.Figure:
+def shared_figure(
+    key: tuple, build: Callable[[], go.Figure], height: int = 480, cache: FigureCache | None = None, **layout
+) -> go.Figure:
     """The figure `build()` makes, in the app's one style (app.common.style_figure with `height`
     and `layout`), built once per (language, *key) for every session. Draw it with
-    app.common.draw_figure and never change it: other sessions are drawing the same object."""
+    app.common.draw_figure and never change it: other sessions are drawing the same object.
+    `cache`: a bounded cache of the caller's own (default FIGURES), for figures indexed by a
+    slider's value, so that a class exploring a slider does not push the pages' figures out."""
 
     def styled() -> go.Figure:
         fig = build()
         style_figure(fig, height, **layout)
         return frozen(fig)
 
-    return FIGURES.get((current_language(), *key), styled)
+    return (FIGURES if cache is None else cache).get((current_language(), *key), styled)
 
 
 def shared_table(key: tuple, build: Callable[[], object]):

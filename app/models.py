@@ -31,7 +31,7 @@ MODEL_CACHE = ModelCache(max_items=SHARED_MODELS_ITEMS, max_bytes=_BUDGET)
 
 
 def _with_fast(module):
-    return module, FastModel(module)
+    return module, FastModel(module, block_taps=True)  # Classify's feature maps from the fast pass
 
 
 def untrained_model(model: str, alpha: float, resolution: int):

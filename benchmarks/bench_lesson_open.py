@@ -46,6 +46,8 @@ def open_page(server: TreeServer, page: str, model: str) -> tuple[float, float]:
     student = lp.Student(server.url)
     student.connect()
     student.rerun(f"model={model}&lang=en")
+    if page and page not in student.pages:  # an unknown name would open the Overview instead
+        raise SystemExit(f"{server.url} has no page {page!r}")
     cpu, start = lp.cpu_seconds(server.proc.pid), time.perf_counter()
     student.rerun(f"model={model}&lang=en", page)
     wall, used = time.perf_counter() - start, lp.cpu_seconds(server.proc.pid) - cpu

@@ -104,6 +104,9 @@ class FastModel(nn.Module):
     and run by an ONNX Runtime session (thread-safe, 2-4x faster than eager PyTorch here);
     backend "torchscript": the folded network traced, frozen and optimised by TorchScript
     (oneDNN convolutions); either falls back to the folded eager module in channels-last layout.
+
+    block_taps: the ONNX session also gives every block's output (`block_output`: the app's
+    feature maps); off by default, so that latency measurements run the plain export.
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class FastModel(nn.Module):
         backend: str = "auto",
         threads: int = 0,
         dynamic_size: bool = False,
+        block_taps: bool = False,
     ):
         super().__init__()
         self.model_name = getattr(module, "model_name", None)
@@ -132,7 +136,7 @@ class FastModel(nn.Module):
         self.backend, self.session, self.net, self.session_bytes = backend, None, folded, 0
         try:
             if backend == "onnxruntime":
-                self._init_onnxruntime(folded, threads, dynamic_size)
+                self._init_onnxruntime(folded, threads, dynamic_size, block_taps)
             elif backend == "torchscript":
                 self._init_torchscript(folded)
             else:
@@ -141,7 +145,9 @@ class FastModel(nn.Module):
             self.backend, self.session = "eager-folded", None
             self.net = folded.to(memory_format=torch.channels_last)
 
-    def _init_onnxruntime(self, folded: nn.Module, threads: int, dynamic_size: bool = False) -> None:
+    def _init_onnxruntime(
+        self, folded: nn.Module, threads: int, dynamic_size: bool = False, block_taps: bool = False
+    ) -> None:
         import onnxruntime
 
         from .export import export_onnx
@@ -152,7 +158,7 @@ class FastModel(nn.Module):
         # No arena: activation buffers go back after each run instead of staying reserved per
         # cached session (several GB across a classroom's worth of configurations).
         options.enable_cpu_mem_arena = False
-        if isinstance(folded, MobileNet) and not dynamic_size:
+        if block_taps and isinstance(folded, MobileNet) and not dynamic_size:
             with _BlockTaps(folded) as taps:
                 outputs = ("logits", *taps.names)
                 model = export_onnx(taps, resolution=self.resolution, outputs=outputs)

@@ -423,8 +423,9 @@ def test_feature_maps_come_from_the_fast_pass_and_look_the_same():
     grid a student sees is the same picture (at most one grey level on a few pixels); a stage's
     name reads its last block; the logits are unchanged; no hook is left on the shared module."""
     module = mc.build("v3_small", 1.0, 160)
-    runner = FastModel(module)
+    runner = FastModel(module, block_taps=True)
     assert runner.backend == "onnxruntime" and runner.block_names[0] == "blocks.0.0"
+    assert FastModel(module).block_output(two_photos(160)[:1], "blocks.2.1") is None  # off by default
     x = two_photos(160)[:1]
     exact, tolerance = float32_tolerance(module, x)
     assert float((runner(x).double() - exact).abs().max()) <= tolerance
@@ -436,8 +437,18 @@ def test_feature_maps_come_from_the_fast_pass_and_look_the_same():
         grid_eager = np.asarray(feature_map_grid(eager), dtype=int)
         grid_fast = np.asarray(feature_map_grid(fast), dtype=int)
         assert np.abs(grid_fast - grid_eager).max() <= 1 and (grid_fast != grid_eager).mean() < 0.01
-    last = module.block_outputs(x, ["blocks.3"])["blocks.3"]
-    assert runner.block_output(x, "blocks.3").shape == last.shape
+    last = module.block_outputs(x, ["blocks.3"])["blocks.3"]  # a stage: its last block's output
+    assert torch.allclose(runner.block_output(x, "blocks.3"), last, rtol=1e-3, atol=1e-4)
+
+    def no_eager_pass(*_args, **_kwargs):
+        raise AssertionError("the eager module ran: the runner's block output was not used")
+
+    eager = feature_maps(module, x, "blocks.2.1")
+    module.block_outputs = no_eager_pass  # an instance attribute, this test's module only
+    try:
+        assert np.abs(feature_maps(module, x, "blocks.2.1", runner=runner) - eager).max() < 1e-3
+    finally:
+        del module.block_outputs
     assert runner.block_output(x, "blocks.9.0") is None  # no such block: the caller reads the module
     assert not any(m._forward_hooks for m in module.modules())
     scripted = FastModel(module, backend="torchscript")

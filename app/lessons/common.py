@@ -243,18 +243,21 @@ def show_chart(fig: go.Figure, name: str, height: int = 360, where=None) -> None
     show_figure(fig, name, height=height, where=where, **CHART_LAYOUT)
 
 
-def show_shared_chart(key: tuple, build, name: str, height: int = 360) -> None:
+def show_shared_chart(
+    key: tuple, build, name: str, height: int = 360, cache: FigureCache | None = None
+) -> None:
     """A lesson chart that depends only on `key` and the language (a chart of a network on a photo
     puts the weights' name and the input's digest in the key, as shared_demo does): built
     once for every session (app.figures.shared_figure says why that is safe) and drawn as
     show_chart draws it. A slider moved through its values in front of a class costs each
     student the drawing only (issue 24)."""
-    draw_figure(lesson_figure(key, build, height), name)
+    draw_figure(lesson_figure(key, build, height, cache), name)
 
 
-def lesson_figure(key: tuple, build, height: int = 360):
-    """The shared figure show_shared_chart draws for `key` (built now if no session has)."""
-    return shared_figure(("lesson", *key), build, height, **CHART_LAYOUT)
+def lesson_figure(key: tuple, build, height: int = 360, cache: FigureCache | None = None):
+    """The shared figure show_shared_chart draws for `key` (built now if no session has); `cache`
+    for figures indexed by a slider (app.figures.shared_figure)."""
+    return shared_figure(("lesson", *key), build, height, cache=cache, **CHART_LAYOUT)
 
 
 def next_step(key: str, last: int) -> None:

@@ -418,7 +418,7 @@ def load_uploaded(name: str, data: bytes, file_id: str, config: tuple) -> Upload
             return "checkpoint_refused", {"error": error_text(exc)}
     uploaded, nbytes = None, module_bytes(module)
     if nbytes <= budget:
-        uploaded = UploadedModel(file_id, name, config, module, FastModel(module))
+        uploaded = UploadedModel(file_id, name, config, module, FastModel(module, block_taps=True))
         nbytes = uploaded.nbytes
     if nbytes <= budget:
         return uploaded

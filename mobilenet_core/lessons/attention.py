@@ -61,7 +61,7 @@ def attention_maps(module: MobileNet, x: torch.Tensor, block: str) -> np.ndarray
     sum to 1."""
     blk = block_module(module, block)
     attn: MultiQueryAttention2d = blk.attn
-    h = blk.norm(block_input(module, x, block))
+    h = blk.norm(block_input(module, x[:1], block))  # the first image of a batch
     _, _, height, width = h.shape
     q = attn.query(h).reshape(1, attn.heads, attn.key_dim, height * width)[0]  # heads x d x N
     kmap = attn.key(h)  # 1 x d x Hk x Wk

@@ -12,6 +12,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from app.common import draw_figure
+from app.figures import FigureCache
 from app.i18n import t
 from app.lessons.common import (
     choose_model,
@@ -26,6 +27,10 @@ from app.lessons.common import (
     to_tensor,
 )
 from mobilenet_core import lessons as L
+
+# One figure per query the class moves to (16 x 16 on V4 Hybrid-M's blocks), each with the photo's
+# crop in it (about 0.4 MB): their own bounded cache, not the pages' shared one (app.figures).
+QUERY_FIGURES = FigureCache(32)
 
 
 def show() -> None:
@@ -111,5 +116,5 @@ def query_demo(net, weights: str, x, crop, where: tuple, row, h: int) -> None:
     maps = shared_demo("attention", weights, x, *where, build=lambda: L.attention_maps(net, x, name))
     key = ("attention", weights, digest(x), *where, qr, qc)
     fig = lesson_figure(key, lambda: _attention_figure(crop, maps[qr, qc], row, qr, qc),
-                        height=260 * (1 + (h - 1) // min(h, 4)))  # fmt: skip
+                        height=260 * (1 + (h - 1) // min(h, 4)), cache=QUERY_FIGURES)  # fmt: skip
     draw_figure(fig, f"attention_{name}", where=chart)

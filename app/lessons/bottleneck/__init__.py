@@ -70,7 +70,6 @@ def show() -> None:
     close_lesson(path)
 
 
-@st.fragment
 def zero_shares_figure(shares, photo: str) -> go.Figure:
     """The share of values ReLU zeroes in each block's expansion and in its bottleneck."""
     bars = go.Figure()
@@ -86,6 +85,7 @@ def zero_shares_figure(shares, photo: str) -> go.Figure:
     return bars
 
 
+@st.fragment
 def spiral_demo() -> None:
     """The spiral experiment: its n and seed rerun this function only (a fragment), not the page
     with its network run below. The paper's panels do not depend on n, so moving n leaves that

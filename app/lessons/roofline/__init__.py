@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import mobilenet_core as mc
+from app.figures import FigureCache
 from app.i18n import t
 from app.lessons.common import (
     close_lesson,
@@ -22,6 +23,11 @@ from app.state import current_selection
 from mobilenet_core import lessons as L
 
 COMPUTE_BOUND, MEMORY_BOUND = "#2ca02c", "#1f77b4"  # the Roofline view's colours
+
+
+# two figures per ridge the slider stops at (5,001 values): their own bounded cache, not the
+# pages' shared one (app.figures), so a class exploring the slider pushes nothing else out
+RIDGE_FIGURES = FigureCache(64)
 
 
 def show() -> None:
@@ -40,7 +46,7 @@ def show() -> None:
         # the charts depend on the configuration, the ridge and the language only: built once for
         # the class (a teacher's slider moves every student's page through the same ridges)
         show_shared_chart(("ridge_sweep", *where, ridge), lambda: _ridge_figure(xs, sweep, ridge),
-                          f"ridge_sweep_{sel.model}", height=380)  # fmt: skip
+                          f"ridge_sweep_{sel.model}", height=380, cache=RIDGE_FIGURES)  # fmt: skip
     devices = L.paper_device_estimates(report)
     show_shared_chart(("ridge_devices", *where), lambda: _device_figure(report, devices),
                       f"ridge_devices_{sel.model}", height=300)  # fmt: skip
@@ -48,7 +54,7 @@ def show() -> None:
                  times=f"{devices[0].device.peak_macs_per_s / devices[-1].device.peak_macs_per_s:.0f}"))  # fmt: skip
     total = here.ms
     show_shared_chart(("ridge_blocks", *where, ridge), lambda: _blocks_figure(here, ridge),
-                      f"ridge_blocks_{sel.model}", height=340)  # fmt: skip
+                      f"ridge_blocks_{sel.model}", height=340, cache=RIDGE_FIGURES)  # fmt: skip
     top = L.bottlenecks(here, 5)
     bound = {"compute": t("ls_compute_bound"), "memory": t("ls_memory_bound")}
     st.markdown(f"**{t('ls_bottlenecks')}**")
