@@ -33,7 +33,7 @@ def show() -> None:
         )
     net = L.fused_network(report, devices[device])
     with figure:
-        show_shared_chart(("fused_ib", model, alpha, res, device), lambda: _blocks_figure(net),
+        show_shared_chart(("fused_timings", model, alpha, res, device), lambda: _blocks_figure(net),
                           f"fused_{model}_{device}", height=360)  # fmt: skip
         _network_metrics(net)
     by = {x.trade.block: x for x in net.timings}
