@@ -22,12 +22,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 import torch
 
 import mobilenet_core as mc
-from app.common import draw_figure, number_column_config, page_title, show_figure
+from app.common import draw_figure, number_column_config, page_title
 from app.figures import LEGEND_BELOW, FigureCache, shared_figure
 from app.i18n import current_language, t
 from app.lessons import folder
@@ -239,17 +238,13 @@ def show_table(frame: pd.DataFrame) -> None:
 CHART_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=LEGEND_BELOW)
 
 
-def show_chart(fig: go.Figure, name: str, height: int = 360, where=None) -> None:
-    show_figure(fig, name, height=height, where=where, **CHART_LAYOUT)
-
-
 def show_shared_chart(
     key: tuple, build, name: str, height: int = 360, cache: FigureCache | None = None
 ) -> None:
     """A lesson chart that depends only on `key` and the language (a chart of a network on a photo
     puts the weights' name and the input's digest in the key, as shared_demo does): built
-    once for every session (app.figures.shared_figure says why that is safe) and drawn as
-    show_chart draws it. A slider moved through its values in front of a class costs each
+    once for every session (app.figures.shared_figure says why that is safe), in the lessons'
+    layout (CHART_LAYOUT). A slider moved through its values in front of a class costs each
     student the drawing only (issue 24)."""
     draw_figure(lesson_figure(key, build, height, cache), name)
 
