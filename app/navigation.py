@@ -24,7 +24,13 @@ navigation): captions dark enough for WCAG's 4.5:1 and a visible keyboard focus.
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections.abc import Callable
+
 import streamlit as st
+
+from app.i18n import current_language
 
 # Streamlit draws captions at 60 % opacity: #828180 on white, 3.9:1 (axe, color-contrast, serious).
 # #555866 at full opacity is 7.0:1 on white and 6.3:1 on the sidebar's #f0f2f6.
@@ -60,3 +66,25 @@ def sidebar_navigation(box, sections: dict[str, list]) -> None:
                 st.markdown(f"**{heading}**")
             for page in pages:
                 st.page_link(page, width="stretch")
+
+
+# The pages' st.Page objects, built once per (language, main script's folder) for the class: an
+# st.Page resolves its script's path on disk and checks the file is there, 21 pages a run,
+# a tenth of a page's own run (cProfile, issue 24). The built objects are only copied, never
+# handed to st.navigation: it marks the page it runs on the object it gets (`_can_be_called`),
+# so each run gets its own shallow copies (the other attributes are strings and a path). The lock:
+# two first sessions build once.
+_SECTIONS: dict[tuple, dict[str, list]] = {}
+_SECTIONS_LOCK = threading.Lock()
+
+
+def page_sections(build: Callable[[], dict[str, list]]) -> dict[str, list]:
+    """`build()`'s sections of st.Page objects (heading -> pages), built once per language, as
+    copies for this run."""
+    ctx = st.runtime.scriptrunner.get_script_run_ctx()
+    key = (current_language(), str(ctx.pages_manager.main_script_parent) if ctx else "")
+    with _SECTIONS_LOCK:
+        if key not in _SECTIONS:
+            _SECTIONS[key] = build()
+        built = _SECTIONS[key]
+    return {heading: [copy.copy(page) for page in pages] for heading, pages in built.items()}

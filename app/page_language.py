@@ -183,13 +183,22 @@ export default function (component) {
 """
 
 _COMPONENT = None
+# The component's data per language, built on first use: the same for every session and only read
+# (Streamlit serialises it into the session's message), so the class shares one. Two sessions
+# building it at once build equal dicts; the last one stays.
+_DATA: dict[str, dict] = {}
+
+
+def _data(lang: str) -> dict:
+    if lang not in _DATA:
+        words = {english: t(key) for english, key in BUILTIN.items()}
+        patterns = [[source, t(key), part] for source, key, part in PATTERNS]
+        _DATA[lang] = {"lang": lang, "words": words, "patterns": patterns}
+    return _DATA[lang]
 
 
 def page_language() -> None:
     global _COMPONENT
     if _COMPONENT is None:  # registered once per process (the registry is Streamlit's, shared)
         _COMPONENT = st.components.v2.component("mobilenet_page_language", html="<span></span>", js=_JS)
-    words = {english: t(key) for english, key in BUILTIN.items()}
-    patterns = [[source, t(key), part] for source, key, part in PATTERNS]
-    data = {"lang": current_language(), "words": words, "patterns": patterns}
-    _COMPONENT(data=data, key="page_language")
+    _COMPONENT(data=_data(current_language()), key="page_language")

@@ -158,7 +158,7 @@ def comparison_table(configs: list[CountReport]) -> None:
     1440 px and a projector's 1280 px, and long cells wrap instead of being cut. Built and
     converted once per (configurations, language) for everyone (app.figures.shared_table)."""
     key = ("compare_table", *((r.model, r.alpha, r.resolution) for r in configs))
-    st.table(shared_table(key, lambda: _comparison_frame(configs)))
+    st.table(shared_table(key, lambda: _comparison_frame(configs)), hide_index=False)  # the named index
     st.caption(t("compare_latency_note"))
 
 

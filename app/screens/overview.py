@@ -89,7 +89,9 @@ def convention_ui(report) -> None:
         st.markdown(t("mac_convention"))
         st.markdown(f"**{t('other_tools')}**")
         key = ("tools", report.model, report.alpha, report.resolution)
-        st.table(shared_table(key, lambda: tools_table(report)))  # one conversion for everyone
+        # one conversion for everyone; hide_index given, or st.table converts the Arrow table back
+        # to pandas on every run to find out whether the index is a plain range
+        st.table(shared_table(key, lambda: tools_table(report)), hide_index=True)
 
 
 def tools_table(report) -> dict:
