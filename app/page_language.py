@@ -14,10 +14,8 @@ node's English original, so a switch back to English restores it; it never touch
 (only an exact match of one of Streamlit's strings, or of one of PATTERNS, is rewritten). React
 sets a text again only when its own value changes, and then the observer rewrites it again.
 
-The observer also marks the sidebar navigation's link to the page shown with aria-current="page"
-(WCAG 1.3.1, 2.4.8): st.page_link (app/navigation.py) shows the current page in bold only, and the
-URL changes without a new document when a link is followed, so it is checked after every change;
-and it names a slider's thumb once (see sliderName: Streamlit's markup says the label twice).
+The observer also names a slider's thumb once (see sliderName: Streamlit's markup says the label
+twice). (The navigation marks its own link to the page shown: app/navigation.py.)
 
 Upstream report for the slider (to file at github.com/streamlit/streamlit; not filed from here):
   Title: A slider's accessible name repeats its label ("Width Width").
@@ -122,18 +120,6 @@ function attributes(el, cfg) {
   }
 }
 
-// the navigation's link to this page says so (aria-current="page"): st.page_link only draws it bold
-function markCurrent() {
-  // the links are relative to the app's root (the overview's is ""), the pages one level below it
-  const root = new URL("./", location.href), here = location.pathname.replace(/\/+$/, "");
-  document.querySelectorAll('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]').forEach((a) => {
-    const target = new URL(a.getAttribute("href") || "./", root).pathname.replace(/\/+$/, "");
-    const current = target === here;
-    if (current && a.getAttribute("aria-current") !== "page") a.setAttribute("aria-current", "page");
-    if (!current && a.hasAttribute("aria-current")) a.removeAttribute("aria-current");
-  });
-}
-
 // A slider's thumb (Streamlit 1.67's react-aria slider) is named by itself and by its group, both
 // labelled with the slider's label, so a screen reader said it twice ("Width multiplier α Width
 // multiplier α"): the thumb keeps the group's name only.
@@ -172,13 +158,11 @@ export default function (component) {
         else if (r.type === "characterData") text(r.target, cfg);
         else { attributes(r.target, cfg); sliderName(r.target); }
       }
-      markCurrent();
     });
     window.mobilenetWordsObserver.observe(document.body, { subtree: true, childList: true,
       characterData: true, attributes: true, attributeFilter: [...ATTRS, "aria-labelledby"] });
   }
   sweep(document.body, window.mobilenetWords);
-  markCurrent();
 }
 """
 

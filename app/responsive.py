@@ -35,7 +35,7 @@ _TAPPABLE = (
     '[data-testid="stButton"] button, [data-testid="stFileUploaderDropzone"] button, '
     '[data-testid="stExpander"] summary, [data-testid="stSidebarNavLink"], '
     '[data-testid="stSidebarCollapseButton"] button, [data-testid="stExpandSidebarButton"], '
-    '[data-testid="stPageLink-NavLink"]'
+    '[data-testid="stPageLink-NavLink"], .mn-nav a'
 )
 
 _CSS = f"""

@@ -121,7 +121,10 @@ TITLE_HAS = (
     "t => [...document.querySelectorAll('[data-testid=stMain] :is(h1, h3)')]"
     ".some((h) => h.innerText.includes(t))"
 )
-NAV_LINK, OLD_NAV_LINK = '[data-testid="stPageLink-NavLink"]', '[data-testid="stSidebarNavLink"]'
+# the sidebar's links: the app's navigation component (app/navigation.py), before it one
+# st.page_link per page (a --baseline-rev from then), before that Streamlit's own navigation
+NAV_LINK = '.mn-nav a, [data-testid="stPageLink-NavLink"]'
+OLD_NAV_LINK = '[data-testid="stSidebarNavLink"]'
 
 
 PLOTS_DRAWN = "n => document.querySelectorAll('[data-testid=stMain] .js-plotly-plot .main-svg').length >= n"
@@ -193,9 +196,9 @@ def overview_actions(browser, url: str, runs: int) -> dict[str, list[dict]]:
         page.locator(f"{sidebar} label").filter(has_text="English").first.click()
         page.wait_for_function(IDLE, timeout=120000)
     for _ in range(runs):
-        # the app's own page links since issue 26 (app/navigation.py: relative hrefs), Streamlit's
-        # navigation before (a --baseline-rev from then)
-        link = page.locator(f"{sidebar} :is({NAV_LINK}[href='compare'], {OLD_NAV_LINK}[href$='/compare'])")
+        # the app's own page links since issue 26 (relative hrefs), Streamlit's navigation before
+        compare = f":is({NAV_LINK}):is([href='compare']), {sidebar} {OLD_NAV_LINK}[href$='/compare']"
+        link = page.locator(f"{sidebar} {compare}")
         out["compare"].append(timed(page, probe, link.click, PLOTS_DRAWN, 3))
         back = page.locator(f"{sidebar} :is({NAV_LINK}, {OLD_NAV_LINK})").first  # Overview
         back.click()

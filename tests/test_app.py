@@ -129,6 +129,34 @@ def test_language_switch_changes_the_text():
     assert any("此模块" in md.value for md in at.markdown)
 
 
+def navigation(at: AppTest) -> dict:
+    """What the sidebar's navigation draws (app/navigation.py), as its component receives it."""
+    import json
+
+    (nav,) = [c for c in at.get("bidi_component") if c.proto.component_name.endswith("mobilenet_navigation")]
+    return json.loads(nav.proto.json)
+
+
+def test_the_navigation_lists_every_page_in_the_language_and_marks_the_one_shown():
+    from app.i18n import STRINGS
+    from mobilenet_core.lessons import LESSON_PATHS
+
+    at = run_app(model="v2", lang="zh")
+    nav = navigation(at)
+    views, lessons = nav["sections"]
+    assert nav["label"] == STRINGS["zh"]["nav_label"] and nav["current"] == ""
+    assert views["heading"] == "" and lessons["heading"] == STRINGS["zh"]["nav_lessons"]
+    assert [p["path"] for p in views["pages"]] == ["", "graph", "charts", "anatomy", "compare", "diff", "lab",
+                                                     "roofline", "tradeoffs", "classify"]  # fmt: skip
+    assert views["pages"][2]["title"] == STRINGS["zh"]["page_charts"]
+    assert [p["path"] for p in lessons["pages"]] == list(LESSON_PATHS)
+    assert all(p["title"] and p["icon"] and ":" not in p["icon"] for s in nav["sections"] for p in s["pages"])
+    at.switch_page("views/compare.py").run()
+    assert navigation(at)["current"] == "compare"
+    at.radio(key="lang").set_value("en").run()
+    assert navigation(at)["sections"][0]["pages"][2]["title"] == STRINGS["en"]["page_charts"]
+
+
 def viewers(at: AppTest) -> list:
     """The graph viewers on the page (other components, such as the page's language, are not)."""
     return [c for c in at.get("bidi_component") if c.key == "graph_viewer"]

@@ -12,6 +12,7 @@ from test_browser import browser, metric, server, type_and_commit, wait  # noqa:
 
 import mobilenet_core as mc
 from app.i18n import STRINGS
+from mobilenet_core.lessons import LESSON_PATHS
 
 pytestmark = pytest.mark.browser
 
@@ -166,20 +167,34 @@ def test_axe_finds_no_serious_violation_on_any_page_in_either_language(server, b
     assert not english, "English on Chinese pages:\n" + "\n".join(english)
 
 
-def test_the_navigation_says_which_page_is_shown(server, browser):  # noqa: F811
-    """The sidebar's link to the page shown has aria-current="page" (a screen reader says
-    "current page"), and only it; it follows a link followed in the page (no new document)."""
+def test_the_navigation_says_which_page_is_shown_and_follows_a_link_in_the_page(server, browser):  # noqa: F811
+    """The sidebar's links are a list in a navigation landmark; the link to the page shown has
+    aria-current="page" (a screen reader says "current page"), and only it. A link followed opens
+    its page in the same document (the session and the sidebar's selection stay, nothing loads
+    again), keeps the app-wide parameters in the link, and Back returns to the page before."""
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     current = """() => [...document.querySelectorAll('[data-testid="stSidebar"] a[aria-current="page"]')]
-      .map((a) => a.getAttribute("href"))"""  # relative to the app's root: the overview's is ""
+      .map((a) => a.getAttribute("href"))"""  # relative to the app's root: the overview's is "./"
+    title = lambda: page.locator("h1").first.inner_text()  # noqa: E731
     try:
-        page.goto(f"{server}/charts?lang=en")
+        page.goto(f"{server}/charts?lang=en&model=v3_large&alpha=0.75")
         page.wait_for_function(DRAWN, arg="en", timeout=120_000)
         wait(lambda: page.evaluate(current) == ["charts"], timeout=60)
+        links = page.locator('[data-testid="stSidebar"] nav[aria-label="Pages"] ul > li > a')
+        assert links.count() == 10 + len(LESSON_PATHS)
+        name = page.locator('[data-testid="stSidebar"] a[href="lesson-se"] span:not(.mn-icon)').inner_text()
+        page.evaluate("() => { window.sameDocument = true; }")
         page.locator('[data-testid="stSidebar"] a[href="lesson-se"]').click()
-        page.wait_for_url(re.compile(r"/lesson-se"), timeout=120_000)
+        page.wait_for_url(re.compile(r"/lesson-se\?"), timeout=120_000)
         page.wait_for_function(DRAWN, arg="en", timeout=120_000)
         wait(lambda: page.evaluate(current) == ["lesson-se"], timeout=60)
+        wait(lambda: title() == name, timeout=60)
+        assert page.evaluate("() => window.sameDocument === true"), "the link loaded a new document"
+        assert "model=v3_large" in page.url and "alpha=0.75" in page.url and "lang=en" in page.url
+        page.go_back()
+        page.wait_for_url(re.compile(r"/charts\?"), timeout=120_000)
+        wait(lambda: page.evaluate(current) == ["charts"], timeout=60)
+        wait(lambda: title().startswith(STRINGS["en"]["page_charts"]), timeout=60)
     finally:
         page.close()
 
