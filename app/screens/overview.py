@@ -1,5 +1,7 @@
 """Overview: exact totals, deltas, the MAC convention, published figures, the block table."""
 
+import functools
+
 import streamlit as st
 
 import mobilenet_core as mc
@@ -116,10 +118,12 @@ def tools_table(report) -> dict:
 def blocks_ui(sel) -> None:
     """The block table, and both tables as CSV (written when clicked, not on every run)."""
     st.markdown(f"### {t('blocks_table')}")
-    table = block_table(sel.model, sel.alpha, sel.resolution, current_language())
+    # the frame when it is needed: its first conversion, a click on its CSV (st.cache_data hands
+    # out an unpickled copy on every call: 7 % of an Overview run, cProfile, issue 24)
+    table = functools.partial(block_table, sel.model, sel.alpha, sel.resolution, current_language())
     # drawn from Arrow converted once for everyone (app.figures.shared_table); the CSV from the frame
     st.dataframe(
-        shared_table(("blocks", sel.model, sel.alpha, sel.resolution), lambda: table),
+        shared_table(("blocks", sel.model, sel.alpha, sel.resolution), table),
         height="content",
         hide_index=True,
         width="stretch",
@@ -129,7 +133,7 @@ def blocks_ui(sel) -> None:
         },  # "Mobile MQA"
     )
     buttons = st.columns(2)
-    buttons[0].download_button(t("download_csv"), lambda: table.to_csv(index=False).encode(),
+    buttons[0].download_button(t("download_csv"), lambda: table().to_csv(index=False).encode(),
                                f"{file_stem(sel, 'blocks')}.csv", "text/csv", on_click="ignore",
                                key="blocks_csv")  # fmt: skip
     buttons[1].download_button(
