@@ -1,0 +1,108 @@
+"""Server CPU time and messages of one rerun of a page a student is on (α moved in the sidebar),
+a baseline checkout and this tree, in alternation so that both see the same load. This is what
+every click of every student costs once the page's figures exist: Streamlit's work for each
+element the page draws, and the page's own code. Students speak Streamlit's protocol
+(load_protocol.Student: no browser); CPU from each server's /proc/<pid>/stat (core-ms, 10 ms
+ticks: the mean over a round of reruns), the median over the rounds; messages are the
+ForwardMsgs the server sends for one rerun.
+
+    git worktree add --detach /tmp/base <rev>
+    .venv/bin/python benchmarks/bench_rerun.py /tmp/base [--rounds 5 --reruns 8]
+
+The server's warm-up thread is off on both servers (MOBILENET_EXPLORER_WARM_UP=0); each page is
+visited a few times first (the class's first builds happen once per server)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import load_protocol as lp  # noqa: E402
+from appdriver import ROOT  # noqa: E402
+from bench_browser import TreeServer  # noqa: E402
+
+# (name, URL path, model): what a class has open when the teacher moves α
+PAGES = [
+    ("Overview", "", "v3_large"),
+    ("Charts", "charts", "v3_large"),
+    ("Compare", "compare", "v3_large"),
+    ("Classify", "classify", "v2"),
+    ("SE lesson", "lesson-se", "v3_large"),
+]
+ALPHAS = ("0.5", "0.75", "1.0", "1.25")
+
+
+class Counting(lp.Student):
+    """A student that counts the messages the server sends."""
+
+    received = 0
+
+    def connect(self) -> None:
+        super().connect()
+        recv = self.ws.recv
+
+        def counted(timeout=None):
+            raw = recv(timeout=timeout)
+            self.received += 1
+            return raw
+
+        self.ws.recv = counted
+
+
+def reruns(server: TreeServer, student: Counting, path: str, model: str, n: int) -> tuple[float, float]:
+    """`n` reruns of the page, α moving: (server core-ms, messages) per rerun."""
+    cpu, received = lp.cpu_seconds(server.proc.pid), student.received
+    for i in range(n):
+        student.rerun(f"model={model}&lang=en&alpha={ALPHAS[i % len(ALPHAS)]}", path)
+    return 1000 * (lp.cpu_seconds(server.proc.pid) - cpu) / n, (student.received - received) / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("baseline", type=Path, help="another checkout of the app (a git worktree)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--reruns", type=int, default=8, help="per round and page")
+    args = parser.parse_args()
+    env = {"MOBILENET_EXPLORER_OFFLINE": "1", "MOBILENET_EXPLORER_WARM_UP": "0"}
+    servers = {"baseline": TreeServer(args.baseline, env), "now": TreeServer(ROOT, env)}
+    load = os.getloadavg()
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
+    got = {(name, page): [] for name in servers for page, _, _ in PAGES}
+    students = {}
+    try:
+        for name, server in servers.items():
+            student = students[name] = Counting(server.url)
+            student.connect()
+            for _page, path, model in PAGES:
+                if path and path not in student.pages:
+                    student.rerun(f"model={model}&lang=en")
+                    if path not in student.pages:  # an unknown name would rerun the Overview instead
+                        raise SystemExit(f"{server.url} has no page {path!r}")
+                reruns(server, student, path, model, 4)  # the first builds and draws: not counted
+        for _ in range(args.rounds):
+            for page, path, model in PAGES:
+                for name, server in servers.items():
+                    got[name, page].append(reruns(server, students[name], path, model, args.reruns))
+    finally:
+        for server in servers.values():
+            server.stop()
+    print(f"\none rerun of the page a student is on (α moved): server core-ms (median of {args.rounds}")
+    print(f"rounds of {args.reruns}), messages sent; baseline = {args.baseline}, now = this tree\n")
+    print("| page | core-ms baseline | core-ms now | ratio | messages baseline | messages now |")
+    print("|---|---|---|---|---|---|")
+    for page, _, _ in PAGES:
+        cpu = {n: statistics.median(c for c, _ in got[n, page]) for n in servers}
+        sent = {n: statistics.median(m for _, m in got[n, page]) for n in servers}
+        ratio = cpu["baseline"] / max(cpu["now"], 1e-9)
+        print(f"| {page} | {cpu['baseline']:.1f} | {cpu['now']:.1f} | {ratio:.2f}x"
+              f" | {sent['baseline']:.0f} | {sent['now']:.0f} |")  # fmt: skip
+    load = os.getloadavg()
+    print(f"\nload average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
