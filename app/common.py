@@ -14,7 +14,7 @@ import plotly.io as pio
 import streamlit as st
 
 import mobilenet_core as mc
-from app.i18n import current_language, error_text, t
+from app.i18n import current_language, error_text, speaking, t
 from app.state import Selection
 from mobilenet_core.count import CountReport
 
@@ -94,7 +94,9 @@ def block_table(model: str, alpha: float, resolution: int, lang: str) -> pd.Data
              "params": "col_params", "MACs": "col_macs", "activation": "col_act",
              "residual": "col_residual", "SE": "col_se"}  # fmt: skip
     rows = mc.count(model, alpha, resolution).block_table()
-    return pd.DataFrame([{t(names[k]): v for k, v in row.items()} for row in rows])
+    # in `lang`, whoever asks: a CSV's download calls this in a worker thread, outside the session
+    with speaking(lang):
+        return pd.DataFrame([{t(names[k]): v for k, v in row.items()} for row in rows])
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -39,6 +39,7 @@ import threading
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app.i18n import current_language, t
 
@@ -135,7 +136,7 @@ export default function (component) {
     return heading + `<ul${section.heading ? ` aria-labelledby="${id}"` : ""}>${items}</ul>`;
   }).join("");
   // drawn again only when it changes: a link that has the keyboard's focus keeps it
-  if (root.dataset.html !== html) { root.innerHTML = html; root.dataset.html = html; }
+  if (root.drawn !== html) { root.innerHTML = html; root.drawn = html; }
   mark(root, data.current);
 }
 """
@@ -181,7 +182,8 @@ def sidebar_navigation(box, sections: dict[str, list], current: str) -> None:
 # a tenth of a page's own run (cProfile, issue 24). The built objects are only copied, never
 # handed to st.navigation: it marks the page it runs on the object it gets (`_can_be_called`),
 # so each run gets its own shallow copies (the other attributes are strings and a path). The lock:
-# two first sessions build once.
+# two first sessions build once. Kept for the process's life: a changed page title or lesson needs
+# a restart, as the source watcher is off (.streamlit/config.toml).
 _SECTIONS: dict[tuple, dict[str, list]] = {}
 _SECTIONS_LOCK = threading.Lock()
 
@@ -189,7 +191,7 @@ _SECTIONS_LOCK = threading.Lock()
 def page_sections(build: Callable[[], dict[str, list]]) -> dict[str, list]:
     """`build()`'s sections of st.Page objects (heading -> pages), built once per language, as
     copies for this run."""
-    ctx = st.runtime.scriptrunner.get_script_run_ctx()
+    ctx = get_script_run_ctx()
     key = (current_language(), str(ctx.pages_manager.main_script_parent) if ctx else "")
     with _SECTIONS_LOCK:
         if key not in _SECTIONS:

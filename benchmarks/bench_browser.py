@@ -197,7 +197,7 @@ def overview_actions(browser, url: str, runs: int) -> dict[str, list[dict]]:
         page.wait_for_function(IDLE, timeout=120000)
     for _ in range(runs):
         # the app's own page links since issue 26 (relative hrefs), Streamlit's navigation before
-        compare = f":is({NAV_LINK}):is([href='compare']), {sidebar} {OLD_NAV_LINK}[href$='/compare']"
+        compare = f":is(:is({NAV_LINK})[href='compare'], {OLD_NAV_LINK}[href$='/compare'])"
         link = page.locator(f"{sidebar} {compare}")
         out["compare"].append(timed(page, probe, link.click, PLOTS_DRAWN, 3))
         back = page.locator(f"{sidebar} :is({NAV_LINK}, {OLD_NAV_LINK})").first  # Overview

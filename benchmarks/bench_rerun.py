@@ -4,7 +4,8 @@ every click of every student costs once the page's figures exist: Streamlit's wo
 element the page draws, and the page's own code. Students speak Streamlit's protocol
 (load_protocol.Student: no browser); CPU from each server's /proc/<pid>/stat (core-ms, 10 ms
 ticks: the mean over a round of reruns), the median over the rounds; messages are the
-ForwardMsgs the server sends for one rerun.
+ForwardMsgs the server sends for one rerun. The first rerun of each round's batch is the switch to
+the page (the pages take turns), the same for both trees.
 
     git worktree add --detach /tmp/base <rev>
     .venv/bin/python benchmarks/bench_rerun.py /tmp/base [--rounds 5 --reruns 8]
@@ -25,12 +26,13 @@ import load_protocol as lp  # noqa: E402
 from appdriver import ROOT  # noqa: E402
 from bench_browser import TreeServer  # noqa: E402
 
-# (name, URL path, model): what a class has open when the teacher moves α
+# (name, URL path, model): what a class has open when the teacher moves α. The link's model is read
+# on a session's first run only, so every page is measured on the model the student opened with.
 PAGES = [
     ("Overview", "", "v3_large"),
     ("Charts", "charts", "v3_large"),
     ("Compare", "compare", "v3_large"),
-    ("Classify", "classify", "v2"),
+    ("Classify", "classify", "v3_large"),
     ("SE lesson", "lesson-se", "v3_large"),
 ]
 ALPHAS = ("0.5", "0.75", "1.0", "1.25")

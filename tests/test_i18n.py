@@ -183,3 +183,19 @@ def test_chinese_bold_renders():
                 after = line[at + 2 : at + 3]
                 bad = line[at - 1] in "（）。，：；！？“”" and re.match(r"[\u4e00-\u9fff]", after)
                 assert not bad, f"{path.parent.name}: {line[max(at - 12, 0) : at + 4]}"
+
+
+def test_the_block_tables_csv_is_in_the_pages_language_outside_the_session():
+    """Overview's CSV download builds the block table when clicked, in a worker thread outside
+    the student's session: its columns are still in the language the page asked for."""
+    import threading
+
+    from app.common import block_table
+    from app.i18n import STRINGS
+
+    block_table.clear()
+    got = {}
+    worker = threading.Thread(target=lambda: got.update(frame=block_table("v2", 1.0, 224, "zh")))
+    worker.start()
+    worker.join()
+    assert got["frame"].columns[0] == STRINGS["zh"]["col_block"] != STRINGS["en"]["col_block"]
