@@ -210,24 +210,33 @@ def html_table(table: pd.DataFrame) -> str:
     return f'<table class="figure-data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _axis_title(axis) -> str:
-    title = getattr(axis, "title", None)
-    return (getattr(title, "text", None) or "") if title is not None else ""
+def _field(part, *names):
+    """A figure's part, read from a Plotly object or from a figure's dict alike."""
+    for name in names:
+        if part is None:
+            return None
+        part = part.get(name) if isinstance(part, dict) else getattr(part, name, None)
+    return part
 
 
 def figure_data(fig) -> pd.DataFrame:
     """The numbers a Plotly figure draws, one row per point: its series, x and y (or label and
     value), read from the figure itself so that the table says exactly what the chart shows."""
-    x_name = _axis_title(fig.layout.xaxis) or "x"
-    y_name = _axis_title(fig.layout.yaxis) or _axis_title(fig.layout) or "y"  # else the chart's title
+    spec = fig.__dict__.get("_frozen_spec")
+    # a figure drawn from its dict (app.figures.frozen_spec) has no Plotly traces: read the dict
+    drawn_from_dict = spec is not None and not fig.data
+    layout, traces = (spec["layout"], spec["data"]) if drawn_from_dict else (fig.layout, fig.data)
+    x_name = _field(layout, "xaxis", "title", "text") or "x"
+    # else the chart's title
+    y_name = _field(layout, "yaxis", "title", "text") or _field(layout, "title", "text") or "y"
     if y_name == x_name:
         y_name += " "
     rows, series = [], t("figure_series")  # once: a chart of 2,000 points asked 2,000 times
-    for trace in fig.data:
-        name = getattr(trace, "name", None) or ""
-        xs, ys = getattr(trace, "x", None), getattr(trace, "y", None)
+    for trace in traces:
+        name = _field(trace, "name") or ""
+        xs, ys = _field(trace, "x"), _field(trace, "y")
         if xs is None and ys is None:  # a pie: labels and values
-            xs, ys = getattr(trace, "labels", None), getattr(trace, "values", None)
+            xs, ys = _field(trace, "labels"), _field(trace, "values")
         if xs is None or ys is None:
             continue
         rows += [{series: name, x_name: x, y_name: y} for x, y in zip(xs, ys)]

@@ -346,3 +346,46 @@ def test_a_copy_of_a_frozen_figure_is_a_figure_of_its_own():
         copied.update_layout(title="mine")
         assert copied.to_dict()["layout"]["title"]["text"] == "mine"
         assert "title" not in fig.to_dict()["layout"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_top5_chart_put_into_the_shared_one_is_the_chart_plotly_builds_for_the_photo(lang):
+    """Classify's top-5 chart is the shared, styled top-5 figure with the photo's numbers put into
+    a copy of its dict: what reaches the browser, and the chart's data table, are exactly those of
+    the figure Plotly builds and styles from the same numbers; the shared figure keeps no photo."""
+    from PIL import Image
+
+    from app.common import figure_table
+    from app.i18n import speaking, t
+    from app.models import untrained_model
+    from app.screens import classify as screen
+    from mobilenet_core.predict import classify
+    from mobilenet_core.registry import default_preprocess
+
+    _, runner = untrained_model("v2", 1.0, 224)
+    photo = Image.open(ROOT / "assets" / "samples" / "chelsea_cat.png").convert("RGB")
+    prediction = classify(runner, photo, default_preprocess(224), name="cat", k=5)
+    top = prediction.top[::-1]
+    with speaking(lang):
+        fig = go.Figure(go.Bar(x=[c.probability for c in top], y=[c.label_in(lang) for c in top],
+                               orientation="h", marker_color="#1f77b4", textposition="auto",
+                               text=[f"{c.probability:.1%}" for c in top],
+                               customdata=[f"{screen._both(c)} (#{c.index})" for c in top],
+                               hovertemplate="%{customdata}<br>%{x:.2%}<extra></extra>"))  # fmt: skip
+        fig.update_layout(title=t("top5_untrained", ms=prediction.latency_ms),
+                          xaxis=dict(range=[0, 1], tickformat=".0%"))  # fmt: skip
+        style_figure(fig, 300, margin=dict(l=10, r=10, t=40, b=10))
+        built = screen._top5_figure(prediction, True, lang)
+        other = screen._top5_figure(prediction, False, lang)
+
+        def sent(figure):
+            spec = json.loads(pio.to_json(figure.to_dict()))
+            for trace in spec["data"]:
+                trace.pop("uid", None)
+            return spec
+
+        assert sent(built) == sent(fig)
+        assert figure_table(built) == figure_table(fig) and top[-1].label_in(lang) in figure_table(built)
+        assert sent(other)["layout"]["title"]["text"] == t("top5", ms=prediction.latency_ms)
+        shared = screen.shared_figure(("top5",), screen._top5_template).to_dict()
+        assert list(shared["data"][0]["x"]) == [] and "title" not in shared["layout"]
