@@ -190,16 +190,33 @@ class FastModel(nn.Module):
             x = x.contiguous(memory_format=torch.channels_last)
         return self.net(x)
 
-    @torch.inference_mode()
-    def block_output(self, x: torch.Tensor, name: str) -> torch.Tensor | None:
-        """The output of block `name` ("blocks.S.I", or "blocks.S" for a stage's last block) for
-        input `x`, from the fast pass (a graph output of the ONNX session); None when this runner
-        has none (another backend, a dynamic-size export): the caller reads the eager module."""
+    def _tap(self, name: str) -> str | None:
+        """The graph output for block `name` ("blocks.S.I", or "blocks.S" for a stage's last
+        block); None when this runner has none (another backend, a dynamic-size export)."""
         parts = name.split(".")
         if len(parts) == 2 and self.block_names:
             stage = [b for b in self.block_names if b.startswith(name + ".")]
             name = stage[-1] if stage else name
-        if self.session is None or name not in self.block_names:
+        return name if self.session is not None and name in self.block_names else None
+
+    @torch.inference_mode()
+    def block_output(self, x: torch.Tensor, name: str) -> torch.Tensor | None:
+        """The output of block `name` for input `x`, from the fast pass (a graph output of the
+        ONNX session); None when this runner has none: the caller reads the eager module."""
+        tap = self._tap(name)
+        if tap is None:
             return None
-        out = self.session.run([name], {"image": x.detach().cpu().contiguous().numpy()})[0]
+        out = self.session.run([tap], {"image": x.detach().cpu().contiguous().numpy()})[0]
         return torch.from_numpy(out)
+
+    @torch.inference_mode()
+    def forward_with_block(self, x: torch.Tensor, name: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The logits and block `name`'s output (None as in block_output) from one pass. ONNX
+        Runtime runs the whole graph whatever outputs are asked for (V2: 7.3 ms for the logits,
+        for the first block's output or for all of them), so a block's output asked for later
+        costs a second pass; asked for with the logits, it costs nothing."""
+        tap = self._tap(name)
+        if tap is None:
+            return self.forward(x), None
+        logits, out = self.session.run(["logits", tap], {"image": x.detach().cpu().contiguous().numpy()})
+        return torch.from_numpy(logits), torch.from_numpy(out)

@@ -177,6 +177,9 @@ class Prediction:
     crop: Image.Image | None = None
     logits: torch.Tensor | None = None
     tensor: torch.Tensor | None = None  # the normalised input, for explanations without redoing it
+    # (block, feature maps): the block's first channels scaled as feature_maps scales them, when
+    # classify was asked for them and its runner gives them from the same pass
+    block_maps: tuple[str, np.ndarray] | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -194,14 +197,18 @@ def top_k(logits: torch.Tensor, k: int = 5) -> tuple[TopClass, ...]:
 
 
 def classify(module: torch.nn.Module, image: Image.Image, recipe: Preprocess, name: str = "image",
-             k: int = 5) -> Prediction:  # fmt: skip
-    """Top-k of one image through `module` (eval mode, no autograd), timed."""
+             k: int = 5, block: str | None = None, count: int = 16) -> Prediction:  # fmt: skip
+    """Top-k of one image through `module` (eval mode, no autograd), timed. With `block`, and a
+    runner that gives block outputs (FastModel.forward_with_block), the prediction also carries
+    that block's feature maps (`count` channels) from the same pass: a second pass saved."""
     tensor, crop = preprocess_image(image, recipe)
+    with_block = getattr(module, "forward_with_block", None) if block else None
     with torch.inference_mode():
         start = time.perf_counter()
-        logits = module(tensor)[0]
+        logits, output = with_block(tensor, block) if with_block else (module(tensor), None)
         latency = (time.perf_counter() - start) * 1e3
-    return Prediction(name, top_k(logits, k), latency, crop, logits, tensor)
+    maps = (block, _scaled(output, count)) if output is not None else None
+    return Prediction(name, top_k(logits[0], k), latency, crop, logits[0], tensor, maps)
 
 
 def grad_cam(module: torch.nn.Module, tensor: torch.Tensor, class_index: int) -> np.ndarray:
@@ -252,9 +259,15 @@ def feature_maps(
     if output is None:
         with torch.inference_mode():
             output = module.block_outputs(tensor, [block])[block]
-    maps = output[0, :count].float().clone()
+    maps = _scaled(output, count)
     del output
     release_memory()  # the forward pass's activations: hundreds of MB on the large models
+    return maps
+
+
+def _scaled(output: torch.Tensor, count: int) -> np.ndarray:
+    """The first `count` channels of a block's output (1, C, H, W), each scaled to [0, 1]."""
+    maps = output[0, :count].float().clone()
     low = maps.amin(dim=(1, 2), keepdim=True)
     high = maps.amax(dim=(1, 2), keepdim=True)
     return ((maps - low) / (high - low).clamp_min(1e-12)).numpy()

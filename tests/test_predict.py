@@ -457,6 +457,27 @@ def test_feature_maps_come_from_the_fast_pass_and_look_the_same():
                           feature_maps(module, x, "blocks.2.1"))  # fmt: skip
 
 
+def test_classify_brings_the_shown_blocks_feature_maps_from_its_own_pass():
+    """Asked for a block, classify returns that block's feature maps from the pass that gave the
+    top-5 (the runner's one ONNX Runtime run): the maps a separate pass gives, the same top-5; a
+    stage's name reads its last block; a runner without block outputs gives none (the page then
+    makes its own pass), and so does classify asked for no block."""
+    module = mc.build("v3_small", 1.0, 160)
+    runner = FastModel(module, block_taps=True)
+    photo, recipe = load_image(DATA / "chelsea_cat.png"), default_preprocess(160)
+    alone = classify(runner, photo, recipe, k=5)
+    assert alone.block_maps is None
+    for block in ("blocks.2.1", "blocks.3"):
+        with_maps = classify(runner, photo, recipe, k=5, block=block, count=8)
+        assert [c.index for c in with_maps.top] == [c.index for c in alone.top]
+        name, maps = with_maps.block_maps
+        assert name == block and maps.shape[0] == 8 and maps.std() > 0.05
+        assert np.array_equal(maps, feature_maps(module, with_maps.tensor, block, count=8, runner=runner))
+    scripted = FastModel(module, backend="torchscript")
+    assert classify(scripted, photo, recipe, block="blocks.2.1").block_maps is None
+    assert classify(module, photo, recipe, block="blocks.2.1").block_maps is None
+
+
 # --- CLI --------------------------------------------------------------------------------------------
 
 

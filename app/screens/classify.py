@@ -122,7 +122,7 @@ def classify_page() -> Selection:
             st.info(t("photos_waiting", n=len(inputs)))
         st.stop()
     weights = int8_ui(weights)
-    photos = classified(inputs, weights)
+    photos = classified(inputs, weights, feature_map_block(sel)[1])
     for photo in photos:
         photo_ui(photo, weights, sel)
     if photos:
@@ -157,9 +157,10 @@ def session_results() -> RecentResults:
     return st.session_state.setdefault("classify_results", RecentResults(EXPLAINED_PHOTOS))
 
 
-def classified(inputs: list[tuple[str, bytes]], weights: Weights) -> list[Photo]:
+def classified(inputs: list[tuple[str, bytes]], weights: Weights, block: str | None = None) -> list[Photo]:
     """Each photo that decodes with its top-5; one message per photo that does not. The top-5 is
-    computed once per (photo, weights, INT8) and kept for the session."""
+    computed once per (photo, weights, INT8) and kept for the session, with the feature maps of
+    `block` (the one the page shows) from the same pass when the runner gives them."""
     store = session_results()
     store.max_keys = max(EXPLAINED_PHOTOS, len(inputs))  # never fewer than the page shows
     photos, computed = [], False
@@ -174,7 +175,7 @@ def classified(inputs: list[tuple[str, bytes]], weights: Weights) -> list[Photo]
         def top5(image=image, name=name):
             nonlocal computed
             computed = True
-            return classify(weights.runner, image, weights.recipe, name=name, k=5)
+            return classify(weights.runner, image, weights.recipe, name=name, k=5, block=block, count=MAPS)
 
         photos.append(Photo(name, image, key, store.get(key, ("top5", weights.int8), top5)))
     if computed:
@@ -254,18 +255,35 @@ def _top5_template() -> go.Figure:
     return fig
 
 
+MAPS = 16  # feature maps shown per photo
+
+
+def feature_map_block(sel: Selection) -> tuple[list[str], str]:
+    """The blocks whose feature maps can be shown, and the one shown (the reader's choice, at
+    first the middle block)."""
+    report = mc.count(sel.model, sel.alpha, sel.resolution)
+    blocks = [b.name for b in report.blocks if b.name.startswith("blocks.")]
+    chosen = st.session_state.get("fmap_block")
+    return blocks, chosen if chosen in blocks else blocks[len(blocks) // 2]
+
+
 def feature_maps_ui(photos: list[Photo], weights: Weights, sel: Selection) -> None:
     """The first 16 channels of a chosen block's output for a chosen photo (kept per photo)."""
     st.markdown(f"## {t('feature_maps')}")
-    report = mc.count(sel.model, sel.alpha, sel.resolution)
-    blocks = [b.name for b in report.blocks if b.name.startswith("blocks.")]
+    blocks, _ = feature_map_block(sel)
     pick_cols = st.columns(2)
     block = pick_cols[0].selectbox(t("pick_block"), blocks, index=len(blocks) // 2, key="fmap_block")
     name = pick_cols[1].selectbox(t("image"), [p.name for p in photos], key="fmap_image")
     photo = next(p for p in photos if p.name == name)
 
     def grid():
-        maps = feature_maps(weights.module, photo.prediction.tensor, block, count=16, runner=weights.runner)
+        known = photo.prediction.block_maps  # from the classifying pass, when it was this block
+        if known is not None and known[0] == block:
+            maps = known[1]
+        else:
+            maps = feature_maps(
+                weights.module, photo.prediction.tensor, block, count=MAPS, runner=weights.runner
+            )
         return feature_map_grid(maps), maps.shape[1:]
 
     picture, shape = session_results().get(photo.key, ("maps", block), grid)
