@@ -18,10 +18,9 @@ import app.upload_race  # noqa: E402, F401 - a photo dropped during a rerun is n
 from app.figures import warm_up  # noqa: E402
 from app.i18n import t  # noqa: E402
 from app.lessons import lesson_pages  # noqa: E402
-from app.navigation import accessibility_style, page_sections, sidebar_navigation  # noqa: E402
-from app.page_language import page_language  # noqa: E402
+from app.navigation import page_sections, sidebar_navigation  # noqa: E402
+from app.page_script import page_script  # noqa: E402
 from app.present import apply_presentation, presentation_switch, presenting  # noqa: E402
-from app.responsive import apply_responsive  # noqa: E402
 from app.state import figure_format_picker, language_picker, sidebar_selection  # noqa: E402
 
 st.set_page_config(page_title="MobileNet Explorer", page_icon="📱", layout="wide",
@@ -49,8 +48,7 @@ def build_sections() -> dict[str, list]:
 
 nav_box = st.sidebar.container()  # the links sit above the settings, drawn once the titles are known
 language_picker()
-page_language()
-accessibility_style()
+page_script()  # the page's style and script: its language, Streamlit's words in it, the tablet's fold
 sections = page_sections(build_sections)
 # st.navigation routes; the links are our own (its sidebar markup fails WCAG 1.3.1: see app/navigation.py)
 navigation = st.navigation(sections, position="hidden")
@@ -59,5 +57,4 @@ st.session_state["selection"] = sidebar_selection()
 presentation_switch()
 figure_format_picker()
 apply_presentation()
-apply_responsive()
 navigation.run()

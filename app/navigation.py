@@ -45,7 +45,7 @@ from app.i18n import current_language, t
 
 # Streamlit draws captions at 60 % opacity: #828180 on white, 3.9:1 (axe, color-contrast, serious).
 # #555866 at full opacity is 7.0:1 on white and 6.3:1 on the sidebar's #f0f2f6.
-_STYLE = """
+ACCESSIBILITY_CSS = """
 <style>
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] *,
 .stCaption { color: #555866 !important; opacity: 1 !important; }
@@ -73,10 +73,6 @@ a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visib
   outline: 3px solid #0072b2 !important; outline-offset: 2px; }
 </style>
 """
-
-
-def accessibility_style() -> None:
-    st.html(_STYLE)
 
 
 # The link's parameters every page reads (the sidebar's selection, the language, presentation
@@ -147,7 +143,7 @@ _NAV = None
 def _nav_component():
     global _NAV
     if _NAV is None:  # registered once per process (the registry is Streamlit's, shared)
-        # in the page itself, not a shadow root: the page-wide style (_STYLE, app.responsive's touch
+        # in the page itself, not a shadow root: the page-wide style (app.page_script: the touch
         # targets) applies to the links, and tests and tools find them in the document
         _NAV = st.components.v2.component("mobilenet_navigation", html="<span></span>", js=_NAV_JS,
                                           isolate_styles=False)  # fmt: skip

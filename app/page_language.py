@@ -28,9 +28,7 @@ Upstream report for the slider (to file at github.com/streamlit/streamlit; not f
 
 from __future__ import annotations
 
-import streamlit as st
-
-from app.i18n import current_language, t
+from app.i18n import speaking, t
 
 # Streamlit 1.67's and Plotly's built-in English (exactly as their bundles write it) -> our key
 BUILTIN = {
@@ -80,7 +78,7 @@ PATTERNS = [
     (r"^Fullscreen: (.+)$", "sw_fullscreen_of", "label"),  # an image's, with its caption
 ]
 
-_JS = r"""
+LANGUAGE_JS = r"""
 const TEXT_IN = '[data-testid="stFileUploader"], [data-testid="stCameraInput"]';
 const ATTRS = ["aria-label", "title", "placeholder", "data-title"];
 const ORIGINAL = new WeakMap();  // node -> its English text; element -> {attribute: English}
@@ -166,23 +164,17 @@ export default function (component) {
 }
 """
 
-_COMPONENT = None
-# The component's data per language, built on first use: the same for every session and only read
+# The script's data per language, built on first use: the same for every session and only read
 # (Streamlit serialises it into the session's message), so the class shares one. Two sessions
 # building it at once build equal dicts; the last one stays.
 _DATA: dict[str, dict] = {}
 
 
-def _data(lang: str) -> dict:
+def language_data(lang: str) -> dict:
+    """LANGUAGE_JS's data (app.page_script runs it on every run)."""
     if lang not in _DATA:
-        words = {english: t(key) for english, key in BUILTIN.items()}
-        patterns = [[source, t(key), part] for source, key, part in PATTERNS]
+        with speaking(lang):
+            words = {english: t(key) for english, key in BUILTIN.items()}
+            patterns = [[source, t(key), part] for source, key, part in PATTERNS]
         _DATA[lang] = {"lang": lang, "words": words, "patterns": patterns}
     return _DATA[lang]
-
-
-def page_language() -> None:
-    global _COMPONENT
-    if _COMPONENT is None:  # registered once per process (the registry is Streamlit's, shared)
-        _COMPONENT = st.components.v2.component("mobilenet_page_language", html="<span></span>", js=_JS)
-    _COMPONENT(data=_data(current_language()), key="page_language")

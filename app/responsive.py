@@ -38,7 +38,7 @@ _TAPPABLE = (
     '[data-testid="stPageLink-NavLink"], .mn-nav a'
 )
 
-_CSS = f"""
+RESPONSIVE_CSS = f"""
 <style>
 @media (max-width: {NARROW_PX}px) {{
   [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
@@ -113,11 +113,10 @@ _CSS = f"""
   [data-testid="stSidebarCollapseButton"], [data-testid="stSidebarCollapseButton"] * {{
     visibility: visible !important; }}
 }}
-.st-key-responsive_fold {{ display: none !important; }}
 </style>
 """
 
-_FOLD_JS = r"""
+FOLD_JS = r"""
 // A chart's title or note longer than a narrow chart (a phone) is cut by the chart's SVG: it gets
 // a smaller font (down to 11 px) and, if that is not enough, breaks into lines. Plotly draws its
 // titles again when it redraws, so an observer looks at every change of the page.
@@ -292,20 +291,10 @@ export default function (component) {
 }
 """
 
-_FOLD = None
 
-
-def _fold_component():
-    global _FOLD
-    if _FOLD is None:  # registered once per process, on first use
-        _FOLD = st.components.v2.component("mobilenet_fold_sidebar", html="<span></span>", js=_FOLD_JS)
-    return _FOLD
-
-
-def apply_responsive() -> None:
-    """The tablet and phone style and the sidebar's fold, once per run (from app/main.py)."""
-    st.html(_CSS)
-    _fold_component()(data={"narrow": NARROW_PX}, key="responsive_fold")
+def fold_data() -> dict:
+    """FOLD_JS's data (app.page_script runs it, with RESPONSIVE_CSS, on every run)."""
+    return {"narrow": NARROW_PX}
 
 
 def camera_photo(key: str) -> tuple[str, bytes] | None:
