@@ -95,6 +95,8 @@ class Student:
         self.pages: dict[str, str] = {}  # url path -> page script hash
         self.session_id = ""
         self.states: dict[str, object] = {}  # widget id -> value we set (sent on every rerun)
+        self.fragments: dict[str, str] = {}  # widget id -> the fragment it is drawn in ("" for none)
+        self.fragment = ""  # the fragment of the widget set last: the browser reruns that fragment
         self.page_hash = ""
         self.elements: list = []
 
@@ -143,6 +145,9 @@ class Student:
         state = msg.rerun_script
         state.query_string = query
         state.page_script_hash = self.page_hash
+        if page is None and not query and self.fragment:  # as the browser asks for a widget in a fragment
+            state.fragment_id = self.fragment
+        self.fragment = ""
         for wid, value in self.states.items():
             w = state.widget_states.widgets.add()
             w.id = wid
@@ -179,12 +184,15 @@ class Student:
                 inner = getattr(element, etype, None)
                 if inner is not None and hasattr(inner, "id") and hasattr(inner, "label") and inner.id:
                     self.widgets[inner.label] = (etype, inner.id)
+                    self.fragments[inner.id] = msg.delta.fragment_id
             elif kind == "script_finished":
                 if msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     return
 
     def set(self, label: str, value) -> None:
-        self.states[self.widgets[label][1]] = value
+        wid = self.widgets[label][1]
+        self.states[wid] = value
+        self.fragment = self.fragments.get(wid, "")
 
     def ask_upload_urls(self, name: str) -> str:
         """Send the browser's "where do I upload this file" request; returns its id (the answer,
@@ -225,7 +233,7 @@ class Student:
         info = state.uploaded_file_info.add()
         info.name, info.size, info.file_id = path.name, len(data), urls.file_id
         info.file_urls.CopyFrom(urls)
-        self.states[self.widgets[label][1]] = state
+        self.set(label, state)
         self.rerun()
 
     def top5_shown(self) -> list[int]:
