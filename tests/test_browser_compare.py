@@ -117,3 +117,34 @@ def test_compare_v3_v4_v5_fits_reads_and_is_screenshotted(server, browser, lang)
             page.mouse.move(width - 2, height // 2)
             page.screenshot(path=str(SHOTS / f"compare_{size}_four_{lang}.png"))
         context.close()
+
+
+def test_a_configuration_changed_reruns_the_comparison_only(server, browser):  # noqa: F811 - fixtures
+    """Another model in a configuration asks the server for the comparison's fragment: the table
+    follows, and neither the sidebar's navigation nor the published-models scatter (which depend
+    on the sidebar alone) is sent again."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    page = browser.new_page(**SIZES["1440"])
+    sent, received = [], []
+
+    def attach(ws):
+        ws.on("framesent", lambda p: sent.append(p) if isinstance(p, bytes) else None)
+        ws.on("framereceived", lambda p: received.append(p) if isinstance(p, bytes) else None)
+
+    page.on("websocket", attach)
+    page.goto(f"{server}/compare?model=v3_large&lang=en")
+    page.locator(TABLE).first.wait_for(timeout=60000)
+    idle(page)
+    assert any(b"mobilenet_navigation" in p for p in received)
+    sent.clear(), received.clear()
+    model, title = CHOSEN[2]
+    choose_model(page, 2, title)
+    base = mc.get_generation(model).base_resolution
+    expect(page.locator(TABLE).first).to_contain_text(f"{mc.count(model, 1.0, base).macs:,}", timeout=60000)
+    idle(page)
+    reruns = [m.rerun_script for m in map(BackMsg.FromString, sent) if m.WhichOneof("type") == "rerun_script"]
+    assert reruns and all(r.fragment_id for r in reruns)
+    assert not any(b"mobilenet_navigation" in p for p in received)
+    assert not any(b"MobileNetV1" in p and b"scatter" in p for p in received)  # the published scatter
+    page.close()

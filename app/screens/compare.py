@@ -36,13 +36,21 @@ def compare_page():
     sel = current_selection()
     page_title(t("page_compare"))
     st.caption(t("compare_intro"))
+    comparison_ui(sel)
+    published_scatter(sel)
+    return sel
+
+
+@st.fragment
+def comparison_ui(sel) -> None:
+    """The configurations, their table and charts. A fragment: a configuration changed here
+    reruns this part only, not the sidebar, its navigation and the published-models scatter,
+    which depend on the sidebar's selection alone (issue 24)."""
     count = st.segmented_control(t("configurations"), [2, 3, 4], default=3, key="cmp_count") or 3
     configs = [report for report in configurations_ui(sel, count) if report is not None]
     if configs:
         comparison_table(configs)
         stage_share_charts(configs, file_stem(sel, "fig"))
-    published_scatter(sel)
-    return sel
 
 
 # --- the configurations: a resolution follows its model's base until the user sets one ----------
