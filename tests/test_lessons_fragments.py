@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
-from test_browser import browser, metric, server, wait  # noqa: F401 - the browser fixtures
+from test_browser import browser, idle, metric, server, wait  # noqa: F401 - the browser fixtures
 
 import mobilenet_core as mc
 from app import figures
@@ -281,4 +281,41 @@ def test_next_step_in_a_browser_reruns_the_step_through_only(server, browser):  
     reruns = [m for m in (BackMsg.FromString(p) for p in sent) if m.WhichOneof("type") == "rerun_script"]
     assert reruns and all(m.rerun_script.fragment_id for m in reruns)  # a fragment rerun, not the page
     assert not any(title in p for p in received)  # the rest of the page was not sent again
+    page.close()
+
+
+def test_the_spirals_n_in_a_browser_reruns_the_spiral_only(server, browser):  # noqa: F811 - fixtures
+    """In a real browser, moving the spiral's n asks for a fragment rerun and gets back the spiral
+    experiment alone, with the new n in its formula: the rest of the lesson (the zeroed-channel
+    chart below, built on the network and the photo) is not sent again."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from test_browser_lecture import LAPTOP, MAIN, WORDS, open_page, url
+
+    page = browser.new_page(**LAPTOP)
+    sent, received = [], []
+
+    def attach(ws):
+        ws.on("framesent", lambda p: sent.append(p) if isinstance(p, bytes) else None)
+        ws.on("framereceived", lambda p: received.append(p) if isinstance(p, bytes) else None)
+
+    def finished() -> bool:
+        page.wait_for_timeout(50)  # Playwright's sync API hands over the socket's frames only in its calls
+        return any(ForwardMsg.FromString(p).WhichOneof("type") == "script_finished" for p in list(received))
+
+    page.on("websocket", attach)
+    open_page(page, url(server, "lesson-bottleneck", present=False, model="v2"), "lesson-bottleneck")
+    below = WORDS["en"]["ls_zero_bottleneck"].encode()
+    wait(finished, timeout=180)
+    idle(page)
+    assert any(below in p for p in received)  # the first run sent the whole lesson
+    sent.clear(), received.clear()
+    page.locator(f'{MAIN} .st-key-spiral_n input[type="range"]').first.press("ArrowRight")  # n: 5 -> 8
+    shown = page.locator(f'{MAIN} .st-key-spiral_n [data-testid="stSliderThumbValue"]').first
+    wait(lambda: shown.inner_text() == "8", timeout=60)
+    wait(finished, timeout=120)
+    reruns = [m for m in (BackMsg.FromString(p) for p in sent) if m.WhichOneof("type") == "rerun_script"]
+    assert reruns and all(m.rerun_script.fragment_id for m in reruns)  # a fragment rerun, not the page
+    assert any(rb"{8\times 2}" in p for p in received)  # the formula for the new n
+    assert not any(below in p for p in received)  # the rest of the lesson was not sent again
     page.close()
