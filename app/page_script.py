@@ -10,6 +10,8 @@ elements cost the server more than one of each on every run of every session (a 
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from app.i18n import current_language
@@ -24,15 +26,22 @@ STYLE = ACCESSIBILITY_CSS + RESPONSIVE_CSS
 
 def _part(js: str) -> str:
     """A component script's default export as a function in a scope of its own (two scripts may
-    both name a helper `text`)."""
+    both name a helper `text`). The script has one `export default function` and no other
+    import or export (checked: anything else would be a syntax error in the page)."""
+    rest = js.replace("export default function", "", 1)
+    if js.count("export default function") != 1 or re.search(r"^\s*(import|export)\b", rest, re.MULTILINE):
+        raise ValueError("a page script part needs exactly one `export default function` and no imports")
     return "(() => {\n" + js.replace("export default function", "return function", 1) + "\n})()"
 
 
+# each part runs on its own: one that fails leaves the others working
 _JS = (
     "const PARTS = [\n"
     + ",\n".join(_part(js) for js, _ in PARTS)
     + "];\nexport default function (component) {\n"
-    + "  PARTS.forEach((part, i) => part({ ...component, data: component.data[i] }));\n}\n"
+    + "  PARTS.forEach((part, i) => {\n"
+    + "    try { part({ ...component, data: component.data[i] }); } catch (e) { console.error(e); }\n"
+    + "  });\n}\n"
 )
 _COMPONENT = None
 

@@ -435,3 +435,18 @@ def test_the_roofline_and_the_checkpoint_sources_are_said_in_the_pages_language(
         else:
             assert "torchvision's model documentation" in overview
             assert "ridge point 31.2 MACs/byte at INT8" in roofline and "the fastest of" in roofline
+
+
+def test_the_page_script_runs_each_part_in_its_own_scope_and_refuses_what_it_cannot_wrap():
+    """app.page_script joins the language script and the tablet's fold into one component: one
+    default export for the page, each part wrapped whole; a part it cannot wrap (no default
+    export, an import) is refused on the server, not left as a syntax error in every page."""
+    from app import page_script
+
+    assert page_script._JS.count("export default function") == 1
+    assert page_script._JS.count("return function") == len(page_script.PARTS)
+    part = page_script._part("const text = 1;\nexport default function (component) { return text; }")
+    assert part.startswith("(() => {") and "return function (component)" in part
+    for bad in ("const a = 1;", "import x from 'y';\nexport default function (c) {}"):
+        with pytest.raises(ValueError):
+            page_script._part(bad)

@@ -74,6 +74,19 @@ def settle(page) -> None:
     time.sleep(1.5)
 
 
+def record_frames(page) -> tuple[list[bytes], list[bytes]]:
+    """The page's websocket frames from now on: (sent, received), each a list the test may clear.
+    Playwright's sync API hands frames over only inside its own calls (a wait must call it)."""
+    sent, received = [], []
+
+    def attach(ws):
+        ws.on("framesent", lambda p: sent.append(p) if isinstance(p, bytes) else None)
+        ws.on("framereceived", lambda p: received.append(p) if isinstance(p, bytes) else None)
+
+    page.on("websocket", attach)
+    return sent, received
+
+
 def test_slider_moves_update_totals_and_url_and_reload_keeps_them(server, browser):
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
     page.goto(f"{server}/?model=v3_small&alpha=0.75&resolution=192")
@@ -170,18 +183,13 @@ def test_classify_reruns_its_own_part_and_the_switch_to_a_checkpoint_the_whole_p
     from streamlit.proto.BackMsg_pb2 import BackMsg
 
     page = browser.new_page(viewport={"width": 1440, "height": 900})
-    sent, received = [], []
-
-    def attach(ws):
-        ws.on("framesent", lambda p: sent.append(p) if isinstance(p, bytes) else None)
-        ws.on("framereceived", lambda p: received.append(p) if isinstance(p, bytes) else None)
+    sent, received = record_frames(page)
 
     def reruns():
         return [
             m.rerun_script for m in map(BackMsg.FromString, sent) if m.WhichOneof("type") == "rerun_script"
         ]
 
-    page.on("websocket", attach)
     page.goto(f"{server}/classify?model=v3_small&alpha=0.6")
     settle(page)
     page.get_by_text("No published checkpoint for MobileNetV3-Small").wait_for(timeout=120000)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
-from test_browser import SHOTS, browser, idle, server  # noqa: F401 - the fixtures, shared with test_browser
+from test_browser import SHOTS, browser, idle, record_frames, server  # noqa: F401 - the fixtures, shared with test_browser
 
 import mobilenet_core as mc
 
@@ -124,15 +124,10 @@ def test_a_configuration_changed_reruns_the_comparison_only(server, browser):  #
     follows, and neither the sidebar's navigation nor the published-models scatter (which depend
     on the sidebar alone) is sent again."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     page = browser.new_page(**SIZES["1440"])
-    sent, received = [], []
-
-    def attach(ws):
-        ws.on("framesent", lambda p: sent.append(p) if isinstance(p, bytes) else None)
-        ws.on("framereceived", lambda p: received.append(p) if isinstance(p, bytes) else None)
-
-    page.on("websocket", attach)
+    sent, received = record_frames(page)
     page.goto(f"{server}/compare?model=v3_large&lang=en")
     page.locator(TABLE).first.wait_for(timeout=60000)
     idle(page)
@@ -146,5 +141,6 @@ def test_a_configuration_changed_reruns_the_comparison_only(server, browser):  #
     reruns = [m.rerun_script for m in map(BackMsg.FromString, sent) if m.WhichOneof("type") == "rerun_script"]
     assert reruns and all(r.fragment_id for r in reruns)
     assert not any(b"mobilenet_navigation" in p for p in received)
-    assert not any(b"MobileNetV1" in p and b"scatter" in p for p in received)  # the published scatter
+    deltas = [m.delta for m in map(ForwardMsg.FromString, received) if m.WhichOneof("type") == "delta"]
+    assert deltas and all(d.fragment_id for d in deltas)  # every element sent is the fragment's
     page.close()

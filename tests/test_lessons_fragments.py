@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
-from test_browser import browser, idle, metric, server, wait  # noqa: F401 - the browser fixtures
+from test_browser import browser, idle, metric, record_frames, server, wait  # noqa: F401 - the browser fixtures
 
 import mobilenet_core as mc
 from app import figures
@@ -262,13 +262,7 @@ def test_next_step_in_a_browser_reruns_the_step_through_only(server, browser):  
     from test_browser_lecture import LAPTOP, MAIN, WORDS, open_page, url
 
     page = browser.new_page(**LAPTOP)
-    sent, received = [], []
-
-    def attach(ws):
-        ws.on("framesent", lambda p: sent.append(p) if isinstance(p, bytes) else None)
-        ws.on("framereceived", lambda p: received.append(p) if isinstance(p, bytes) else None)
-
-    page.on("websocket", attach)
+    sent, received = record_frames(page)
     open_page(page, url(server, "lesson-separable", present=False, model="v2"), "lesson-separable")
     title = WORDS["en"]["ls_whole_net"].encode()
     assert any(title in p for p in received)  # the first run sent the whole page
@@ -284,6 +278,7 @@ def test_next_step_in_a_browser_reruns_the_step_through_only(server, browser):  
     page.close()
 
 
+@pytest.mark.browser
 def test_the_spirals_n_in_a_browser_reruns_the_spiral_only(server, browser):  # noqa: F811 - fixtures
     """In a real browser, moving the spiral's n asks for a fragment rerun and gets back the spiral
     experiment alone, with the new n in its formula: the rest of the lesson (the zeroed-channel
@@ -293,17 +288,12 @@ def test_the_spirals_n_in_a_browser_reruns_the_spiral_only(server, browser):  # 
     from test_browser_lecture import LAPTOP, MAIN, WORDS, open_page, url
 
     page = browser.new_page(**LAPTOP)
-    sent, received = [], []
-
-    def attach(ws):
-        ws.on("framesent", lambda p: sent.append(p) if isinstance(p, bytes) else None)
-        ws.on("framereceived", lambda p: received.append(p) if isinstance(p, bytes) else None)
+    sent, received = record_frames(page)
 
     def finished() -> bool:
-        page.wait_for_timeout(50)  # Playwright's sync API hands over the socket's frames only in its calls
+        page.wait_for_timeout(50)  # a Playwright call: the frames come in during it (record_frames)
         return any(ForwardMsg.FromString(p).WhichOneof("type") == "script_finished" for p in list(received))
 
-    page.on("websocket", attach)
     open_page(page, url(server, "lesson-bottleneck", present=False, model="v2"), "lesson-bottleneck")
     below = WORDS["en"]["ls_zero_bottleneck"].encode()
     wait(finished, timeout=180)

