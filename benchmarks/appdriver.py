@@ -86,6 +86,7 @@ def wait(predicate, timeout: float = 60.0):
     raise TimeoutError(f"timed out after {timeout:g} s: last value {value!r}, last error {error!r}"[:2000])
 
 
-def idle(page) -> None:
+def idle(page, seconds: float = 60) -> None:
     """Wait until Streamlit has finished the current run."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                           timeout=seconds * 1000)  # fmt: skip

@@ -26,35 +26,67 @@ import mobilenet_core as mc  # noqa: E402
 
 PHOTO = ROOT / "tests" / "data" / "chelsea_cat.png"
 SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
+# every wait is bounded, and long enough for a loaded 2-core machine running eight browsers and the
+# server: waits end on the state they wait for, and the bound only stops a run that is stuck
+PATIENCE_S = 300
 CONFIGS = [("v2", 0.35), ("v3_small", 0.6), ("v3_large", 0.85), ("v4_conv_small", 0.45), ("v1", 0.3),
            ("v4_hybrid_medium", 0.3), ("v2", 0.6), ("v3_small", 0.9)]  # fmt: skip
 
 
 def classify_in_page(page, url: str, model: str, alpha: float) -> list[str]:
     """Open Classify for a configuration, run the untrained network on the photo, read the top-5."""
+    page.set_default_timeout(PATIENCE_S * 1000)  # navigation, clicks and reads alike
+    seen = watch_upload(page)
     page.goto(f"{url}/classify?model={model}&alpha={alpha}")
-    page.locator(".st-key-use_untrained label").wait_for(timeout=60000)
-    idle(page)
+    page.locator(".st-key-use_untrained label").wait_for(timeout=PATIENCE_S * 1000)
+    idle(page, PATIENCE_S)
     page.locator(".st-key-use_untrained label").click()
     # dropped at once, while the click's run redraws the page, as an impatient user does: the answer
     # to the upload request used to be lost when that run started (app/upload_race.py)
+    seen.append("the photo dropped")  # what the browser saw before this is the page's opening
     page.locator('.st-key-images input[type="file"]').set_input_files(str(PHOTO))
     try:
-        page.locator(".st-key-images").get_by_text(PHOTO.name).first.wait_for(timeout=30000)
-    except Exception:
-        print(f"the photo did not arrive for {model} {alpha}", file=sys.stderr)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"load_noupload_{model}_{alpha}.png"), full_page=True)
-        raise
+        page.locator(".st-key-images").get_by_text(PHOTO.name).first.wait_for(timeout=PATIENCE_S * 1000)
+    except Exception as exc:
+        failed(page, f"load_noupload_{model}_{alpha}", f"the photo never came ({model} {alpha})", seen, exc)
     try:
-        page.locator(".js-plotly-plot").first.wait_for(timeout=120000)
-    except Exception:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"load_failure_{model}_{alpha}.png"), full_page=True)
-        raise
-    idle(page)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=PATIENCE_S * 1000)
+    except Exception as exc:
+        failed(page, f"load_failure_{model}_{alpha}", f"no top-5 for {model} {alpha}", seen, exc)
+    idle(page, PATIENCE_S)
     labels = page.eval_on_selector_all(".js-plotly-plot .ytick text", "els => els.map(e => e.textContent)")
     return labels[::-1]  # the chart lists the best class at the top
+
+
+def watch_upload(page) -> list[str]:
+    """What the browser sees of an upload, kept for a failure's message: the answers to its PUT,
+    failed requests, the uploader's console errors, the websocket closing (a reconnection gives
+    the session a new id, and an upload to the old one is refused)."""
+    seen: list[str] = []
+    upload = "/_stcore/upload_file/"
+
+    def answered(response):
+        if upload in response.url:
+            seen.append(f"{response.request.method} upload: HTTP {response.status}")
+
+    def said(message):
+        if message.type == "error" and "404" not in message.text:  # 404: the favicon and the like
+            seen.append(f"console: {message.text[:300]}")
+
+    page.on("response", answered)
+    page.on("requestfailed", lambda r: seen.append(f"{r.method} {r.url[-40:]} failed: {r.failure}"))
+    page.on("console", said)
+    page.on("websocket", lambda ws: ws.on("close", lambda _: seen.append("websocket closed")))
+    return seen
+
+
+def failed(page, shot: str, what: str, seen: list[str], exc: Exception):
+    """Save a screenshot and raise with what the browser saw of the upload."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+    detail = "; ".join(seen) or "nothing seen of the upload"
+    print(f"{what}: {detail}", file=sys.stderr)
+    raise RuntimeError(f"{what}; the browser saw: {detail} ({type(exc).__name__})") from exc
 
 
 def expected_top5(model: str, alpha: float) -> list[str]:
@@ -72,11 +104,12 @@ def expected_top5(model: str, alpha: float) -> list[str]:
 
 def session(browser, url: str, model: str, alpha: float, steps: int) -> dict:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(PATIENCE_S * 1000)
     page = context.new_page()
     errors, start = [], time.time()
     try:
         page.goto(f"{url}/?model={model}&alpha={alpha}")
-        wait(lambda: metric(page, "MACs") == f"{mc.count(model, alpha).macs:,}")
+        wait(lambda: metric(page, "MACs") == f"{mc.count(model, alpha).macs:,}", PATIENCE_S)
         thumb = page.locator('[data-testid="stSidebar"] input[type="range"]').first
         current = alpha
         for _ in range(steps):
@@ -84,7 +117,7 @@ def session(browser, url: str, model: str, alpha: float, steps: int) -> dict:
             thumb.press("ArrowRight")
             current = round(current + 0.05, 2)
             expected = f"{mc.count(model, current).macs:,}"
-            wait(lambda expected=expected: metric(page, "MACs") == expected)
+            wait(lambda expected=expected: metric(page, "MACs") == expected, PATIENCE_S)
         top5 = classify_in_page(page, url, model, current)
         if page.locator('[data-testid="stException"]').count():
             errors.append("exception shown")
@@ -96,7 +129,7 @@ def session(browser, url: str, model: str, alpha: float, steps: int) -> dict:
             "seconds": time.time() - start,
         }
     except Exception as exc:  # noqa: BLE001 - reported, counted as an error
-        return {"model": model, "alpha": alpha, "top5": [], "errors": [repr(exc)[:300]],
+        return {"model": model, "alpha": alpha, "top5": [], "errors": [repr(exc)[:1000]],
                 "seconds": time.time() - start}  # fmt: skip
     finally:
         context.close()
