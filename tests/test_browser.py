@@ -175,6 +175,48 @@ def test_upload_a_photo_and_see_top5_and_heatmap(server, browser):
     page.close()
 
 
+def test_classify_reruns_its_own_part_and_the_switch_to_a_checkpoint_the_whole_page(server, browser):
+    """A photo dropped and the untrained network's switch rerun Classify's own part (a fragment):
+    the browser asks for that fragment and the sidebar's navigation is not sent again. The button
+    to the nearest published checkpoint changes the sidebar's selection, so it reruns the whole
+    page: the sidebar and the title show the checkpoint's model and width."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    sent, received = record_frames(page)
+
+    def reruns():
+        return [
+            m.rerun_script for m in map(BackMsg.FromString, sent) if m.WhichOneof("type") == "rerun_script"
+        ]
+
+    page.goto(f"{server}/classify?model=v3_small&alpha=0.6")
+    settle(page)
+    page.get_by_text("No published checkpoint for MobileNetV3-Small").wait_for(timeout=120000)
+    assert any(b"mobilenet_navigation" in p for p in received)  # a whole run sends the navigation
+    sent.clear(), received.clear()
+    page.locator('.st-key-images input[type="file"]').set_input_files(
+        str(ROOT / "tests" / "data" / "chelsea_cat.png")
+    )
+    page.get_by_text("Photos waiting: 1.").wait_for(timeout=120000)
+    page.locator(".st-key-use_untrained label").click()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60000)
+    settle(page)
+    assert len(reruns()) >= 2 and all(r.fragment_id for r in reruns())  # the drop, the switch
+    assert not any(b"mobilenet_navigation" in p for p in received)  # the sidebar was not redrawn
+    assert page.locator(".js-plotly-plot .bars .point").count() == 5
+    sent.clear(), received.clear()
+    page.locator(".st-key-switch button").click()  # the nearest published: V3-Small at α 0.5
+    wait(lambda: "α = 0.5 ·" in page.locator("h1").first.inner_text(), timeout=120)
+    settle(page)
+    assert any(b"mobilenet_navigation" in p for p in received)  # the whole page ran (st.rerun)
+    assert (
+        page.locator('[data-testid="stSidebar"] [data-testid="stSliderThumbValue"]').first.inner_text()
+        == "0.50"
+    )
+    page.close()
+
+
 def _edit_cell(page, row: int, column: int, value: str, until) -> None:
     """Type into the design lab's data editor like a user: click the row's 'stage' cell, move
     right to the column (0 = stage), open the editor with Enter, type, commit with Enter; until

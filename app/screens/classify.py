@@ -115,15 +115,22 @@ def classify_page() -> Selection:
     if not sel.generation.head.num_classes:  # an encoder (V5-300M): features, no classes to rank
         st.info(t("classify_encoder", model=sel.generation.title))
         st.stop()
-    # Not a fragment: with this part a fragment, a photo dropped right after the untrained switch
-    # came back as a failed upload (the red mark on the file; tests/test_load.py and test_serve.py
-    # in CI, 2026-12-01). Why is not found yet.
+    classify_ui(sel)
+    return sel
+
+
+@st.fragment
+def classify_ui(sel: Selection) -> None:
+    """The photos, the weights and what the network makes of them. A fragment: a photo dropped, a
+    switch or a picker here reruns this part only, not the sidebar, its navigation and the page's
+    script (about 10 core-ms of a 90 core-ms upload, issue 24). What changes the sidebar's
+    selection (the nearest published checkpoint's button) reruns the whole app."""
     inputs = image_inputs()  # visible before a network is chosen: the photo waits for one
     weights = weights_ui(sel)
     if weights is None:
         if inputs:  # the photos wait in the drop zone for a network
             st.info(t("photos_waiting", n=len(inputs)))
-        st.stop()
+        return
     weights = int8_ui(weights)
     photos = classified(inputs, weights, feature_map_block(sel)[1])
     for photo in photos:
@@ -131,7 +138,6 @@ def classify_page() -> Selection:
     if photos:
         feature_maps_ui(photos, weights, sel)
     onnx_download_ui(weights, sel)
-    return sel
 
 
 # --- photos ---------------------------------------------------------------------------------------
@@ -392,8 +398,9 @@ def no_published_ui(sel: Selection) -> None:
     st.warning(t("no_published", model=sel.generation.title, alpha=sel.alpha, res=sel.resolution,
                  near=near.description))  # fmt: skip
     ways = st.container(horizontal=True)  # buttons as wide as their words, wrapped
-    ways.button(t("switch_nearest", name=near.description), on_click=switch_to_weights, args=(near.name,),
-                key="switch")  # fmt: skip
+    if ways.button(t("switch_nearest", name=near.description), on_click=switch_to_weights, args=(near.name,),
+                   key="switch"):  # fmt: skip
+        st.rerun()  # the sidebar shows the new selection: the whole app, not this fragment
     ways.button(t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload)
     ways.toggle(t("use_untrained"), key="use_untrained")
 
