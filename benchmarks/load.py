@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -29,64 +30,79 @@ SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 # every wait is bounded, and long enough for a loaded 2-core machine running eight browsers and the
 # server: waits end on the state they wait for, and the bound only stops a run that is stuck
 PATIENCE_S = 300
+PATIENCE_MS = PATIENCE_S * 1000  # Playwright's unit
 CONFIGS = [("v2", 0.35), ("v3_small", 0.6), ("v3_large", 0.85), ("v4_conv_small", 0.45), ("v1", 0.3),
            ("v4_hybrid_medium", 0.3), ("v2", 0.6), ("v3_small", 0.9)]  # fmt: skip
 
 
 def classify_in_page(page, url: str, model: str, alpha: float) -> list[str]:
     """Open Classify for a configuration, run the untrained network on the photo, read the top-5."""
-    page.set_default_timeout(PATIENCE_S * 1000)  # navigation, clicks and reads alike
-    seen = watch_upload(page)
-    page.goto(f"{url}/classify?model={model}&alpha={alpha}")
-    page.locator(".st-key-use_untrained label").wait_for(timeout=PATIENCE_S * 1000)
-    idle(page, PATIENCE_S)
-    page.locator(".st-key-use_untrained label").click()
-    # dropped at once, while the click's run redraws the page, as an impatient user does: the answer
-    # to the upload request used to be lost when that run started (app/upload_race.py)
-    seen.append("the photo dropped")  # what the browser saw before this is the page's opening
-    page.locator('.st-key-images input[type="file"]').set_input_files(str(PHOTO))
-    try:
-        page.locator(".st-key-images").get_by_text(PHOTO.name).first.wait_for(timeout=PATIENCE_S * 1000)
-    except Exception as exc:
-        failed(page, f"load_noupload_{model}_{alpha}", f"the photo never came ({model} {alpha})", seen, exc)
-    try:
-        page.locator(".js-plotly-plot").first.wait_for(timeout=PATIENCE_S * 1000)
-    except Exception as exc:
-        failed(page, f"load_failure_{model}_{alpha}", f"no top-5 for {model} {alpha}", seen, exc)
-    idle(page, PATIENCE_S)
+    with watching_upload(page) as seen:
+        page.goto(f"{url}/classify?model={model}&alpha={alpha}", timeout=PATIENCE_MS)
+        page.locator(".st-key-use_untrained label").wait_for(timeout=PATIENCE_MS)
+        idle(page, PATIENCE_S)
+        page.locator(".st-key-use_untrained label").click(timeout=PATIENCE_MS)
+        # dropped at once, while the click's run redraws the page, as an impatient user does: the
+        # answer to the upload request used to be lost when that run started (app/upload_race.py)
+        seen.append("the photo dropped")  # what the browser saw before this is the page's opening
+        page.locator('.st-key-images input[type="file"]').set_input_files(str(PHOTO), timeout=PATIENCE_MS)
+        try:
+            page.locator(".st-key-images").get_by_text(PHOTO.name).first.wait_for(timeout=PATIENCE_MS)
+        except Exception as exc:
+            failed(
+                page, f"load_noupload_{model}_{alpha}", f"the photo never came ({model} {alpha})", seen, exc
+            )
+        try:
+            page.locator(".js-plotly-plot").first.wait_for(timeout=PATIENCE_MS)
+        except Exception as exc:
+            failed(page, f"load_failure_{model}_{alpha}", f"no top-5 for {model} {alpha}", seen, exc)
+        idle(page, PATIENCE_S)
     labels = page.eval_on_selector_all(".js-plotly-plot .ytick text", "els => els.map(e => e.textContent)")
     return labels[::-1]  # the chart lists the best class at the top
 
 
-def watch_upload(page) -> list[str]:
-    """What the browser sees of an upload, kept for a failure's message: the answers to its PUT,
-    failed requests, the uploader's console errors, the websocket closing (a reconnection gives
-    the session a new id, and an upload to the old one is refused)."""
+@contextlib.contextmanager
+def watching_upload(page):
+    """What the browser sees of an upload while in the block, kept for a failure's message: the
+    answers to its PUT, failed requests, console errors, the websocket closing (a reconnection
+    gives the session a new id, and an upload to the old one is refused). The listeners go at the
+    end: one page classifies thirty times in the memory tour."""
     seen: list[str] = []
-    upload = "/_stcore/upload_file/"
 
     def answered(response):
-        if upload in response.url:
+        if "/_stcore/upload_file/" in response.url:
             seen.append(f"{response.request.method} upload: HTTP {response.status}")
 
     def said(message):
         if message.type == "error" and "404" not in message.text:  # 404: the favicon and the like
             seen.append(f"console: {message.text[:300]}")
 
-    page.on("response", answered)
-    page.on("requestfailed", lambda r: seen.append(f"{r.method} {r.url[-40:]} failed: {r.failure}"))
-    page.on("console", said)
-    page.on("websocket", lambda ws: ws.on("close", lambda _: seen.append("websocket closed")))
-    return seen
+    listeners = {
+        "response": answered,
+        "requestfailed": lambda r: seen.append(f"{r.method} {r.url[-40:]} failed: {r.failure}"),
+        "console": said,
+        "websocket": lambda ws: ws.on("close", lambda _: seen.append("websocket closed")),
+    }
+    for event, listener in listeners.items():
+        page.on(event, listener)
+    try:
+        yield seen
+    finally:
+        for event, listener in listeners.items():
+            page.remove_listener(event, listener)
 
 
 def failed(page, shot: str, what: str, seen: list[str], exc: Exception):
-    """Save a screenshot and raise with what the browser saw of the upload."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+    """Raise with what the browser saw of the upload, after a screenshot when one can be taken."""
     detail = "; ".join(seen) or "nothing seen of the upload"
-    print(f"{what}: {detail}", file=sys.stderr)
-    raise RuntimeError(f"{what}; the browser saw: {detail} ({type(exc).__name__})") from exc
+    why = (str(exc).splitlines() or [type(exc).__name__])[0]
+    print(f"{what}: {detail}; {why}", file=sys.stderr)
+    try:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True, timeout=10000)
+    except Exception as shot_failed:  # noqa: BLE001 - a hung page: the message matters more
+        print(f"no screenshot: {type(shot_failed).__name__}", file=sys.stderr)
+    raise RuntimeError(f"{what}; the browser saw: {detail}; {why}") from exc
 
 
 def expected_top5(model: str, alpha: float) -> list[str]:
@@ -104,11 +120,10 @@ def expected_top5(model: str, alpha: float) -> list[str]:
 
 def session(browser, url: str, model: str, alpha: float, steps: int) -> dict:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(PATIENCE_S * 1000)
     page = context.new_page()
     errors, start = [], time.time()
     try:
-        page.goto(f"{url}/?model={model}&alpha={alpha}")
+        page.goto(f"{url}/?model={model}&alpha={alpha}", timeout=PATIENCE_MS)
         wait(lambda: metric(page, "MACs") == f"{mc.count(model, alpha).macs:,}", PATIENCE_S)
         thumb = page.locator('[data-testid="stSidebar"] input[type="range"]').first
         current = alpha
