@@ -179,8 +179,9 @@ def test_classify_reruns_its_own_part_and_the_switch_to_a_checkpoint_the_whole_p
     """A photo dropped and the untrained network's switch rerun Classify's own part (a fragment):
     the browser asks for that fragment and the sidebar's navigation is not sent again. The button
     to the nearest published checkpoint changes the sidebar's selection, so it reruns the whole
-    page: the sidebar and the title show the checkpoint's model and width."""
+    page, once: the sidebar and the title show the checkpoint's model and width."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     sent, received = record_frames(page)
@@ -210,6 +211,10 @@ def test_classify_reruns_its_own_part_and_the_switch_to_a_checkpoint_the_whole_p
     wait(lambda: "α = 0.5 ·" in page.locator("h1").first.inner_text(), timeout=120)
     settle(page)
     assert any(b"mobilenet_navigation" in p for p in received)  # the whole page ran (st.rerun)
+    # one run for the click: the fragment's run the click asked for stops before drawing anything
+    # (the callback's st.rerun), where a rerun called after the click let the fragment draw first
+    kinds = [m.WhichOneof("type") for m in map(ForwardMsg.FromString, received)]
+    assert "delta" not in kinds[: kinds.index("script_finished")]
     assert (
         page.locator('[data-testid="stSidebar"] [data-testid="stSliderThumbValue"]').first.inner_text()
         == "0.50"

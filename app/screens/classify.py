@@ -398,11 +398,18 @@ def no_published_ui(sel: Selection) -> None:
     st.warning(t("no_published", model=sel.generation.title, alpha=sel.alpha, res=sel.resolution,
                  near=near.description))  # fmt: skip
     ways = st.container(horizontal=True)  # buttons as wide as their words, wrapped
-    if ways.button(t("switch_nearest", name=near.description), on_click=switch_to_weights, args=(near.name,),
-                   key="switch"):  # fmt: skip
-        st.rerun()  # the sidebar shows the new selection: the whole app, not this fragment
+    ways.button(t("switch_nearest", name=near.description), on_click=switch_and_rerun_app, args=(near.name,),
+                key="switch")  # fmt: skip
     ways.button(t("upload_checkpoint_button"), key="open_upload", on_click=open_checkpoint_upload)
     ways.toggle(t("use_untrained"), key="use_untrained")
+
+
+def switch_and_rerun_app(entry_name: str) -> None:
+    """The nearest checkpoint's button: the sidebar's selection becomes the checkpoint's, and the
+    whole app runs once with it (st.rerun in the callback). Called after the click, the rerun ran
+    this fragment first and then the whole app: two runs for one click."""
+    switch_to_weights(entry_name)
+    st.rerun()
 
 
 def session_model_budget() -> int:
