@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load_protocol as lp  # noqa: E402
 from appdriver import ROOT  # noqa: E402
 from bench_browser import TreeServer  # noqa: E402
+from bench_rerun import Counting  # noqa: E402
 
 COUNT = 10  # elements of one kind per run
 # the bare app: ?kind=<name> draws COUNT elements of that kind (the sidebar's and Overview's kinds)
@@ -104,7 +105,7 @@ def app_alpha(reruns: int) -> tuple[float, int, int]:
     """This tree: (core-ms, elements, messages) of an α move on Overview, V3-Large."""
     server = TreeServer(ROOT, {"MOBILENET_EXPLORER_OFFLINE": "1", "MOBILENET_EXPLORER_WARM_UP": "0"})
     try:
-        student = lp.Student(server.url)
+        student = Counting(server.url)
         student.connect()
         student.rerun("model=v3_large&lang=en")
         alphas = ["0.5", "0.75", "1.0", "1.25"]
@@ -116,28 +117,14 @@ def app_alpha(reruns: int) -> tuple[float, int, int]:
             student.rerun(f"model=v3_large&lang=en&alpha={alphas[i % 4]}")
         time.sleep(0.3)
         ms = (lp.cpu_seconds(server.proc.pid) - cpu) / reruns * 1000
-        messages = count_messages(student, "model=v3_large&lang=en&alpha=0.5")
+        before = student.received
+        student.rerun("model=v3_large&lang=en&alpha=0.5")
+        messages = student.received - before
         elements = len(student.elements)
         student.close()
         return ms, elements, messages
     finally:
         server.stop()
-
-
-def count_messages(student: lp.Student, query: str) -> int:
-    """The ForwardMsgs one rerun sends (every element, block and session message)."""
-    recv, seen = student.ws.recv, [0]
-
-    def counted(timeout=None):
-        seen[0] += 1
-        return recv(timeout=timeout)
-
-    student.ws.recv = counted
-    try:
-        student.rerun(query)
-    finally:
-        student.ws.recv = recv
-    return seen[0]
 
 
 def main() -> None:
