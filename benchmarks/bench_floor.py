@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,8 +31,12 @@ COUNT = 10  # elements of one kind per run
 BARE_APP = f"""
 import streamlit as st
 
-COMPONENT = st.components.v2.component("bench_floor", html="<span></span>",
-                                       js="export default function (component) {{}}")
+# declared once per session, as the app declares its components once per process
+if "component" not in st.session_state:
+    st.session_state["component"] = st.components.v2.component(
+        "bench_floor", html="<span></span>", js="export default function (component) {{}}"
+    )
+COMPONENT = st.session_state["component"]
 MODELS = [f"model {{i}}" for i in range(13)]
 kind = st.query_params.get("kind", "nothing")
 for i in range({COUNT}):
@@ -101,8 +106,8 @@ def bare(reruns: int) -> dict[str, float]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def app_alpha(reruns: int) -> tuple[float, int, int]:
-    """This tree: (core-ms, elements, messages) of an α move on Overview, V3-Large."""
+def app_alpha(reruns: int) -> tuple[float, Counter, int]:
+    """This tree: (core-ms, element kinds, messages) of an α move on Overview, V3-Large."""
     server = TreeServer(ROOT, {"MOBILENET_EXPLORER_OFFLINE": "1", "MOBILENET_EXPLORER_WARM_UP": "0"})
     try:
         student = Counting(server.url)
@@ -120,9 +125,9 @@ def app_alpha(reruns: int) -> tuple[float, int, int]:
         before = student.received
         student.rerun("model=v3_large&lang=en&alpha=0.5")
         messages = student.received - before
-        elements = len(student.elements)
+        kinds = Counter(kind for kind, _ in student.elements)
         student.close()
-        return ms, elements, messages
+        return ms, kinds, messages
     finally:
         server.stop()
 
@@ -143,9 +148,10 @@ def main() -> None:
     for kind in KINDS:
         cost = costs[kind]
         print(f"| {kind} | {cost:.1f} | {cost / empty:.1f}x | {(cost - empty) / COUNT:.2f} |")
-    ms, elements, messages = app_alpha(args.reruns)
+    ms, kinds, messages = app_alpha(args.reruns)
+    elements = f"{sum(kinds.values())} elements ({', '.join(f'{k} {n}' for k, n in kinds.most_common())})"
     print(f"\nThis app, an α move on Overview (V3-Large): {ms:.1f} core-ms a run, {ms / empty:.1f}x "
-          f"the empty run; {elements} elements, {messages} messages")  # fmt: skip
+          f"the empty run; {elements}; {messages} messages (elements, blocks, session)")  # fmt: skip
     load = os.getloadavg()
     print(f"load average after {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
