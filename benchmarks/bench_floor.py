@@ -72,14 +72,15 @@ KINDS = ["markdown", "caption", "html (a style)", "metric", "slider", "selectbox
          "columns(2)", "horizontal container"]  # fmt: skip
 
 
-def per_run(server: TreeServer, student: lp.Student, query: str, reruns: int) -> float:
-    """Server core-ms of one rerun with `query`, the mean over `reruns` (after a few not counted)."""
-    for _ in range(3):
-        student.rerun(query)
+def per_run(server: TreeServer, student: lp.Student, queries: list[str], reruns: int) -> float:
+    """Server core-ms of one rerun, the mean over `reruns` reruns taking the `queries` in turn
+    (after a round of them, at least three reruns, not counted)."""
+    for i in range(max(3, len(queries))):
+        student.rerun(queries[i % len(queries)])
     time.sleep(0.3)
     cpu = lp.cpu_seconds(server.proc.pid)
-    for _ in range(reruns):
-        student.rerun(query)
+    for i in range(reruns):
+        student.rerun(queries[i % len(queries)])
     time.sleep(0.3)  # the last run's messages leave the event loop
     return (lp.cpu_seconds(server.proc.pid) - cpu) / reruns * 1000
 
@@ -94,10 +95,10 @@ def bare(reruns: int) -> dict[str, float]:
         try:
             student = lp.Student(server.url)
             student.connect()
-            costs = {"nothing": per_run(server, student, "kind=nothing", reruns)}
+            costs = {"nothing": per_run(server, student, ["kind=nothing"], reruns)}
             for kind in KINDS:
-                costs[kind] = per_run(server, student, f"kind={kind}", reruns)
-            costs["nothing, again"] = per_run(server, student, "kind=nothing", reruns)
+                costs[kind] = per_run(server, student, [f"kind={kind}"], reruns)
+            costs["nothing, again"] = per_run(server, student, ["kind=nothing"], reruns)
             student.close()
             return costs
         finally:
@@ -113,15 +114,8 @@ def app_alpha(reruns: int) -> tuple[float, Counter, int]:
         student = Counting(server.url)
         student.connect()
         student.rerun("model=v3_large&lang=en")
-        alphas = ["0.5", "0.75", "1.0", "1.25"]
-        for alpha in alphas:
-            student.rerun(f"model=v3_large&lang=en&alpha={alpha}")
-        time.sleep(0.3)
-        cpu = lp.cpu_seconds(server.proc.pid)
-        for i in range(reruns):
-            student.rerun(f"model=v3_large&lang=en&alpha={alphas[i % 4]}")
-        time.sleep(0.3)
-        ms = (lp.cpu_seconds(server.proc.pid) - cpu) / reruns * 1000
+        moves = [f"model=v3_large&lang=en&alpha={alpha}" for alpha in ("0.5", "0.75", "1.0", "1.25")]
+        ms = per_run(server, student, moves, reruns)
         before = student.received
         student.rerun("model=v3_large&lang=en&alpha=0.5")
         messages = student.received - before
