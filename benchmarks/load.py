@@ -37,14 +37,24 @@ CONFIGS = [("v2", 0.35), ("v3_small", 0.6), ("v3_large", 0.85), ("v4_conv_small"
 
 def classify_in_page(page, url: str, model: str, alpha: float) -> list[str]:
     """Open Classify for a configuration, run the untrained network on the photo, read the top-5."""
+    open_classify(page, url, model, alpha)
+    return classify_opened(page, model, alpha)
+
+
+def open_classify(page, url: str, model: str, alpha: float) -> None:
+    """Open Classify for a configuration and wait until the page is idle."""
+    page.goto(f"{url}/classify?model={model}&alpha={alpha}", timeout=PATIENCE_MS)
+    page.locator(".st-key-use_untrained label").wait_for(timeout=PATIENCE_MS)
+    idle(page, PATIENCE_S)
+
+
+def classify_opened(page, model: str, alpha: float) -> list[str]:
+    """On an open Classify page: pick the untrained network, drop the photo, read the top-5."""
     with watching_upload(page) as seen:
-        page.goto(f"{url}/classify?model={model}&alpha={alpha}", timeout=PATIENCE_MS)
-        page.locator(".st-key-use_untrained label").wait_for(timeout=PATIENCE_MS)
-        idle(page, PATIENCE_S)
         page.locator(".st-key-use_untrained label").click(timeout=PATIENCE_MS)
         # dropped at once, while the click's run redraws the page, as an impatient user does: the
         # answer to the upload request used to be lost when that run started (app/upload_race.py)
-        seen.append("the photo dropped")  # what the browser saw before this is the page's opening
+        seen.append("the photo dropped")  # what the browser saw before this came with the click
         page.locator('.st-key-images input[type="file"]').set_input_files(str(PHOTO), timeout=PATIENCE_MS)
         try:
             page.locator(".st-key-images").get_by_text(PHOTO.name).first.wait_for(timeout=PATIENCE_MS)

@@ -697,7 +697,7 @@ def _untrained_row(sessions: int, think, root: Path, extra: dict, work: Path) ->
 def _warm_up(url: str, visits: int = 6) -> None:
     """A few sessions open the app (Overview only: no weights are asked for), so that the first
     draw of the page after the replicas started is not counted, as in the untrained rows."""
-    for _ in range(visits):  # the affinity cookie is random: six miss a replica 1 time in 32
+    for _ in range(visits):  # a browser without the cookie goes to the least busy replica
         student = Student(url)
         student.connect()
         student.rerun("model=v2&lang=en")

@@ -13,9 +13,13 @@
 # sending new sessions to a replica that does not answer. Each replica runs under a small
 # supervisor that restarts it when it dies. Ctrl-C (or SIGTERM) stops everything.
 #
-# Affinity without nginx Plus's sticky cookies: the first response sets a cookie with a random
-# key, and the upstream is chosen by a consistent hash of that key; a browser keeps its replica
-# for as long as the replica lives.
+# Affinity without nginx Plus's sticky cookies: every response sets a cookie naming the replica
+# that answered it, and a request with that cookie goes to that replica (the others are its
+# backups, for when it is down). A browser without the cookie goes to the replica with the fewest
+# open connections (websockets: sessions). The cookie names who answered, not whom a hash would
+# have chosen: a student who arrived while a replica was down stays on the replica that holds the
+# session after the dead one is back (a hash of a random key sent that student's uploads to the
+# restarted replica, which refused them with HTTP 400).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,10 +65,20 @@ trap cleanup EXIT INT TERM
 # one cookie secret for every replica: Streamlit's XSRF token from one replica is then valid on
 # another (after a replica dies, its students' browsers reach a live one)
 secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-servers=""
+servers=""    # the balanced upstream, for a browser without the cookie
+replica_upstreams=""  # one upstream per replica, the others its backups
+cookie_to_upstream=""
+addr_to_cookie=""
 for ((i = 1; i <= replicas; i++)); do
   rport=$((port + i))
   servers+="    server 127.0.0.1:$rport max_fails=1 fail_timeout=10s;"$'\n'
+  replica_upstreams+="  upstream replica$i {"$'\n'"    server 127.0.0.1:$rport max_fails=1 fail_timeout=10s;"$'\n'
+  for ((j = 1; j <= replicas; j++)); do
+    ((j == i)) || replica_upstreams+="    server 127.0.0.1:$((port + j)) max_fails=1 fail_timeout=10s backup;"$'\n'
+  done
+  replica_upstreams+="  }"$'\n'
+  cookie_to_upstream+="    r$i replica$i;"$'\n'
+  addr_to_cookie+="    ~127\\.0\\.0\\.1:$rport\$ r$i;"$'\n'
   # the supervisor: start the replica again whenever it exits
   # measured latencies (the trade-off explorer's) are shared by the replicas through one SQLite file
   MOBILENET_EXPLORER_SHARED_DIR="$rundir" STREAMLIT_SERVER_COOKIE_SECRET=$secret setsid bash -c "
@@ -91,16 +105,22 @@ http {
   uwsgi_temp_path $rundir/uwsgi;
   scgi_temp_path $rundir/scgi;
   map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
-  # the affinity key: the browser's cookie, or a new random one on its first request
-  map \$cookie_mne_replica \$affinity { '' \$request_id; default \$cookie_mne_replica; }
+  # the replica the browser's cookie names, or (no cookie, or an unknown one) the balanced upstream
+  map \$cookie_mne_replica \$backend {
+    default mobilenet_explorer;
+$cookie_to_upstream  }
+  # who answered: the last address nginx tried (after a failover \$upstream_addr lists them all)
+  map \$upstream_addr \$served_by {
+    default '';
+$addr_to_cookie  }
   upstream mobilenet_explorer {
-    hash \$affinity consistent;
+    least_conn;
 $servers  }
-  server {
+$replica_upstreams  server {
     listen $host:$port;
     client_max_body_size 200m;   # checkpoints (Streamlit's own limit is in .streamlit/config.toml)
     location / {
-      proxy_pass http://mobilenet_explorer;
+      proxy_pass http://\$backend;
       proxy_http_version 1.1;
       proxy_set_header Host \$host;
       proxy_set_header Upgrade \$http_upgrade;
@@ -111,7 +131,7 @@ $servers  }
       proxy_next_upstream error timeout http_502 http_503;
       proxy_buffering off;            # stream the app's responses as they come
       proxy_request_buffering off;    # and uploads straight to the replica
-      add_header Set-Cookie "mne_replica=\$affinity; Path=/; HttpOnly; SameSite=Lax" always;
+      add_header Set-Cookie "mne_replica=\$served_by; Path=/; HttpOnly; SameSite=Lax" always;
     }
   }
 }

@@ -1,6 +1,7 @@
 """A class on one machine: scripts/serve.sh --replicas 2 behind nginx (installed by setup.sh).
-Two students classify a photo each (uploads need session affinity), a replica dies, and a new
-student still gets a working app. Traffic stays on 127.0.0.1."""
+Two students classify a photo each (uploads need session affinity), a replica dies, newcomers
+still get a working app, and their uploads still reach their sessions after the dead replica is
+back. Traffic stays on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from appdriver import CHROMIUM, FLAGS, ROOT  # noqa: E402
-from load import PHOTO, classify_in_page  # noqa: E402
+from load import PHOTO, classify_in_page, classify_opened, open_classify  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -86,27 +87,54 @@ def class_server(tmp_path):
     assert not healthy(url)
 
 
+def served_by(url: str) -> str:
+    """The replica nginx names in the affinity cookie of a browser's first request."""
+    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as response:
+        cookies = response.headers.get_all("Set-Cookie") or []
+    return next((c.split(";")[0].split("=", 1)[1] for c in cookies if c.startswith("mne_replica=")), "")
+
+
+def browser_replica(context) -> str:
+    return {c["name"]: c["value"] for c in context.cookies()}.get("mne_replica", "")
+
+
 def test_two_replicas_keep_sessions_together_and_survive_a_dead_replica(class_server):
     from playwright.sync_api import sync_playwright
 
     url, port, run = class_server
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        students = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2)]
+        laptop = {"width": 1400, "height": 1000}
+        students = [browser.new_context(viewport=laptop) for _ in range(2)]
         for context in students:  # an upload reaches the replica of the session: the top-5 shows
             page = context.new_page()
             assert len(classify_in_page(page, url, "v3_small", 0.6)) == 5
-            cookies = {c["name"]: c["value"] for c in context.cookies()}
-            assert cookies.get("mne_replica")  # the affinity key nginx set
+        # the second student went to the replica with fewer sessions, and each cookie names its own
+        assert sorted(browser_replica(c) for c in students) == ["r1", "r2"]
+        orphan = next(c for c in students if browser_replica(c) == "r1")
         killed = replica_pid(port + 1)
         os.kill(killed, signal.SIGKILL)
-        time.sleep(0.5)
-        newcomer = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        assert len(classify_in_page(newcomer, url, "v2", 0.5)) == 5  # served by the live replica
-        deadline = time.time() + 90  # and the dead one is started again by its supervisor
-        while time.time() < deadline and not healthy(f"http://127.0.0.1:{port + 1}"):
+        # two newcomers open Classify while replica 1 is down: their sessions live on replica 2
+        newcomers = [browser.new_context(viewport=laptop).new_page() for _ in range(2)]
+        for page in newcomers:
+            open_classify(page, url, "v2", 0.5)
+            assert browser_replica(page.context) == "r2"
+        # the student whose replica died is reconnected to the live one, and the cookie follows
+        deadline = time.time() + 120
+        while time.time() < deadline and browser_replica(orphan) != "r2":
             time.sleep(0.5)
-        assert healthy(f"http://127.0.0.1:{port + 1}") and replica_pid(port + 1) != killed
+        assert browser_replica(orphan) == "r2"
+        # the supervisor starts replica 1 again, and nginx sends new browsers to it again
+        deadline, newest = time.time() + 120, ""
+        while time.time() < deadline and newest != "r1":
+            time.sleep(0.5)
+            newest = served_by(url)
+        assert newest == "r1" and replica_pid(port + 1) != killed
+        # the newcomers' uploads still reach replica 2, which holds their sessions (a replica
+        # chosen by a hash of a random key sent half of them to the restarted replica: HTTP 400)
+        for page in newcomers:
+            assert len(classify_opened(page, "v2", 0.5)) == 5
+            assert browser_replica(page.context) == "r2"
         browser.close()
     assert "restarting" in (run / "replica1.log").read_text()
     assert PHOTO.exists()
