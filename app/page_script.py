@@ -1,8 +1,9 @@
 """The page's own style and script, once per run, as one style element and one component.
 
 The style: the accessibility rules (app.navigation) and the tablet's and phone's (app.responsive).
-The script: the page's language and Streamlit's words in it (app.page_language), and the
-sidebar's fold and the charts' fitted titles on touch screens (app.responsive). Each module keeps
+The script: the page's language and Streamlit's words in it (app.page_language), the
+sidebar's fold and the charts' fitted titles on touch screens (app.responsive), and Plotly made
+ready while the reader reads (app.prefetch). Each module keeps
 its own script, written as a component's default export; here they run as parts of one
 components-v2 element, each in its own scope with its own data. Two components and two style
 elements cost the server more than one of each on every run of every session (a component about
@@ -17,10 +18,15 @@ import streamlit as st
 from app.i18n import current_language
 from app.navigation import ACCESSIBILITY_CSS
 from app.page_language import LANGUAGE_JS, language_data
+from app.prefetch import PREFETCH_JS, prefetch_data
 from app.responsive import FOLD_JS, RESPONSIVE_CSS, fold_data
 
 # (script, its data for this run): in the order they run
-PARTS = ((LANGUAGE_JS, lambda: language_data(current_language())), (FOLD_JS, fold_data))
+PARTS = (
+    (LANGUAGE_JS, lambda: language_data(current_language())),
+    (FOLD_JS, fold_data),
+    (PREFETCH_JS, prefetch_data),
+)
 STYLE = ACCESSIBILITY_CSS + RESPONSIVE_CSS
 
 

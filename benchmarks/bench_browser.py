@@ -156,6 +156,26 @@ def first_lesson_load(browser, url: str, runs: int, tab_of=None) -> list[dict]:
     return times
 
 
+def first_chart_page(browser, url: str, runs: int, reading_ms: int = 3000) -> list[dict]:
+    """A student's first chart page: Overview (no chart) in a new browser context, a few seconds
+    of reading, then Compare until its three charts are drawn (Plotly's chunk is run by then,
+    by the app's prefetch while the student read, or with the first chart)."""
+    times = []
+    for _ in range(runs):
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        probe = Probe(page)
+        page.goto(f"{url}/?model=v3_large&lang=en")
+        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=120000)
+        page.wait_for_function(IDLE, timeout=120000)
+        page.wait_for_timeout(reading_ms)
+        compare = f":is(:is({NAV_LINK})[href='compare'], {OLD_NAV_LINK}[href$='/compare'])"
+        link = page.locator(f'[data-testid="stSidebar"] {compare}')
+        times.append(timed(page, probe, link.click, PLOTS_DRAWN, 3))
+        context.close()
+    return times
+
+
 def overview_actions(browser, url: str, runs: int) -> dict[str, list[dict]]:
     """Move alpha, switch model, switch language, open Compare: one session, on Overview."""
     context = browser.new_context(viewport=VIEWPORT)
@@ -238,6 +258,7 @@ ROWS = [  # key, what the issue's table says, goal in seconds
     ("model", "switch model in the sidebar", 0.3),
     ("language", "switch language", 0.3),
     ("compare", "open Compare", 0.5),
+    ("first_chart", "first chart page: Compare after 3 s of reading Overview, new browser", 0.5),
     ("next_step", 'lesson "Next step" (separable)', 0.3),
     ("spiral", "spiral n slider (bottleneck lesson)", 0.3),
 ]
@@ -259,6 +280,8 @@ def measure(url: str, runs: int, only: set[str]) -> dict[str, list[dict]]:
             results["first_lesson"] = first_lesson_load(browser, url, runs)
             results["first_lesson_tab"] = first_lesson_load(browser, url, runs, tab_of=student)
         student.close()
+        if "first_chart" in only:
+            results["first_chart"] = first_chart_page(browser, url, runs)
         if only & {"alpha", "model", "language", "compare"}:
             results.update(overview_actions(browser, url, runs))
         if only & {"next_step", "spiral"}:

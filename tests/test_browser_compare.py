@@ -144,3 +144,32 @@ def test_a_configuration_changed_reruns_the_comparison_only(server, browser):  #
     deltas = [m.delta for m in map(ForwardMsg.FromString, received) if m.WhichOneof("type") == "delta"]
     assert deltas and all(d.fragment_id for d in deltas)  # every element sent is the fragment's
     page.close()
+
+
+def test_overview_readies_plotly_so_the_first_chart_page_does_not_wait_for_it(server, browser):  # noqa: F811
+    """Overview draws no chart. While the student reads it, the browser fetches and runs the
+    frontend's Plotly chunk (app/prefetch.py), the task that used to come with the first chart
+    page; Compare then draws its three charts from it. (`PlotlyGeoAssets` is a global that
+    Plotly's bundle sets when it runs: the chunk ran, it was not only downloaded.)"""
+    from app.prefetch import plotly_chunk
+
+    chunk = plotly_chunk()
+    assert chunk, "Streamlit's frontend has no Plotly chunk this app can name: prefetch is off"
+    context = browser.new_context(**SIZES["1440"])
+    page = context.new_page()
+    page.goto(f"{server}/?model=v2&lang=en")
+    page.locator('[data-testid="stMetric"]').first.wait_for(timeout=60000)
+    idle(page)
+    fetched = f"() => performance.getEntriesByType('resource').some(e => e.name.endsWith('/{chunk}'))"
+    page.wait_for_function(f"() => ({fetched})() && window.PlotlyGeoAssets !== undefined", timeout=120000)
+    assert page.locator(".js-plotly-plot").count() == 0  # none on Overview: the prefetch fetched it
+    page.locator('[data-testid="stSidebar"] .mn-nav a[href="compare"]').click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=stMain] .js-plotly-plot .main-svg').length >= 3",
+        timeout=120000,
+    )
+    loads = page.evaluate(
+        f"() => performance.getEntriesByType('resource').filter(e => e.name.endsWith('/{chunk}')).length"
+    )
+    assert loads == 1  # the frontend's own import found the module the prefetch ran
+    context.close()
