@@ -389,3 +389,14 @@ def test_the_top5_chart_put_into_the_shared_one_is_the_chart_plotly_builds_for_t
         assert sent(other)["layout"]["title"]["text"] == t("top5", ms=prediction.latency_ms)
         shared = screen.shared_figure(("top5",), screen._top5_template).to_dict()
         assert list(shared["data"][0]["x"]) == [] and "title" not in shared["layout"]
+
+
+def test_the_prefetch_names_the_plotly_chunk_the_frontend_imports():
+    """app.prefetch imports the chunk Streamlit's entry script imports by name; a Streamlit that
+    renamed or split it would turn the prefetch off without a word: this test says so."""
+    from app.prefetch import FRONTEND_JS, plotly_chunk, prefetch_data
+
+    chunk = plotly_chunk()
+    assert chunk and (FRONTEND_JS / chunk).stat().st_size > 1_000_000  # Plotly's bundle
+    assert any(f"./{chunk}" in entry.read_text() for entry in FRONTEND_JS.glob("index.*.js"))
+    assert prefetch_data()["chunk"] == chunk
