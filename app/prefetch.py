@@ -10,11 +10,11 @@ module per URL, so the frontend's own import later finds it run. Measured with a
 Playwright script (a new browser, Overview, three seconds of reading, then Compare, three rounds,
 at main before this change): nothing 3.94 s, modulepreload 3.98 s, import at idle 2.00 s.
 
-The script imports the chunk once per tab, a second after a run and when the browser says it is
-idle (`requestIdleCallback`). The cost is moved, not removed: an action taken in that moment
-waits for the task to end, once. A page that draws a chart has imported it already, and then
-this does nothing. When this Streamlit's build has no such chunk (another version), nothing is
-fetched.
+The script imports the chunk once per tab, when the reader has not pressed a key, tapped or
+scrolled for a second and the browser says it is idle (`requestIdleCallback`). The cost is moved,
+not removed: an action taken while the chunk runs waits for it to end, once. A page that draws
+a chart has imported it already, and then this does nothing. When this Streamlit's build has no
+such chunk (another version), nothing is fetched.
 """
 
 from __future__ import annotations
@@ -35,8 +35,20 @@ export default function ({ data }) {
   if (!entry) return;
   window.mnePlotlyPrefetched = true;
   const url = new URL(data.chunk, entry.src).href;
-  const whenIdle = window.requestIdleCallback || ((run) => setTimeout(run, 0));
-  setTimeout(() => whenIdle(() => import(url).catch(() => {}), { timeout: 10000 }), data.delay_ms);
+  const whenIdle = window.requestIdleCallback || ((then) => setTimeout(then, 0));
+  // once the reader has not touched the page for delay_ms: each key, tap or wheel waits again
+  const inputs = ["pointerdown", "keydown", "wheel"];
+  let timer;
+  const run = () => {
+    inputs.forEach((name) => window.removeEventListener(name, wait, true));
+    return import(url).catch(() => {});
+  };
+  function wait() {
+    clearTimeout(timer);
+    timer = setTimeout(() => whenIdle(run, { timeout: 10000 }), data.delay_ms);
+  }
+  inputs.forEach((name) => window.addEventListener(name, wait, { capture: true, passive: true }));
+  wait();
 }
 """
 
