@@ -35,17 +35,20 @@ export default function ({ data }) {
   if (!entry) return;
   window.mnePlotlyPrefetched = true;
   const url = new URL(data.chunk, entry.src).href;
-  const whenIdle = window.requestIdleCallback || ((then) => setTimeout(then, 0));
-  // once the reader has not touched the page for delay_ms: each key, tap or wheel waits again
-  const inputs = ["pointerdown", "keydown", "wheel"];
-  let timer;
+  const idle = window.requestIdleCallback
+    ? { start: (then) => requestIdleCallback(then, { timeout: 10000 }), stop: (id) => cancelIdleCallback(id) }
+    : { start: (then) => setTimeout(then, 0), stop: (id) => clearTimeout(id) };
+  // once the reader has not touched the page for delay_ms: each key, tap, wheel or scroll waits again
+  const inputs = ["pointerdown", "keydown", "wheel", "scroll"];
+  let timer, idleTask;
   const run = () => {
     inputs.forEach((name) => window.removeEventListener(name, wait, true));
     return import(url).catch(() => {});
   };
   function wait() {
     clearTimeout(timer);
-    timer = setTimeout(() => whenIdle(run, { timeout: 10000 }), data.delay_ms);
+    idle.stop(idleTask);
+    timer = setTimeout(() => { idleTask = idle.start(run); }, data.delay_ms);
   }
   inputs.forEach((name) => window.addEventListener(name, wait, { capture: true, passive: true }));
   wait();

@@ -63,12 +63,24 @@ def classify_opened(page, model: str, alpha: float) -> list[str]:
                 page, f"load_noupload_{model}_{alpha}", f"the photo never came ({model} {alpha})", seen, exc
             )
         try:
-            page.locator(".js-plotly-plot").first.wait_for(timeout=PATIENCE_MS)
+            top5_or_refused(page, seen)
         except Exception as exc:
             failed(page, f"load_failure_{model}_{alpha}", f"no top-5 for {model} {alpha}", seen, exc)
         idle(page, PATIENCE_S)
     labels = page.eval_on_selector_all(".js-plotly-plot .ytick text", "els => els.map(e => e.textContent)")
     return labels[::-1]  # the chart lists the best class at the top
+
+
+def top5_or_refused(page, seen: list[str]) -> None:
+    """Until the top-5 chart shows; a refused upload (its PUT answered 4xx or 5xx) never brings
+    one, and says so at once instead of after PATIENCE_S."""
+    deadline = time.time() + PATIENCE_S
+    while not page.locator(".js-plotly-plot").count():
+        if any(s.startswith(("PUT upload: HTTP 4", "PUT upload: HTTP 5")) for s in seen):
+            raise RuntimeError("the server refused the upload")
+        if time.time() > deadline:
+            raise TimeoutError(f"no top-5 chart after {PATIENCE_S} s")
+        page.wait_for_timeout(200)  # the page's events (the PUT's answer) are handled meanwhile
 
 
 @contextlib.contextmanager

@@ -106,17 +106,19 @@ class Student:
         conn.request(method, path, body=body, headers=head)
         response = conn.getresponse()
         data = response.read()
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                key, _, rest = value.partition("=")
-                self.cookies[key.strip()] = rest.split(";")[0]
+        self._keep_cookies(value for name, value in response.getheaders() if name.lower() == "set-cookie")
         conn.close()
         return response.status, data
+
+    def _keep_cookies(self, set_cookies) -> None:
+        for value in set_cookies:
+            key, _, rest = value.partition("=")
+            self.cookies[key.strip()] = rest.split(";")[0]
 
     def connect(self) -> None:
         from websockets.sync.client import connect
 
-        status, _ = self._http("GET", "/")  # the page (and, behind nginx, the affinity cookie)
+        status, _ = self._http("GET", "/")  # the page
         if status != 200:
             raise RuntimeError(f"GET / answered {status}")
         self._http("GET", "/_stcore/health")  # as the browser does first: it sets the XSRF cookie
@@ -128,6 +130,7 @@ class Student:
                                 "Origin": f"http://{self.host}:{self.port}"},
             max_size=2**26, open_timeout=30,
         )  # fmt: skip
+        self._keep_cookies(self.ws.response.headers.get_all("Set-Cookie"))  # behind serve.sh: the affinity
 
     def close(self) -> None:
         self.ws.close()
@@ -697,7 +700,7 @@ def _untrained_row(sessions: int, think, root: Path, extra: dict, work: Path) ->
 def _warm_up(url: str, visits: int = 6) -> None:
     """A few sessions open the app (Overview only: no weights are asked for), so that the first
     draw of the page after the replicas started is not counted, as in the untrained rows."""
-    for _ in range(visits):  # a browser without the cookie goes to the least busy replica
+    for _ in range(visits):  # a websocket without the cookie goes to the replica with fewer
         student = Student(url)
         student.connect()
         student.rerun("model=v2&lang=en")

@@ -13,13 +13,15 @@
 # sending new sessions to a replica that does not answer. Each replica runs under a small
 # supervisor that restarts it when it dies. Ctrl-C (or SIGTERM) stops everything.
 #
-# Affinity without nginx Plus's sticky cookies: every response sets a cookie naming the replica
-# that answered it, and a request with that cookie goes to that replica (the others are its
-# backups, for when it is down). A browser without the cookie goes to the replica with the fewest
-# open connections (websockets: sessions). The cookie names who answered, not whom a hash would
-# have chosen: a student who arrived while a replica was down stays on the replica that holds the
-# session after the dead one is back (a hash of a random key sent that student's uploads to the
-# restarted replica, which refused them with HTTP 400).
+# Affinity without nginx Plus's sticky cookies: the answer to a browser's websocket handshake
+# (where Streamlit's session lives) sets a cookie naming the replica that took it, and every
+# request with that cookie goes to that replica (the others are its backups, for when it is
+# down). A browser without the cookie goes to the replica with the fewest websockets opened
+# without one (least_conn). Only the handshake sets the cookie, so it always names the replica
+# that holds the session: a request that failed over for a moment leaves it alone. (Until
+# 2026-12-02 the cookie held a random key hashed onto the replicas: a student who arrived while
+# a replica was down was served by another, and once the dead one was back the key sent that
+# student's uploads to it, which refused them with HTTP 400.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,7 +74,8 @@ addr_to_cookie=""
 for ((i = 1; i <= replicas; i++)); do
   rport=$((port + i))
   servers+="    server 127.0.0.1:$rport max_fails=1 fail_timeout=10s;"$'\n'
-  replica_upstreams+="  upstream replica$i {"$'\n'"    server 127.0.0.1:$rport max_fails=1 fail_timeout=10s;"$'\n'
+  # the primary is never marked down (max_fails=0): one failed request must not move its sessions
+  replica_upstreams+="  upstream replica$i {"$'\n'"    server 127.0.0.1:$rport max_fails=0;"$'\n'
   for ((j = 1; j <= replicas; j++)); do
     ((j == i)) || replica_upstreams+="    server 127.0.0.1:$((port + j)) max_fails=1 fail_timeout=10s backup;"$'\n'
   done
@@ -113,25 +116,35 @@ $cookie_to_upstream  }
   map \$upstream_addr \$served_by {
     default '';
 $addr_to_cookie  }
+  # the affinity cookie, or nothing (nginx adds no header with an empty value) if nginx answered
+  map \$served_by \$replica_cookie {
+    default "mne_replica=\$served_by; Path=/; HttpOnly; SameSite=Lax";
+    '' '';
+  }
   upstream mobilenet_explorer {
     least_conn;
 $servers  }
 $replica_upstreams  server {
     listen $host:$port;
-    client_max_body_size 200m;   # checkpoints (Streamlit's own limit is in .streamlit/config.toml)
+    client_max_body_size 210m;   # checkpoints: Streamlit's 200 MB (.streamlit/config.toml) and the form's framing
+    proxy_http_version 1.1;
+    proxy_set_header Host \$host;
+    proxy_set_header Upgrade \$http_upgrade;
+    proxy_set_header Connection \$connection_upgrade;
+    proxy_read_timeout 86400s;   # a lecture's websocket stays open for hours
+    proxy_send_timeout 86400s;
+    proxy_connect_timeout 2s;
+    proxy_next_upstream error timeout http_502 http_503;
+    proxy_buffering off;            # stream the app's responses as they come
+    proxy_request_buffering off;    # and uploads straight to the replica
     location / {
       proxy_pass http://\$backend;
-      proxy_http_version 1.1;
-      proxy_set_header Host \$host;
-      proxy_set_header Upgrade \$http_upgrade;
-      proxy_set_header Connection \$connection_upgrade;
-      proxy_read_timeout 86400s;   # a lecture's websocket stays open for hours
-      proxy_send_timeout 86400s;
-      proxy_connect_timeout 2s;
-      proxy_next_upstream error timeout http_502 http_503;
-      proxy_buffering off;            # stream the app's responses as they come
-      proxy_request_buffering off;    # and uploads straight to the replica
-      add_header Set-Cookie "mne_replica=\$served_by; Path=/; HttpOnly; SameSite=Lax" always;
+      add_header X-Mne-Replica \$served_by always;   # which replica answered (operators, tests)
+    }
+    location = /_stcore/stream {   # the websocket: the session is where its handshake went
+      proxy_pass http://\$backend;
+      add_header X-Mne-Replica \$served_by always;
+      add_header Set-Cookie \$replica_cookie always;
     }
   }
 }

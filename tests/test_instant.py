@@ -400,3 +400,6 @@ def test_the_prefetch_names_the_plotly_chunk_the_frontend_imports():
     assert chunk and (FRONTEND_JS / chunk).stat().st_size > 1_000_000  # Plotly's bundle
     assert any(f"./{chunk}" in entry.read_text() for entry in FRONTEND_JS.glob("index.*.js"))
     assert prefetch_data()["chunk"] == chunk
+    # the entry script the page's JavaScript resolves the chunk's URL against (app/prefetch.py)
+    index = (FRONTEND_JS.parent.parent / "index.html").read_text()
+    assert re.search(r'<script type="module"[^>]* src="\./static/js/index\.[\w-]+\.js"', index)
