@@ -162,28 +162,32 @@ def first_chart_page(browser, url: str, runs: int, reading_ms: int = 3000) -> li
     by the app's prefetch while the student read, or with the first chart)."""
     times = []
     for _ in range(runs):
-        context = browser.new_context(viewport=VIEWPORT)
-        page = context.new_page()
-        probe = Probe(page)
-        page.goto(f"{url}/?model=v3_large&lang=en")
-        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=120000)
-        page.wait_for_function(IDLE, timeout=120000)
+        context, page, probe = overview_in_new_context(browser, url)
         page.wait_for_timeout(reading_ms)
-        compare = f":is(:is({NAV_LINK})[href='compare'], {OLD_NAV_LINK}[href$='/compare'])"
-        link = page.locator(f'[data-testid="stSidebar"] {compare}')
-        times.append(timed(page, probe, link.click, PLOTS_DRAWN, 3))
+        times.append(timed(page, probe, page.locator(f'[data-testid="stSidebar"] {COMPARE_LINK}').click,
+                           PLOTS_DRAWN, 3))  # fmt: skip
         context.close()
     return times
 
 
-def overview_actions(browser, url: str, runs: int) -> dict[str, list[dict]]:
-    """Move alpha, switch model, switch language, open Compare: one session, on Overview."""
+# the app's own page links since issue 26 (relative hrefs), Streamlit's navigation before
+COMPARE_LINK = f":is(:is({NAV_LINK})[href='compare'], {OLD_NAV_LINK}[href$='/compare'])"
+
+
+def overview_in_new_context(browser, url: str):
+    """A new browser context on Overview (V3-Large), drawn and idle: (context, page, its Probe)."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     probe = Probe(page)
     page.goto(f"{url}/?model=v3_large&lang=en")
     page.locator('[data-testid="stMetric"]').first.wait_for(timeout=120000)
     page.wait_for_function(IDLE, timeout=120000)
+    return context, page, probe
+
+
+def overview_actions(browser, url: str, runs: int) -> dict[str, list[dict]]:
+    """Move alpha, switch model, switch language, open Compare: one session, on Overview."""
+    context, page, probe = overview_in_new_context(browser, url)
     out: dict[str, list[dict]] = {"alpha": [], "model": [], "language": [], "compare": []}
     sidebar = '[data-testid="stSidebar"]'
     for _ in range(runs):
@@ -216,9 +220,7 @@ def overview_actions(browser, url: str, runs: int) -> dict[str, list[dict]]:
         page.locator(f"{sidebar} label").filter(has_text="English").first.click()
         page.wait_for_function(IDLE, timeout=120000)
     for _ in range(runs):
-        # the app's own page links since issue 26 (relative hrefs), Streamlit's navigation before
-        compare = f":is(:is({NAV_LINK})[href='compare'], {OLD_NAV_LINK}[href$='/compare'])"
-        link = page.locator(f"{sidebar} {compare}")
+        link = page.locator(f"{sidebar} {COMPARE_LINK}")
         out["compare"].append(timed(page, probe, link.click, PLOTS_DRAWN, 3))
         back = page.locator(f"{sidebar} :is({NAV_LINK}, {OLD_NAV_LINK})").first  # Overview
         back.click()
