@@ -142,6 +142,9 @@ def expected_top5(model: str, alpha: float) -> list[str]:
 
 def session(browser, url: str, model: str, alpha: float, steps: int) -> dict:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    # every call without its own bound (focus, press, ...) waits as long as the others: Playwright's
+    # 30 s ran out on a focus while eight browsers and the server shared a loaded CI machine
+    context.set_default_timeout(PATIENCE_MS)
     page = context.new_page()
     errors, start = [], time.time()
     try:
@@ -199,6 +202,7 @@ def run(sessions: int = 8, steps: int = 4, memory: bool = False, env: dict | Non
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.set_default_timeout(PATIENCE_MS)
                 visited = 0
                 # every model that classifies (V5-300M is an encoder: no classes)
                 for model in (m for m in mc.list_models() if mc.get_generation(m).head.num_classes):
