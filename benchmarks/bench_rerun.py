@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,6 +38,9 @@ PAGES = [
     ("SE lesson", "lesson-se", "v3_large"),
 ]
 ALPHAS = ("0.5", "0.75", "1.0", "1.25")
+# and Classify with a phone's photo classified, rerun without a move (a language, a switch
+# elsewhere): what the page's pictures cost when nothing about them changed
+PHONE_ROW = "Classify, a 12-megapixel photo shown (α not moved)"
 
 
 class Counting(lp.Student):
@@ -63,6 +68,37 @@ def reruns(server: TreeServer, student: Counting, path: str, model: str, n: int)
     return 1000 * (lp.cpu_seconds(server.proc.pid) - cpu) / n, (student.received - received) / n
 
 
+def phone_photo(folder: Path) -> Path:
+    """The bundled cat, as large as a phone's photo (4000x3000 JPEG)."""
+    from PIL import Image
+
+    path = folder / "phone.jpg"
+    Image.open(lp.PHOTO).convert("RGB").resize((4000, 3000)).save(path, quality=90)
+    return path
+
+
+def with_phone_photo(server: TreeServer, photo: Path) -> Counting:
+    """A student on Classify (V2 1.0) with the untrained network and the phone's photo classified."""
+    student = Counting(server.url)
+    student.connect()
+    student.rerun("model=v2&lang=en")
+    student.rerun(page="classify")
+    student.set(lp.WORDS["use_untrained"], True)
+    student.rerun()
+    student.upload(lp.WORDS["upload_images"], photo)
+    if len(student.top5_shown()) != 5:
+        raise SystemExit(f"{server.url}: no top-5 for the phone's photo: {student.said()}")
+    return student
+
+
+def unmoved(server: TreeServer, student: Counting, n: int) -> tuple[float, float]:
+    """`n` whole-page reruns of Classify with nothing changed: (server core-ms, messages) per rerun."""
+    cpu, received = lp.cpu_seconds(server.proc.pid), student.received
+    for _ in range(n):
+        student.rerun("model=v2&lang=en&alpha=1.0", "classify")
+    return 1000 * (lp.cpu_seconds(server.proc.pid) - cpu) / n, (student.received - received) / n
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("baseline", type=Path, help="another checkout of the app (a git worktree)")
@@ -73,8 +109,10 @@ def main() -> None:
     servers = {"baseline": TreeServer(args.baseline, env), "now": TreeServer(ROOT, env)}
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
-    got = {(name, page): [] for name in servers for page, _, _ in PAGES}
-    students = {}
+    got = {(name, page): [] for name in servers for page in [p for p, _, _ in PAGES] + [PHONE_ROW]}
+    students, phones = {}, {}
+    folder = Path(tempfile.mkdtemp(prefix="bench_rerun_"))
+    photo = phone_photo(folder)
     try:
         for name, server in servers.items():
             student = students[name] = Counting(server.url)
@@ -85,18 +123,23 @@ def main() -> None:
                     if path not in student.pages:  # an unknown name would rerun the Overview instead
                         raise SystemExit(f"{server.url} has no page {path!r}")
                 reruns(server, student, path, model, 4)  # the first builds and draws: not counted
+            phones[name] = with_phone_photo(server, photo)
+            unmoved(server, phones[name], 2)
         for _ in range(args.rounds):
             for page, path, model in PAGES:
                 for name, server in servers.items():
                     got[name, page].append(reruns(server, students[name], path, model, args.reruns))
+            for name, server in servers.items():
+                got[name, PHONE_ROW].append(unmoved(server, phones[name], args.reruns))
     finally:
         for server in servers.values():
             server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
     print(f"\none rerun of the page a student is on (α moved): server core-ms (median of {args.rounds}")
     print(f"rounds of {args.reruns}), messages sent; baseline = {args.baseline}, now = this tree\n")
     print("| page | core-ms baseline | core-ms now | ratio | messages baseline | messages now |")
     print("|---|---|---|---|---|---|")
-    for page, _, _ in PAGES:
+    for page in [p for p, _, _ in PAGES] + [PHONE_ROW]:
         cpu = {n: statistics.median(c for c, _ in got[n, page]) for n in servers}
         sent = {n: statistics.median(m for _, m in got[n, page]) for n in servers}
         ratio = cpu["baseline"] / max(cpu["now"], 1e-9)

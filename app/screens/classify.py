@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import io
 import os
 import tempfile
 import weakref
@@ -62,8 +63,10 @@ from mobilenet_core.weights import cached_file, ensure_weights, load_checkpoint
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "assets" / "samples"
 # Photos whose results a session keeps (never fewer than the page shows at once): about 3 MB each
-# at 384 px (input tensor 1.8 MB, crop 0.4 MB, 0.4 MB per Grad-CAM overlay, 0.15 MB per feature grid).
+# at 384 px (input tensor 1.8 MB, crop 0.4 MB, Grad-CAM overlays and feature grids kept encoded).
 EXPLAINED_PHOTOS = 8
+# The widest picture st.image sends (Streamlit's MAXIMUM_CONTENT_WIDTH): a wider one it shrinks.
+SHOWN_WIDTH = 1460
 SESSION_MODEL_VARIABLE = "MOBILENET_EXPLORER_SESSION_MODEL_MB"
 
 
@@ -211,8 +214,11 @@ def photo_ui(photo: Photo, weights: Weights, sel: Selection) -> None:
         t("original", w=image.width, h=image.height),
         t("network_input", size=weights.recipe.crop),
     )
-    cols[0].image(image, caption=original, width="stretch", alt=f"{photo.name} · {original}")
-    cols[1].image(prediction.crop, caption=crop, width="stretch", alt=f"{photo.name} · {crop}")
+    shown_image, shown_crop = session_results().get(
+        photo.key, "shown", lambda: (shown(image), shown(prediction.crop))
+    )
+    cols[0].image(shown_image, caption=original, width="stretch", alt=f"{photo.name} · {original}")
+    cols[1].image(shown_crop, caption=crop, width="stretch", alt=f"{photo.name} · {crop}")
     if weights.kind == "untrained":  # random weights: nothing to explain, and the classes are noise
         cols[2].info(t("untrained_no_cam"))
     else:
@@ -220,11 +226,27 @@ def photo_ui(photo: Photo, weights: Weights, sel: Selection) -> None:
         chosen = classes[cols[2].selectbox(t("cam_class"), list(classes), key=f"cam_{photo.name}")]
 
         def overlay():
-            return overlay_heatmap(prediction.crop, grad_cam(weights.module, prediction.tensor, chosen))
+            cam = grad_cam(weights.module, prediction.tensor, chosen)
+            return shown(overlay_heatmap(prediction.crop, cam))
 
         picture = session_results().get(photo.key, ("cam", chosen), overlay)
         cols[2].image(picture, caption=t("grad_cam"), width="stretch", alt=f"{photo.name} · {t('grad_cam')}")
     top5_chart_ui(photo, weights, sel, where=cols[3])
+
+
+def shown(picture: Image.Image) -> bytes:
+    """A picture encoded as st.image would send it: JPEG (PNG when it may have an alpha channel),
+    at most SHOWN_WIDTH wide. Handed a PIL image, st.image encodes it again on every run (a
+    12-megapixel phone photo at full size, then decoded, shrunk and encoded once more: 345 ms a
+    run here, for each such photo on the page, whatever widget moved); handed these bytes, kept
+    with the photo's results, it only hashes them (0.3 ms)."""
+    out, alpha = io.BytesIO(), picture.mode in {"RGBA", "LA", "P"}
+    if picture.width > SHOWN_WIDTH:  # shrunk once, from the original (Streamlit: from its JPEG)
+        size = (SHOWN_WIDTH, int(picture.height * SHOWN_WIDTH / picture.width))
+        picture.resize(size, Image.Resampling.BILINEAR).save(out, "PNG" if alpha else "JPEG", quality=90)
+    else:
+        picture.save(out, "PNG" if alpha else "JPEG", quality=100)  # what st.image does with it
+    return out.getvalue()
 
 
 def top5_chart_ui(photo: Photo, weights: Weights, sel: Selection, where) -> None:
@@ -293,7 +315,7 @@ def feature_maps_ui(photos: list[Photo], weights: Weights, sel: Selection) -> No
             maps = feature_maps(
                 weights.module, photo.prediction.tensor, block, count=MAPS, runner=weights.runner
             )
-        return feature_map_grid(maps), maps.shape[1:]
+        return shown(feature_map_grid(maps)), maps.shape[1:]
 
     picture, shape = session_results().get(photo.key, ("maps", block), grid)
     caption = t("feature_caption", block=block, shape=shape)
