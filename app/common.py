@@ -405,3 +405,19 @@ def device_picker(key: str, host=None, custom: bool = True, container=None):
     except mc.ConfigError as exc:
         where.error(error_text(exc))
         return None
+
+
+def lost_uploads_ui(key: str, where=None) -> int:
+    """Say so when the drop zone `key` lists files this server does not have; returns how many.
+    A session's uploads live in its server's memory: when the browser reconnects to a server
+    that was restarted, or to another replica behind serve.sh, the drop zone still lists its
+    files and sends their ids, Streamlit finds none of them (a DeletedFile each in the widget's
+    state; the widget hands the script only the files it has), and the page would show the
+    photo listed and nothing for it, without a word."""
+    from streamlit.runtime.uploaded_file_manager import DeletedFile
+
+    value = st.session_state.get(key)
+    lost = sum(isinstance(f, DeletedFile) for f in (value if isinstance(value, list) else [value]))
+    if lost:
+        (where or st).warning(t("upload_lost", n=lost))
+    return lost

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.common import lost_uploads_ui
 from app.i18n import t
 
 TOUCH_TARGET_PX = 44  # WCAG 2.5.5 (AAA) and Apple's HIG; Material asks 48 dp, which 44 CSS px nears
@@ -306,4 +307,5 @@ def camera_photo(key: str) -> tuple[str, bytes] | None:
     if not st.toggle(t("camera_open"), key=f"{key}_camera_open", help=t("camera_help")):
         return None
     shot = st.camera_input(t("camera_take"), key=f"{key}_camera", help=t("camera_help"))
+    lost_uploads_ui(f"{key}_camera")
     return (f"{t('camera_photo')}.jpg", shot.getvalue()) if shot is not None else None

@@ -55,18 +55,31 @@ def classify_opened(page, model: str, alpha: float) -> list[str]:
         # dropped at once, while the click's run redraws the page, as an impatient user does: the
         # answer to the upload request used to be lost when that run started (app/upload_race.py)
         seen.append("the photo dropped")  # what the browser saw before this came with the click
-        page.locator('.st-key-images input[type="file"]').set_input_files(str(PHOTO), timeout=PATIENCE_MS)
-        try:
-            page.locator(".st-key-images").get_by_text(PHOTO.name).first.wait_for(timeout=PATIENCE_MS)
-        except Exception as exc:
-            failed(
-                page, f"load_noupload_{model}_{alpha}", f"the photo never came ({model} {alpha})", seen, exc
-            )
-        try:
-            top5_or_refused(page, seen)
-        except Exception as exc:
-            failed(page, f"load_failure_{model}_{alpha}", f"no top-5 for {model} {alpha}", seen, exc)
-        idle(page, PATIENCE_S)
+        return dropped(page, model, alpha, seen)
+
+
+def drop_photo(page, model: str, alpha: float) -> list[str]:
+    """On a Classify page whose network is chosen: drop the photo (again), read the top-5."""
+    with watching_upload(page) as seen:
+        # the file input keeps the file chosen last, and choosing the same one again changes
+        # nothing: emptied first (a user's drag and drop does not go through it)
+        page.locator('.st-key-images input[type="file"]').set_input_files([], timeout=PATIENCE_MS)
+        seen.append("the photo dropped")
+        return dropped(page, model, alpha, seen)
+
+
+def dropped(page, model: str, alpha: float, seen: list[str]) -> list[str]:
+    """The photo put into Classify's drop zone; its top-5 once the page shows it."""
+    page.locator('.st-key-images input[type="file"]').set_input_files(str(PHOTO), timeout=PATIENCE_MS)
+    try:
+        page.locator(".st-key-images").get_by_text(PHOTO.name).first.wait_for(timeout=PATIENCE_MS)
+    except Exception as exc:
+        failed(page, f"load_noupload_{model}_{alpha}", f"the photo never came ({model} {alpha})", seen, exc)
+    try:
+        top5_or_refused(page, seen)
+    except Exception as exc:
+        failed(page, f"load_failure_{model}_{alpha}", f"no top-5 for {model} {alpha}", seen, exc)
+    idle(page, PATIENCE_S)
     labels = page.eval_on_selector_all(".js-plotly-plot .ytick text", "els => els.map(e => e.textContent)")
     return labels[::-1]  # the chart lists the best class at the top
 

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 
@@ -18,9 +19,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from appdriver import CHROMIUM, FLAGS, ROOT  # noqa: E402
-from load import PHOTO, classify_in_page, classify_opened, open_classify  # noqa: E402
+from load import PATIENCE_MS, PHOTO, classify_in_page, classify_opened, drop_photo, open_classify  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# the words of the page's message for dropped files this server does not have (its start)
+LOST = tomllib.loads((ROOT / "app" / "locales" / "en.toml").read_text(encoding="utf-8"))["ui"][
+    "upload_lost"
+].split(" {n}")[0]
 
 
 def free_port_block(count: int) -> int:
@@ -129,6 +134,14 @@ def test_two_replicas_keep_sessions_together_and_survive_a_dead_replica(class_se
         while time.time() < deadline and browser_replica(orphan) != "r2":
             time.sleep(0.5)
         assert browser_replica(orphan) == "r2"
+        # its page still lists the photo it dropped, which replica 2 never had: the page says so
+        # (it showed the photo listed and nothing else), and the photo dropped again is classified
+        page = orphan.pages[0]
+        page.get_by_text(LOST, exact=False).wait_for(timeout=PATIENCE_MS)
+        assert not page.locator(".js-plotly-plot").count()  # its results went with replica 1
+        page.locator(f'.st-key-images button[aria-label="Remove {PHOTO.name}"]').click()
+        page.get_by_text(LOST, exact=False).wait_for(state="detached", timeout=PATIENCE_MS)
+        assert len(drop_photo(page, "v3_small", 0.6)) == 5
         # the supervisor starts replica 1 again, and nginx sends new browsers to it again
         deadline, newest = time.time() + 120, ""
         while time.time() < deadline and newest != "r1":

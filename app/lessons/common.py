@@ -26,7 +26,7 @@ import streamlit as st
 import torch
 
 import mobilenet_core as mc
-from app.common import draw_figure, number_column_config, page_title
+from app.common import draw_figure, lost_uploads_ui, number_column_config, page_title
 from app.figures import LEGEND_BELOW, FigureCache, shared_figure
 from app.i18n import current_language, t
 from app.lessons import folder
@@ -134,6 +134,7 @@ def photo_picker(key: str = "lesson_photo", label: str | None = None):
         upload = st.file_uploader(
             t("ls_upload"), type=["png", "jpg", "jpeg", "webp", "bmp"], key=f"{key}_file"
         )
+        lost_uploads_ui(f"{key}_file")
         if upload is not None:
             try:
                 image = load_image(upload.getvalue(), upload.name)

@@ -24,7 +24,7 @@ import streamlit as st
 from PIL import Image
 
 import mobilenet_core as mc
-from app.common import draw_figure, file_stem, page_title, title_line
+from app.common import draw_figure, file_stem, lost_uploads_ui, page_title, title_line
 from app.figures import frozen_spec, shared_figure
 from app.i18n import current_language, error_text, t
 from app.models import (
@@ -151,6 +151,7 @@ def image_inputs() -> list[tuple[str, bytes]]:
     drop, camera = st.columns([3, 2])
     uploads = drop.file_uploader(t("upload_images"), type=IMAGE_TYPES, accept_multiple_files=True,
                                  key="images")  # fmt: skip
+    lost_uploads_ui("images", where=drop)
     use_samples = st.toggle(t("use_samples"), key="use_samples")
     inputs = [(u.name, u.getvalue()) for u in uploads or []]
     with camera:
@@ -446,6 +447,7 @@ def uploaded_weights_ui(sel: Selection) -> Weights | None:
     with st.expander(t("upload_checkpoint"), expanded=bool(st.session_state.get("show_checkpoint_upload"))):
         file = st.file_uploader(t("upload_checkpoint"), type=["pth", "pt", "bin", "safetensors"],
                                 key="checkpoint_upload", label_visibility="collapsed")  # fmt: skip
+        lost_uploads_ui("checkpoint_upload")
         wanted = (file.file_id, (sel.model, sel.alpha, sel.resolution)) if file is not None else None
         kept = st.session_state.get("uploaded_checkpoint")
         if kept is not None and (kept.file_id, kept.config) != wanted:
