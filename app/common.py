@@ -408,12 +408,15 @@ def device_picker(key: str, host=None, custom: bool = True, container=None):
 
 
 def lost_uploads_ui(key: str, where=None) -> int:
-    """Say so when the drop zone `key` lists files this server does not have; returns how many.
-    A session's uploads live in its server's memory: when the browser reconnects to a server
-    that was restarted, or to another replica behind serve.sh, the drop zone still lists its
+    """Say so when the drop zone `key` lists files this session does not have; returns how many.
+    A session's uploads live in its server's memory, with the session: when the browser
+    reconnects after Streamlit dropped its session (disconnected for longer than
+    server.disconnectedSessionTTL, 120 s: a tablet put to sleep, a laptop closed), to a
+    restarted server, or to another replica behind serve.sh, the drop zone still lists its
     files and sends their ids, Streamlit finds none of them (a DeletedFile each in the widget's
     state; the widget hands the script only the files it has), and the page would show the
-    photo listed and nothing for it, without a word."""
+    photo listed and nothing for it, without a word. (While a file is being removed, one run
+    may see it as lost too: the browser deletes it before it sends the widget's new state.)"""
     from streamlit.runtime.uploaded_file_manager import DeletedFile
 
     value = st.session_state.get(key)

@@ -270,6 +270,20 @@ def test_an_uploaded_checkpoint_is_one_per_session_bounded_and_dies_with_the_ses
     assert module() is None
 
 
+def test_an_uploaded_checkpoint_at_another_resolution_classifies_the_photo_again(torch_home, monkeypatch):
+    """The session's results were kept per file only: the same checkpoint at 256 px showed the
+    top-5 and the crop of 224 px."""
+    calls = counting(monkeypatch, "classify")
+    at = classify_app(model="v3_small", alpha=0.5, resolution=224)
+    at.file_uploader(key="images").set_value([CAT])
+    upload_checkpoint(at, v3s050_checkpoint())
+    assert any("Weights from your upload" in s.value for s in at.success) and calls == {"classify": 1}
+    at.slider(key="resolution").set_value(256).run()
+    assert any("Weights from your upload" in s.value for s in at.success) and not at.exception
+    assert calls == {"classify": 2}
+    assert "(256×256)" in at.get("image")[1].proto.imgs[0].caption  # the crop the network saw
+
+
 def test_an_uploaded_checkpoint_over_the_session_budget_is_refused_once(torch_home, monkeypatch):
     monkeypatch.setenv("MOBILENET_EXPLORER_SESSION_MODEL_MB", "5")  # V3-Small 0.5: 6 MiB of weights
     calls = counting(monkeypatch, "load_checkpoint", "FastModel")

@@ -109,3 +109,31 @@ def test_a_lab_link_with_an_unknown_model_names_it_in_the_users_words(lang):
     assert not at.exception
     message = shown(at)
     assert "v9" in message and "unknown base model" not in message, message
+
+
+def _lost_files_page():
+    """A page whose drop zones list files the session does not have (what Streamlit puts in
+    st.session_state for them: a DeletedFile each), as after a reconnection to a new session."""
+    import streamlit as st
+    from streamlit.runtime.uploaded_file_manager import DeletedFile
+
+    from app.common import lost_uploads_ui
+
+    st.session_state["lang"] = st.query_params.get("lang", "en")  # what the sidebar's picker sets
+    st.session_state["photos"] = [DeletedFile("a"), DeletedFile("b")]  # several at once: two lost
+    st.session_state["camera"] = DeletedFile("c")  # one file (the camera, a checkpoint)
+    st.session_state["kept"] = []  # nothing dropped, or the files removed
+    for key in ("photos", "camera", "kept"):
+        st.session_state[f"lost_{key}"] = lost_uploads_ui(key)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_files_the_session_no_longer_has_are_said_in_the_users_words(lang):
+    at = AppTest.from_function(_lost_files_page, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception
+    assert [at.session_state[f"lost_{k}"] for k in ("photos", "camera", "kept")] == [2, 1, 0]
+    said = [w.value for w in at.warning]
+    assert len(said) == 2 and "2" in said[0] and "1" in said[1]
+    assert all(("server" in s) == (lang == "en") and ("服务器" in s) == (lang == "zh") for s in said)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from appdriver import CHROMIUM, FLAGS, ROOT  # noqa: E402
+from appdriver import CHROMIUM, FLAGS, ROOT, idle  # noqa: E402
 from load import PATIENCE_MS, PHOTO, classify_in_page, classify_opened, drop_photo, open_classify  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -110,6 +110,8 @@ def test_two_replicas_keep_sessions_together_and_survive_a_dead_replica(class_se
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         laptop = {"width": 1400, "height": 1000}
         students = [browser.new_context(viewport=laptop) for _ in range(2)]
+        for context in students:  # a click waits as long as the other waits, not Playwright's 30 s
+            context.set_default_timeout(PATIENCE_MS)
         for context in students:  # an upload reaches the replica of the session: the top-5 shows
             page = context.new_page()
             assert len(classify_in_page(page, url, "v3_small", 0.6)) == 5
@@ -123,6 +125,8 @@ def test_two_replicas_keep_sessions_together_and_survive_a_dead_replica(class_se
         os.kill(killed, signal.SIGKILL)
         # two newcomers open Classify while replica 1 is down: their sessions live on replica 2
         newcomers = [browser.new_context(viewport=laptop).new_page() for _ in range(2)]
+        for page in newcomers:
+            page.set_default_timeout(PATIENCE_MS)
         try:
             for page in newcomers:
                 open_classify(page, url, "v2", 0.5)
@@ -138,6 +142,7 @@ def test_two_replicas_keep_sessions_together_and_survive_a_dead_replica(class_se
         # (it showed the photo listed and nothing else), and the photo dropped again is classified
         page = orphan.pages[0]
         page.get_by_text(LOST, exact=False).wait_for(timeout=PATIENCE_MS)
+        idle(page, PATIENCE_MS / 1000)  # the run is over: the old page's chart was stale until then
         assert not page.locator(".js-plotly-plot").count()  # its results went with replica 1
         page.locator(f'.st-key-images button[aria-label="Remove {PHOTO.name}"]').click()
         page.get_by_text(LOST, exact=False).wait_for(state="detached", timeout=PATIENCE_MS)

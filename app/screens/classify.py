@@ -236,11 +236,12 @@ def photo_ui(photo: Photo, weights: Weights, sel: Selection) -> None:
 
 
 def shown(picture: Image.Image) -> bytes:
-    """A picture encoded as st.image would send it: JPEG (PNG when it may have an alpha channel),
-    at most SHOWN_WIDTH wide. Handed a PIL image, st.image encodes it again on every run (a
-    12-megapixel phone photo at full size, then decoded, shrunk and encoded once more: 345 ms a
-    run here, for each such photo on the page, whatever widget moved); handed these bytes, kept
-    with the photo's results, it only hashes them (0.3 ms)."""
+    """A picture encoded in the format st.image would choose: JPEG (PNG when it may have an
+    alpha channel), at most SHOWN_WIDTH wide (the same bytes as Streamlit's up to that width).
+    Handed a PIL image, st.image encodes it again on every run (a 12-megapixel phone photo at
+    full size, then decoded, shrunk and encoded once more: 345 ms a run here, for each such
+    photo on the page, whatever widget moved); handed these bytes, kept with the photo's
+    results, it only hashes them (0.3 ms)."""
     out, alpha = io.BytesIO(), picture.mode in {"RGBA", "LA", "P"}
     if picture.width > SHOWN_WIDTH:  # shrunk once, from the original (Streamlit: from its JPEG)
         size = (SHOWN_WIDTH, int(picture.height * SHOWN_WIDTH / picture.width))
@@ -447,7 +448,6 @@ def uploaded_weights_ui(sel: Selection) -> Weights | None:
     with st.expander(t("upload_checkpoint"), expanded=bool(st.session_state.get("show_checkpoint_upload"))):
         file = st.file_uploader(t("upload_checkpoint"), type=["pth", "pt", "bin", "safetensors"],
                                 key="checkpoint_upload", label_visibility="collapsed")  # fmt: skip
-        lost_uploads_ui("checkpoint_upload")
         wanted = (file.file_id, (sel.model, sel.alpha, sel.resolution)) if file is not None else None
         kept = st.session_state.get("uploaded_checkpoint")
         if kept is not None and (kept.file_id, kept.config) != wanted:
@@ -464,10 +464,14 @@ def uploaded_weights_ui(sel: Selection) -> Weights | None:
                 st.session_state["checkpoint_refusal"] = refusal
             if refusal is not None:
                 st.error(t(refusal[1], **refusal[2]))
+    lost_uploads_ui("checkpoint_upload")  # below the expander, which a new session shows folded
     uploaded = st.session_state.get("uploaded_checkpoint")
     if uploaded is None:
         return None
-    return Weights("uploaded", ("uploaded", uploaded.file_id), t("source_uploaded", name=uploaded.name),
+    # results are kept per file and configuration: the same file at another resolution is
+    # another preprocessing, and at another α another network
+    source = ("uploaded", uploaded.file_id, uploaded.config)
+    return Weights("uploaded", source, t("source_uploaded", name=uploaded.name),
                    uploaded.module, uploaded.runner, default_preprocess(sel.resolution))  # fmt: skip
 
 
