@@ -41,6 +41,8 @@ ALPHAS = ("0.5", "0.75", "1.0", "1.25")
 # and Classify with a phone's photo classified, rerun without a move (a language, a switch
 # elsewhere): what the page's pictures cost when nothing about them changed
 PHONE_ROW = "Classify, a 12-megapixel photo shown (α not moved)"
+# and the SE lesson on a learner's own phone photo (the lessons' drop zone), α moving
+LESSON_PHONE_ROW = "SE lesson, the learner's 12-megapixel photo"
 
 
 class Counting(lp.Student):
@@ -91,6 +93,18 @@ def with_phone_photo(server: TreeServer, photo: Path) -> Counting:
     return student
 
 
+def lesson_with_phone_photo(server: TreeServer, photo: Path) -> Counting:
+    """A student on the SE lesson (V3-Large) with the phone's photo dropped into the lesson."""
+    student = Counting(server.url)
+    student.connect()
+    student.rerun("model=v3_large&lang=en")  # the first run tells the pages' addresses
+    student.rerun("model=v3_large&lang=en", "lesson-se")
+    student.upload(lp.WORDS["ls_upload"], photo)
+    if "exception" in student.said() or photo.name in student.said():  # a photo refused says its name
+        raise SystemExit(f"{server.url}: the SE lesson with the phone's photo: {student.said()}")
+    return student
+
+
 def unmoved(server: TreeServer, student: Counting, n: int) -> tuple[float, float]:
     """`n` whole-page reruns of Classify with nothing changed: (server core-ms, messages) per rerun."""
     cpu, received = lp.cpu_seconds(server.proc.pid), student.received
@@ -109,8 +123,9 @@ def main() -> None:
     servers = {"baseline": TreeServer(args.baseline, env), "now": TreeServer(ROOT, env)}
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
-    got = {(name, page): [] for name in servers for page in [p for p, _, _ in PAGES] + [PHONE_ROW]}
-    students, phones = {}, {}
+    rows = [p for p, _, _ in PAGES] + [PHONE_ROW, LESSON_PHONE_ROW]
+    got = {(name, page): [] for name in servers for page in rows}
+    students, phones, lessons = {}, {}, {}
     folder = Path(tempfile.mkdtemp(prefix="bench_rerun_"))
     photo = phone_photo(folder)
     try:
@@ -125,12 +140,16 @@ def main() -> None:
                 reruns(server, student, path, model, 4)  # the first builds and draws: not counted
             phones[name] = with_phone_photo(server, photo)
             unmoved(server, phones[name], 2)
+            lessons[name] = lesson_with_phone_photo(server, photo)
+            reruns(server, lessons[name], "lesson-se", "v3_large", 4)
         for _ in range(args.rounds):
             for page, path, model in PAGES:
                 for name, server in servers.items():
                     got[name, page].append(reruns(server, students[name], path, model, args.reruns))
             for name, server in servers.items():
                 got[name, PHONE_ROW].append(unmoved(server, phones[name], args.reruns))
+                lesson = reruns(server, lessons[name], "lesson-se", "v3_large", args.reruns)
+                got[name, LESSON_PHONE_ROW].append(lesson)
     finally:
         for server in servers.values():
             server.stop()
@@ -139,7 +158,7 @@ def main() -> None:
     print(f"rounds of {args.reruns}), messages sent; baseline = {args.baseline}, now = this tree\n")
     print("| page | core-ms baseline | core-ms now | ratio | messages baseline | messages now |")
     print("|---|---|---|---|---|---|")
-    for page in [p for p, _, _ in PAGES] + [PHONE_ROW]:
+    for page in rows:
         cpu = {n: statistics.median(c for c, _ in got[n, page]) for n in servers}
         sent = {n: statistics.median(m for _, m in got[n, page]) for n in servers}
         ratio = cpu["baseline"] / max(cpu["now"], 1e-9)

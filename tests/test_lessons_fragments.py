@@ -193,6 +193,36 @@ def test_a_class_on_the_sample_photos_decodes_and_prepares_each_once(monkeypatch
     assert torch.equal(common.to_tensor(own, recipe)[0], fresh) and len(prepared) == 3
 
 
+def test_a_learners_own_photo_is_decoded_and_prepared_once_per_file(monkeypatch):
+    """A lesson decoded and resized the learner's own photo on every rerun (a phone's photo: about
+    0.1 s of the server each time, whatever widget moved). Now once per file; another file is
+    decoded in its turn, and removing it brings back the sample and lets the image go."""
+    import app.lessons.common as common
+
+    samples = common.sample_photos()
+    cat, rocket = (("cat.png", samples["chelsea_cat.png"].read_bytes(), "image/png"),
+                   ("rocket.jpg", samples["rocket.jpg"].read_bytes(), "image/jpeg"))  # fmt: skip
+    decoded = counting(monkeypatch, common, "load_image")
+    prepared = counting(monkeypatch, common, "preprocess_image")
+    at = page("lesson-separable", "v3_small")
+    decoded.clear(), prepared.clear()  # the sample shown first (decoded once for everyone)
+    at.file_uploader(key="lesson_photo_file").set_value(rocket).run()
+    assert not at.exception and len(decoded) == 1 and len(prepared) == 1
+    assert at.session_state["lesson_photo_image"][0] == "rocket.jpg"
+    blocks = at.selectbox(key="sep_block").options
+    at.selectbox(key="sep_block").set_value(blocks[0]).run()
+    at.selectbox(key="model").set_value("v4_conv_medium").run()  # another preprocessing: 256 px
+    at.selectbox(key="model").set_value("v3_small").run()
+    assert not at.exception and len(decoded) == 1  # three reruns, two models: decoded once
+    assert len(prepared) == len({recipe for _, recipe in prepared}) == 2  # once per preprocessing
+    at.file_uploader(key="lesson_photo_file").set_value(cat).run()
+    assert not at.exception and len(decoded) == 2 and at.session_state["lesson_photo_image"][0] == "cat.png"
+    kept = at.session_state["lesson_inputs"]
+    assert all(image is at.session_state["lesson_photo_image"][1] for image, _, _ in kept.values())
+    at.file_uploader(key="lesson_photo_file").set_value([]).run()
+    assert not at.exception and "lesson_photo_image" not in at.session_state
+
+
 @pytest.mark.parametrize(
     ("path", "model", "charts"),
     [

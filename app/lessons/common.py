@@ -135,23 +135,35 @@ def photo_picker(key: str = "lesson_photo", label: str | None = None):
             t("ls_upload"), type=["png", "jpg", "jpeg", "webp", "bmp"], key=f"{key}_file"
         )
         lost_uploads_ui(f"{key}_file")
-        if upload is not None:
-            try:
-                image = load_image(upload.getvalue(), upload.name)
-                st.session_state[f"{key}_image"] = (upload.name, image)
-            except ImageError as exc:
-                st.warning(t(f"img_{exc.code}", **exc.params))
+        chosen = learner_photo(st.session_state, f"{key}_image", upload and (upload.name, upload.getvalue()))
         shot = camera_photo(key)  # a tablet's camera (issue 26): a photo taken counts as uploaded
-        if shot is not None:
-            try:
-                st.session_state[f"{key}_image"] = (shot[0], load_image(shot[1], shot[0]))
-                upload = shot
-            except ImageError as exc:
-                st.warning(t(f"img_{exc.code}", **exc.params))
+        chosen = learner_photo(st.session_state, f"{key}_shot", shot) or chosen
         sample = st.selectbox(t("ls_sample"), list(samples), key=f"{key}_sample")
-    if upload is None or f"{key}_image" not in st.session_state:
+    if chosen is None:
         return sample, sample_image(samples[sample])
-    return st.session_state[f"{key}_image"]
+    return chosen
+
+
+def learner_photo(state, slot: str, file: tuple[str, bytes] | None) -> tuple[str, object] | None:
+    """(name, image) of the learner's own file (name, bytes), decoded once per file and kept in
+    the session's `state` under `slot` (the drop zone's, the camera's: a new file replaces the
+    last, no file lets it go); None without a file, and None with a message when it does not
+    decode. A lesson decoded a phone's photo on every rerun (75-105 ms for 12 megapixels here),
+    and resized it in to_tensor (36-40 ms), whatever widget moved (issue 24)."""
+    if file is None:
+        state.pop(slot, None)
+        return None
+    name, data = file
+    fingerprint = (name, hashlib.blake2b(data, digest_size=16).digest())
+    kept = state.get(slot)
+    if kept is None or kept[2] != fingerprint:
+        state.pop(slot, None)
+        try:
+            kept = state[slot] = (name, load_image(data, name), fingerprint)
+        except ImageError as exc:
+            st.warning(t(f"img_{exc.code}", **exc.params))
+            return None
+    return kept[0], kept[1]
 
 
 def network(model: str, alpha: float, resolution: int):
@@ -217,13 +229,19 @@ def _sample_input(path: Path, recipe) -> tuple[torch.Tensor, object]:
 
 
 def to_tensor(image, recipe):
-    """(network input, center crop) of a photo; a bundled sample's are computed once for every
-    session and each caller gets a copy of both."""
+    """(network input, center crop) of a photo, and each caller gets a copy of both: a bundled
+    sample's are computed once for every session; the learner's own photo's once per
+    preprocessing in the session (kept for the session's current photo only)."""
     with _SAMPLE_LOCK:
         path = next((p for p, sample in _SAMPLE_IMAGES.items() if sample is image), None)
     if path is None:
-        return preprocess_image(image, recipe)
-    x, crop = _sample_input(path, recipe)
+        kept = {r: v for r, v in st.session_state.get("lesson_inputs", {}).items() if v[0] is image}
+        if recipe not in kept:
+            kept[recipe] = (image, *preprocess_image(image, recipe))
+        st.session_state["lesson_inputs"] = kept
+        _, x, crop = kept[recipe]
+    else:
+        x, crop = _sample_input(path, recipe)
     return x.clone(), crop.copy()
 
 
