@@ -63,7 +63,8 @@ from mobilenet_core.weights import cached_file, ensure_weights, load_checkpoint
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "assets" / "samples"
 # Photos whose results a session keeps (never fewer than the page shows at once): about 3 MB each
-# at 384 px (input tensor 1.8 MB, crop 0.4 MB, Grad-CAM overlays and feature grids kept encoded).
+# at 384 px (input tensor 1.8 MB, crop 0.4 MB; the photo, at most 1,460 px wide, its Grad-CAM
+# overlays and feature grids kept encoded, a few hundred KB each). The decoded photo is not kept.
 EXPLAINED_PHOTOS = 8
 # The widest picture st.image sends (Streamlit's MAXIMUM_CONTENT_WIDTH): a wider one it shrinks.
 SHOWN_WIDTH = 1460
@@ -106,7 +107,8 @@ class UploadedModel:
 @dataclass(frozen=True)
 class Photo:
     name: str
-    image: Image.Image
+    size: tuple[int, int]  # the decoded photo's (width, height); the session keeps no decoded photo
+    shown: tuple[bytes, bytes]  # the photo and the network's crop, encoded as st.image sends them
     key: tuple  # (SHA-256 of the file, weights source): what its results are kept under
     prediction: Prediction
 
@@ -179,23 +181,34 @@ def classified(inputs: list[tuple[str, bytes]], weights: Weights, block: str | N
     photos, computed = [], False
     for name, data in inputs:
         key = (hashlib.sha256(data).hexdigest(), weights.source)
-        try:  # decoded once per photo, not on every run (a phone's photo: 100 ms and more)
-            image = store.get(key, "image", functools.partial(load_image, data, name=name))
-        except ImageError as exc:
-            st.error(t(f"img_{exc.code}", **exc.params))
-            continue
+        # Decoded only when something is computed from it, at most once a run; the session keeps
+        # what was computed (the results, the pictures encoded), not the decoded photo: a phone's
+        # is 36 MB as RGB at 12 megapixels and 120 MB at the 40-megapixel limit, for each photo.
+        image = functools.cache(functools.partial(load_image, data, name=name))
 
         def top5(image=image, name=name):
             nonlocal computed
             computed = True
-            return classify(weights.runner, image, weights.recipe, name=name, k=5, block=block, count=MAPS)
+            return classify(weights.runner, image(), weights.recipe, name=name, k=5, block=block, count=MAPS)
 
-        photos.append(Photo(name, image, key, store.get(key, ("top5", weights.int8), top5)))
+        try:
+            prediction = store.get(key, ("top5", weights.int8), top5)
+            size, *pictures = store.get(key, "shown", functools.partial(_pictures, image, prediction.crop))
+        except ImageError as exc:
+            st.error(t(f"img_{exc.code}", **exc.params))
+            continue
+        photos.append(Photo(name, size, tuple(pictures), key, prediction))
     if computed:
         # give the inference's freed buffers back to the OS (glibc keeps them otherwise: a tour of
         # every model grew the server to 5.8 GB when no Grad-CAM, which trims, ran after it)
         release_memory()
     return photos
+
+
+def _pictures(image, crop: Image.Image) -> tuple[tuple[int, int], bytes, bytes]:
+    """The photo's size, and the photo and the network's crop encoded to be shown."""
+    decoded = image()
+    return decoded.size, shown(decoded), shown(crop)
 
 
 def _both(c) -> str:
@@ -206,17 +219,14 @@ def _both(c) -> str:
 
 def photo_ui(photo: Photo, weights: Weights, sel: Selection) -> None:
     """One photo: the original, the crop the network saw, Grad-CAM, and the top-5 chart."""
-    image, prediction = photo.image, photo.prediction
+    prediction, (shown_image, shown_crop) = photo.prediction, photo.shown
     st.markdown(f"## {photo.name}")
     cols = st.columns([1, 1, 1, 2])
     # a text alternative for each picture (axe image-alt, critical: a caption is not an alt): the
     # photo's name and what the caption says
     original, crop = (
-        t("original", w=image.width, h=image.height),
+        t("original", w=photo.size[0], h=photo.size[1]),
         t("network_input", size=weights.recipe.crop),
-    )
-    shown_image, shown_crop = session_results().get(
-        photo.key, "shown", lambda: (shown(image), shown(prediction.crop))
     )
     cols[0].image(shown_image, caption=original, width="stretch", alt=f"{photo.name} · {original}")
     cols[1].image(shown_crop, caption=crop, width="stretch", alt=f"{photo.name} · {crop}")
