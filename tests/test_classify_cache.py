@@ -30,6 +30,14 @@ ROCKET = ("rocket.jpg", (DATA / "rocket.jpg").read_bytes(), "image/jpeg")
 V3S050 = "timm/mobilenetv3_small_050.lamb_in1k"  # a published checkpoint that is quick to build
 
 
+@pytest.fixture(autouse=True)
+def no_class_results():
+    """Each test counts its own computations: nothing from the class's shared results of another."""
+    classify_screen.CLASSIFIED.clear()
+    yield
+    classify_screen.CLASSIFIED.clear()
+
+
 @pytest.fixture
 def torch_home(tmp_path, monkeypatch):
     """An empty weights cache: whatever this machine downloaded before does not count."""
@@ -193,6 +201,31 @@ def test_a_phone_photo_is_encoded_once_and_sent_as_wide_as_streamlit_sends(monke
     assert MAXIMUM_CONTENT_WIDTH == classify_screen.SHOWN_WIDTH  # Streamlit shrinks wider ones
     sent = Image.open(io.BytesIO(classify_screen.shown(Image.open(phone))))
     assert sent.size == (MAXIMUM_CONTENT_WIDTH, 3000 * MAXIMUM_CONTENT_WIDTH // 4000)
+
+
+def test_a_photo_the_whole_class_drops_is_classified_once(monkeypatch):
+    """Thirty students on the bundled samples, or on the photo the teacher shared, each paid for
+    its decoding, classification and pictures. The second session gets the first one's results;
+    another photo, or another network, is computed in its turn."""
+    calls = counting(monkeypatch, "classify", "load_image", "shown")
+    sessions = []
+    for _ in range(2):
+        at = classify_app(model="v3_small", alpha=0.5, resolution=224)
+        at.toggle(key="use_untrained").set_value(True)
+        at.file_uploader(key="images").set_value([CAT]).run()
+        assert_clean(at)
+        sessions.append(at)
+    assert calls == {"classify": 1, "load_image": 1, "shown": 3}  # photo, crop, feature maps: once
+    first, second = ([i.url for image in at.get("image") for i in image.proto.imgs] for at in sessions)
+    assert first == second and len(first) == 3  # the same pictures
+    charts = [[c.proto.spec for c in at.get("plotly_chart")] for at in sessions]
+    assert charts[0] == charts[1] and len(charts[0]) == 1  # the same top-5
+    sessions[1].file_uploader(key="images").set_value([CAT, ROCKET]).run()
+    assert_clean(sessions[1])
+    assert calls["classify"] == 2 and calls["load_image"] == 2  # the rocket, new to the class
+    sessions[0].selectbox(key="model").set_value("v2").run()  # another network: its own results
+    assert_clean(sessions[0])
+    assert calls["classify"] == 3
 
 
 def test_the_session_keeps_the_results_of_a_bounded_number_of_photos():

@@ -15,6 +15,7 @@ import io
 import os
 import tempfile
 import weakref
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +26,7 @@ from PIL import Image
 
 import mobilenet_core as mc
 from app.common import draw_figure, file_stem, lost_uploads_ui, page_title, title_line
-from app.figures import frozen_spec, shared_figure
+from app.figures import FigureCache, frozen_spec, shared_figure
 from app.i18n import current_language, error_text, t
 from app.models import (
     int8_runner,
@@ -172,12 +173,35 @@ def session_results() -> RecentResults:
     return st.session_state.setdefault("classify_results", RecentResults(EXPLAINED_PHOTOS))
 
 
+# What the class computes on the same photo with the same weights, computed once for everyone: a
+# class turning on the bundled samples, or dropping the photo the teacher shared, classified it,
+# encoded its pictures and ran its Grad-CAM once per student (issue 24).
+# Why sharing them between sessions is safe:
+# - a result is a pure function of its key: the photo's SHA-256 (only a session holding the same
+#   bytes can ask for it), the weights' source (an uploaded checkpoint's names the session's own
+#   file) and what is computed (top-5 with or without INT8, the pictures, a class's Grad-CAM, a
+#   block's feature maps, a chart in a language);
+# - the values are read, never changed: encoded bytes, frozen figures, and the prediction, whose
+#   tensors the explanations copy before using (predict.grad_cam, predict.feature_maps);
+# - app.figures.FigureCache changes its table under its lock, computes a key once (a second
+#   student dropping the same photo meanwhile waits for the first's result), and keeps at most
+#   CLASSIFIED_ENTRIES, least recently used out first.
+# Size: a photo's top-5 holds its input tensor and crop (1-3 MB), its pictures a few hundred kB:
+# 64 entries stay under ~150 MB.
+CLASSIFIED_ENTRIES = 64
+CLASSIFIED = FigureCache(CLASSIFIED_ENTRIES)
+
+
+def photo_result(key: tuple, what: Hashable, compute: Callable[[], Any]) -> Any:
+    """A photo's result: the session's (its recent photos), else the class's, else computed."""
+    return session_results().get(key, what, lambda: CLASSIFIED.get((key, what), compute))
+
+
 def classified(inputs: list[tuple[str, bytes]], weights: Weights, block: str | None = None) -> list[Photo]:
     """Each photo that decodes with its top-5; one message per photo that does not. The top-5 is
     computed once per (photo, weights, INT8) and kept for the session, with the feature maps of
     `block` (the one the page shows) from the same pass when the runner gives them."""
-    store = session_results()
-    store.max_keys = max(EXPLAINED_PHOTOS, len(inputs))  # never fewer than the page shows
+    session_results().max_keys = max(EXPLAINED_PHOTOS, len(inputs))  # never fewer than the page shows
     photos, computed = [], False
     for name, data in inputs:
         key = (hashlib.sha256(data).hexdigest(), weights.source)
@@ -192,8 +216,8 @@ def classified(inputs: list[tuple[str, bytes]], weights: Weights, block: str | N
             return classify(weights.runner, image(), weights.recipe, name=name, k=5, block=block, count=MAPS)
 
         try:
-            prediction = store.get(key, ("top5", weights.int8), top5)
-            size, *pictures = store.get(key, "shown", functools.partial(_pictures, image, prediction.crop))
+            prediction = photo_result(key, ("top5", weights.int8), top5)
+            size, *pictures = photo_result(key, "shown", functools.partial(_pictures, image, prediction.crop))
         except ImageError as exc:
             st.error(t(f"img_{exc.code}", **exc.params))
             continue
@@ -240,7 +264,7 @@ def photo_ui(photo: Photo, weights: Weights, sel: Selection) -> None:
             cam = grad_cam(weights.module, prediction.tensor, chosen)
             return shown(overlay_heatmap(prediction.crop, cam))
 
-        picture = session_results().get(photo.key, ("cam", chosen), overlay)
+        picture = photo_result(photo.key, ("cam", chosen), overlay)
         cols[2].image(picture, caption=t("grad_cam"), width="stretch", alt=f"{photo.name} · {t('grad_cam')}")
     top5_chart_ui(photo, weights, sel, where=cols[3])
 
@@ -266,7 +290,7 @@ def top5_chart_ui(photo: Photo, weights: Weights, sel: Selection, where) -> None
     photo's results: a rerun of the page draws the same figure again (5 ms a photo saved)."""
     language = current_language()
     build = functools.partial(_top5_figure, photo.prediction, weights.kind == "untrained", language)
-    fig = session_results().get(photo.key, ("top5_figure", weights.int8, language), build)
+    fig = photo_result(photo.key, ("top5_figure", weights.int8, language), build)
     draw_figure(fig, file_stem(sel, "fig"), key=f"top5_{photo.name}", where=where)
 
 
@@ -329,7 +353,7 @@ def feature_maps_ui(photos: list[Photo], weights: Weights, sel: Selection) -> No
             )
         return shown(feature_map_grid(maps)), maps.shape[1:]
 
-    picture, shape = session_results().get(photo.key, ("maps", block), grid)
+    picture, shape = photo_result(photo.key, ("maps", block), grid)
     caption = t("feature_caption", block=block, shape=shape)
     st.image(picture, caption=caption, width="stretch", alt=f"{photo.name} · {caption}")
 
