@@ -24,6 +24,9 @@ four times slower pays is four times that.
     --replicas 1        one replica only (skip serve.sh)
     --root DIR          run the server from another checkout (a baseline: `git worktree add`)
     --env VAR=VALUE     an environment variable for the servers (e.g. a setting switched off)
+    --distinct-photos   every upload is a photo no one uploaded before (the cat's pixels, with a
+                        numbered text chunk in its PNG): a class of different photos, where the
+                        server's results shared for a photo the class has in common do not help
 
     --published         the class with published weights (issue 21), on serve.sh --replicas 2:
                         every student opens the app on one of V2, V3-Large, V4 Conv-S and V4
@@ -44,20 +47,26 @@ four times slower pays is four times that.
 from __future__ import annotations
 
 import argparse
+import atexit
 import http.client
+import itertools
 import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +76,31 @@ from bench_browser import TreeServer  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 PHOTO = ROOT / "assets" / "samples" / "chelsea_cat.png"
+DISTINCT_PHOTOS = False  # --distinct-photos: photo() gives a new file (same pixels) each time
+_photos = itertools.count()
+_photo_lock = threading.Lock()
+_photo_dir: list[Path] = []  # made on the first distinct photo, removed at exit
+
+
+def photo() -> Path:
+    """The photo a student uploads: the cat, or with DISTINCT_PHOTOS a copy no one uploaded before
+    (a tEXt chunk with a number before the PNG's IEND: other bytes, the same pixels and top-5)."""
+    if not DISTINCT_PHOTOS:
+        return PHOTO
+    with _photo_lock:
+        number = next(_photos)
+        if not _photo_dir:
+            _photo_dir.append(Path(tempfile.mkdtemp(prefix="mne_load_photos_")))
+            atexit.register(shutil.rmtree, _photo_dir[0], ignore_errors=True)
+    data = PHOTO.read_bytes()
+    end = data.rindex(b"IEND") - 4  # the IEND chunk's length field
+    body = b"tEXt" + b"student\0" + str(number).encode()
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    path = _photo_dir[0] / f"cat_{number}.png"
+    path.write_bytes(data[:end] + chunk + data[end:])
+    return path
+
+
 RUN_LIMIT_S = 240  # a run that takes longer is stopped and its unfinished students count as errors
 TTL_S = 120  # Streamlit keeps a disconnected session this long (MemorySessionStorage)
 
@@ -354,7 +388,7 @@ def visit(base: str, results: Results, expected: list[int], think: tuple[float, 
         step("open Classify", lambda: student.rerun(page="classify"))
         student.set(WORDS["use_untrained"], True)
         step("untrained network", student.rerun)
-        step("upload photo", lambda: student.upload(WORDS["upload_images"], PHOTO))
+        step("upload photo", lambda: student.upload(WORDS["upload_images"], photo()))
         shown = student.top5_shown()
         if shown != expected:
             results.fail(f"top-5 {shown} differs from the serial {expected}")
@@ -552,8 +586,11 @@ def main() -> None:
     parser.add_argument("--root", type=Path, help="the checkout the servers run (default: this one)")
     parser.add_argument("--env", nargs="+", default=[], metavar="VAR=VALUE", help="for the servers")
     parser.add_argument("--published", action="store_true", help="the class with published weights")
+    parser.add_argument("--distinct-photos", action="store_true", help="each upload new to the server")
     parser.add_argument("--models", nargs="+", help="with --published: a subset of the four models")
     args = parser.parse_args()
+    global DISTINCT_PHOTOS
+    DISTINCT_PHOTOS = args.distinct_photos
     if args.published:
         run_published(args)
         return
