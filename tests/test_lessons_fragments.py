@@ -209,6 +209,7 @@ def test_a_learners_own_photo_is_decoded_and_prepared_once_per_file(monkeypatch)
     at.file_uploader(key="lesson_photo_file").set_value(rocket).run()
     assert not at.exception and len(decoded) == 1 and len(prepared) == 1
     assert at.session_state["lesson_photo_image"][0] == "rocket.jpg"
+    assert at.selectbox(key="lesson_photo_sample").disabled  # the bundled photo is not the one in use
     blocks = at.selectbox(key="sep_block").options
     at.selectbox(key="sep_block").set_value(blocks[0]).run()
     at.selectbox(key="model").set_value("v4_conv_medium").run()  # another preprocessing: 256 px
@@ -221,6 +222,7 @@ def test_a_learners_own_photo_is_decoded_and_prepared_once_per_file(monkeypatch)
     assert all(image is at.session_state["lesson_photo_image"][1] for image, _, _ in kept.values())
     at.file_uploader(key="lesson_photo_file").set_value([]).run()
     assert not at.exception and "lesson_photo_image" not in at.session_state
+    assert not at.selectbox(key="lesson_photo_sample").disabled
 
 
 @pytest.mark.parametrize(

@@ -138,7 +138,9 @@ def photo_picker(key: str = "lesson_photo", label: str | None = None):
         chosen = learner_photo(st.session_state, f"{key}_image", upload and (upload.name, upload.getvalue()))
         shot = camera_photo(key)  # a tablet's camera (issue 26): a photo taken counts as uploaded
         chosen = learner_photo(st.session_state, f"{key}_shot", shot) or chosen
-        sample = st.selectbox(t("ls_sample"), list(samples), key=f"{key}_sample")
+        # while the learner's own photo is in use the bundled one is not: the picker says so
+        sample = st.selectbox(t("ls_sample"), list(samples), key=f"{key}_sample", disabled=chosen is not None,
+                              help=t("ls_sample_unused") if chosen is not None else None)  # fmt: skip
     if chosen is None:
         return sample, sample_image(samples[sample])
     return chosen
