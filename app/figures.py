@@ -63,13 +63,20 @@ def _entries_from_env(variable: str = "MOBILENET_EXPLORER_FIGURE_CACHE") -> int:
 
 
 class FigureCache:
-    """At most `max_entries` built objects, least recently used out first; 0 keeps nothing (each
-    request builds). Concurrent requests for one key build it once: the others wait for that build
-    (a per-key lock) while other keys are served and built in parallel."""
+    """At most `max_entries` built objects (and, with `size`, at most `max_bytes` of them as `size`
+    counts), least recently used out first; 0 keeps nothing (each request builds). Concurrent
+    requests for one key build it once: the others wait for that build (a per-key lock) while
+    other keys are served and built in parallel."""
 
-    def __init__(self, max_entries: int = FIGURE_ENTRIES):
-        self.max_entries = max_entries
+    def __init__(
+        self,
+        max_entries: int = FIGURE_ENTRIES,
+        max_bytes: int = 0,
+        size: Callable[[object], int] | None = None,
+    ):
+        self.max_entries, self.max_bytes, self.size = max_entries, max_bytes, size
         self._entries: OrderedDict[Hashable, object] = OrderedDict()
+        self._bytes: dict[Hashable, int] = {}  # with `size`: each entry's
         self._lock = threading.Lock()  # the table and the per-key locks
         self._building: dict[Hashable, threading.Lock] = {}
         self.builds = 0
@@ -91,16 +98,19 @@ class FigureCache:
                     return self._entries[key]
             try:
                 value = build()
+                nbytes = self.size(value) if self.size is not None else 0
             except BaseException:
                 with self._lock:
                     self._building.pop(key, None)
                 raise
             with self._lock:  # in the table before the key's lock goes: no second build
                 self.builds += 1
-                self._entries[key] = value
+                self._entries[key], self._bytes[key] = value, nbytes
                 self._building.pop(key, None)
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
+                while len(self._entries) > self.max_entries or (
+                    self.size is not None and sum(self._bytes.values()) > self.max_bytes
+                ):  # an entry over max_bytes on its own is handed out, not kept
+                    self._bytes.pop(self._entries.popitem(last=False)[0], None)
             return value
 
     def __len__(self) -> int:
@@ -110,6 +120,7 @@ class FigureCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes.clear()
 
 
 FIGURES = FigureCache(_entries_from_env())

@@ -415,7 +415,7 @@ def visit_published(base: str, results: Results, published, think: tuple[float, 
         step("Classify: published weights", lambda: student.rerun(page="classify"))
         if WORDS["upload_images"] not in student.widgets:
             raise RuntimeError(f"Classify showed no photo drop zone: {student.said()}")
-        step("upload: top-5, Grad-CAM", lambda: student.upload(WORDS["upload_images"], PHOTO))
+        step("upload: top-5, Grad-CAM", lambda: student.upload(WORDS["upload_images"], photo()))
         shown = student.top5_shown()
         with results.lock:
             results.shown.append((published.model, shown))

@@ -216,6 +216,9 @@ def test_a_photo_the_whole_class_drops_is_classified_once(monkeypatch):
         assert_clean(at)
         sessions.append(at)
     assert calls == {"classify": 1, "load_image": 1, "shown": 3}  # photo, crop, feature maps: once
+    kept = [v for r in sessions[1].session_state["classify_results"]._results.values() for v in r.values()]
+    prediction = next(v for v in kept if isinstance(v, classify_screen.Prediction))
+    assert classify_screen.result_bytes(prediction) >= 3 * 224 * 224 * 4  # the input tensor, counted
     first, second = ([i.url for image in at.get("image") for i in image.proto.imgs] for at in sessions)
     assert first == second and len(first) == 3  # the same pictures
     charts = [[c.proto.spec for c in at.get("plotly_chart")] for at in sessions]
@@ -318,6 +321,7 @@ def test_an_uploaded_checkpoint_at_another_resolution_classifies_the_photo_again
     assert any("Weights from your upload" in s.value for s in at.success) and not at.exception
     assert calls == {"classify": 2}
     assert "(256×256)" in at.get("image")[1].proto.imgs[0].caption  # the crop the network saw
+    assert len(classify_screen.CLASSIFIED) == 0  # one session's checkpoint: nothing shared
 
 
 def test_an_uploaded_checkpoint_over_the_session_budget_is_refused_once(torch_home, monkeypatch):

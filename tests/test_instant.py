@@ -54,6 +54,18 @@ def test_bounded_least_recently_used_out_first():
     assert cache.get(0, lambda: "rebuilt") == 0
 
 
+def test_bounded_by_bytes_when_given_a_size():
+    """The class's shared photo results: at most `max_bytes`, least recently used out first; an
+    entry larger than that on its own is handed out and not kept."""
+    cache = FigureCache(10, 100, size=len)
+    for k in range(4):
+        cache.get(k, lambda: b"x" * 30)
+    assert len(cache) == 3  # 120 bytes would be over 100: the first went
+    assert cache.get(0, lambda: b"rebuilt") == b"rebuilt"
+    big = cache.get("big", lambda: b"x" * 101)
+    assert len(big) == 101 and cache.get("big", lambda: b"again") == b"again"
+
+
 def test_zero_entries_keeps_nothing():
     cache = FigureCache(0)
     assert [cache.get("k", lambda: object()) for _ in range(2)][0] is not cache.get("k", lambda: object())
@@ -305,6 +317,7 @@ def test_a_classify_rerun_neither_decodes_the_photo_nor_builds_its_chart_again(m
     once more, in that language, with the same numbers."""
     import app.screens.classify as classify_screen
 
+    classify_screen.CLASSIFIED.clear()  # this session computes its own (not another test's)
     calls = dict.fromkeys(("load_image", "_top5_figure"), 0)
     for name in calls:
         original = getattr(classify_screen, name)

@@ -222,6 +222,7 @@ def test_a_learners_own_photo_is_decoded_and_prepared_once_per_file(monkeypatch)
     assert all(image is at.session_state["lesson_photo_image"][1] for image, _, _ in kept.values())
     at.file_uploader(key="lesson_photo_file").set_value([]).run()
     assert not at.exception and "lesson_photo_image" not in at.session_state
+    assert "lesson_inputs" not in at.session_state  # nor the network inputs made from it
     assert not at.selectbox(key="lesson_photo_sample").disabled
 
 

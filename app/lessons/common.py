@@ -142,6 +142,7 @@ def photo_picker(key: str = "lesson_photo", label: str | None = None):
         sample = st.selectbox(t("ls_sample"), list(samples), key=f"{key}_sample", disabled=chosen is not None,
                               help=t("ls_sample_unused") if chosen is not None else None)  # fmt: skip
     if chosen is None:
+        st.session_state.pop("lesson_inputs", None)  # the learner's last photo's inputs go with it
         return sample, sample_image(samples[sample])
     return chosen
 

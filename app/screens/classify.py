@@ -16,12 +16,14 @@ import os
 import tempfile
 import weakref
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+import torch
 from PIL import Image
 
 import mobilenet_core as mc
@@ -64,8 +66,8 @@ from mobilenet_core.weights import cached_file, ensure_weights, load_checkpoint
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "assets" / "samples"
 # Photos whose results a session keeps (never fewer than the page shows at once): about 3 MB each
-# at 384 px (input tensor 1.8 MB, crop 0.4 MB; the photo, at most 1,460 px wide, its Grad-CAM
-# overlays and feature grids kept encoded, a few hundred KB each). The decoded photo is not kept.
+# at 384 px (input tensor 1.8 MB, crop 0.4 MB), and the photo (at most 1,460 px wide), its Grad-CAM
+# overlays and feature grids kept encoded. The decoded photo is not kept.
 EXPLAINED_PHOTOS = 8
 # The widest picture st.image sends (Streamlit's MAXIMUM_CONTENT_WIDTH): a wider one it shrinks.
 SHOWN_WIDTH = 1460
@@ -182,18 +184,41 @@ def session_results() -> RecentResults:
 #   file) and what is computed (top-5 with or without INT8, the pictures, a class's Grad-CAM, a
 #   block's feature maps, a chart in a language);
 # - the values are read, never changed: encoded bytes, frozen figures, and the prediction, whose
-#   tensors the explanations copy before using (predict.grad_cam, predict.feature_maps);
+#   tensors the explanations only read (predict.feature_maps) or copy (predict.grad_cam);
 # - app.figures.FigureCache changes its table under its lock, computes a key once (a second
 #   student dropping the same photo meanwhile waits for the first's result), and keeps at most
-#   CLASSIFIED_ENTRIES, least recently used out first.
-# Size: a photo's top-5 holds its input tensor and crop (1-3 MB), its pictures a few hundred kB:
-# 64 entries stay under ~150 MB.
+#   CLASSIFIED_ENTRIES and CLASSIFIED_MB as result_bytes counts them, least recently used out first.
+# Size: a photo's top-5 holds its input tensor, crop and one block's maps (about 1 MB at 224 px,
+# 3 MB at 384, 11 MB for V4-L untrained at 768), its encoded pictures a few hundred kB each.
+# Results of an uploaded checkpoint are not shared: its source names one session's file.
 CLASSIFIED_ENTRIES = 64
-CLASSIFIED = FigureCache(CLASSIFIED_ENTRIES)
+CLASSIFIED_MB = 256
+
+
+def result_bytes(value: Any) -> int:
+    """The bytes a result holds: its tensors, arrays, images and encoded pictures."""
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size()
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, Image.Image):
+        return value.width * value.height * len(value.getbands())
+    if isinstance(value, tuple | list):
+        return sum(result_bytes(v) for v in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return sum(result_bytes(getattr(value, f.name)) for f in fields(value))
+    return 0  # numbers, names, a frozen figure (a few kB)
+
+
+CLASSIFIED = FigureCache(CLASSIFIED_ENTRIES, CLASSIFIED_MB << 20, size=result_bytes)
 
 
 def photo_result(key: tuple, what: Hashable, compute: Callable[[], Any]) -> Any:
     """A photo's result: the session's (its recent photos), else the class's, else computed."""
+    if key[1][0] == "uploaded":  # one session's checkpoint: no one else can ask for it
+        return session_results().get(key, what, compute)
     return session_results().get(key, what, lambda: CLASSIFIED.get((key, what), compute))
 
 
