@@ -224,8 +224,9 @@ def photo_result(key: tuple, what: Hashable, compute: Callable[[], Any]) -> Any:
 
 def classified(inputs: list[tuple[str, bytes]], weights: Weights, block: str | None = None) -> list[Photo]:
     """Each photo that decodes with its top-5; one message per photo that does not. The top-5 is
-    computed once per (photo, weights, INT8) and kept for the session, with the feature maps of
-    `block` (the one the page shows) from the same pass when the runner gives them."""
+    computed once per (photo, weights, INT8) and kept for the session and the class
+    (photo_result), with the feature maps of `block` (the one the page shows) from the same pass
+    when the runner gives them."""
     session_results().max_keys = max(EXPLAINED_PHOTOS, len(inputs))  # never fewer than the page shows
     photos, computed = [], False
     for name, data in inputs:
