@@ -3,6 +3,8 @@ its budget as a setting, and a small per-session store of results computed once 
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import gc
 import logging
 import os
@@ -68,16 +70,51 @@ def budget_from_env(variable: str, default_mib: int) -> int:
     return mib * 2**20
 
 
-def release_memory() -> None:
-    """Give freed heap pages back to the OS (glibc's malloc_trim). Building and dropping models
-    frees hundreds of MB that glibc would otherwise keep: measured here, RSS after 27
-    configurations falls from 3.3 GB to 1.3 GB. A no-op where glibc is absent."""
-    try:
-        import ctypes
+# Trimming hands every free page of the heap back to the OS, and the next inference faults them in
+# again: trimming after every new photo (V2, a 451x300 photo) cost about 6 of an upload's 64
+# core-ms, 5 ms of it in the kernel (benchmarks/bench_rerun.py's new-photo row, issue 24). So after
+# an inference the heap is trimmed only once the process has grown by more than this since the
+# last trim: the hundreds of MB a large model's pass frees still go back at once, and what a
+# replica keeps unreturned is bounded by it. (glibc's count of free heap bytes cannot tell: it
+# keeps counting the pages a trim gave back.)
+TRIM_ABOVE = 64 << 20
+_trimmed_at = [0]  # the resident bytes after the last trim
+_trim_lock = threading.Lock()  # sessions' threads trim; one at a time, and the mark stays whole
 
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+@functools.cache
+def _libc():
+    """glibc's malloc_trim, or None where there is none (then nothing is trimmed)."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):
-        pass
+        return None
+
+
+def resident_bytes() -> int:
+    """This process's resident set (0 where /proc cannot tell)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def release_memory(at_least: int = TRIM_ABOVE) -> None:
+    """Give freed heap pages back to the OS (glibc's malloc_trim), once the process has grown by
+    more than `at_least` bytes since the last trim (0: now). Building and dropping models frees
+    hundreds of MB that glibc would otherwise keep: measured here, RSS after 27 configurations
+    falls from 3.3 GB to 1.3 GB. A no-op where glibc is absent."""
+    malloc_trim = _libc()
+    if malloc_trim is None:
+        return
+    with _trim_lock:
+        resident = resident_bytes()
+        _trimmed_at[0] = min(_trimmed_at[0], resident)  # the process shrank since: measure from here
+        if at_least > 0 and resident and resident - _trimmed_at[0] <= at_least:
+            return
+        malloc_trim(0)
+        _trimmed_at[0] = resident_bytes()
 
 
 class ModelCache:
@@ -121,7 +158,7 @@ class ModelCache:
             # gone now; evicted modules sit in reference cycles, so collect them first (the server
             # no longer runs a full collection after every script run: .streamlit/config.toml)
             gc.collect()
-            release_memory()
+            release_memory(at_least=0)
             return value
 
     def _evict(self) -> None:

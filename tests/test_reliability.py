@@ -6,6 +6,7 @@ import io
 import threading
 from pathlib import Path
 
+import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,7 +14,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import mobilenet_core as mc
-from mobilenet_core.cache import ModelCache, module_bytes
+from mobilenet_core import cache as heap
+from mobilenet_core.cache import TRIM_ABOVE, ModelCache, module_bytes, release_memory
 from mobilenet_core.fast import FastModel
 from mobilenet_core.predict import ImageError, classify, load_image
 from mobilenet_core.registry import default_preprocess
@@ -124,6 +126,55 @@ def test_cache_builds_once_under_concurrency():
         t.numel()
         for t in list(results[0].parameters()) + [b for b in results[0].buffers() if b.dtype == torch.float32]
     ) + 8 * sum(b.numel() for b in results[0].buffers() if b.dtype == torch.int64)
+
+
+def test_heap_is_trimmed_once_the_process_has_grown(monkeypatch):
+    """A trim after every photo made the next inference fault its pages in again: the heap goes back
+    to the OS once the process has grown by TRIM_ABOVE since the last trim, and at once on demand."""
+    resident, trims = [500 << 20], []
+
+    def malloc_trim(pad):
+        trims.append(resident[0])
+        resident[0] = 400 << 20  # what a trim gives back
+        return 1
+
+    monkeypatch.setattr(heap, "_libc", lambda: malloc_trim)
+    monkeypatch.setattr(heap, "resident_bytes", lambda: resident[0])
+    monkeypatch.setattr(heap, "_trimmed_at", [0])
+    release_memory()  # nothing trimmed yet: grown from nothing
+    assert trims == [500 << 20]
+    for grown in (10 << 20, TRIM_ABOVE):  # photos through a small model: a few MB each
+        resident[0] = (400 << 20) + grown
+        release_memory()
+    assert len(trims) == 1
+    resident[0] = (400 << 20) + TRIM_ABOVE + (1 << 20)  # a large model's pass
+    release_memory()
+    assert len(trims) == 2
+    resident[0] = 300 << 20  # the process shrank (a model dropped): growth counts from there
+    release_memory()
+    resident[0] = (300 << 20) + TRIM_ABOVE + (1 << 20)
+    release_memory()
+    assert len(trims) == 3
+    release_memory(at_least=0)  # a model built or dropped: at once
+    assert len(trims) == 4
+
+
+def test_release_memory_gives_back_what_was_freed():
+    """On this machine's glibc: 200 MB of small blocks freed below a block still in use stay with
+    the process until release_memory hands them back."""
+    if heap._libc() is None:
+        pytest.skip("no glibc")
+    release_memory(at_least=0)
+    before = heap.resident_bytes()
+    blocks = [b"%05d" % i * 10_000 for i in range(4000)]  # 50 kB each: from the heap, not mmap
+    fence = b"f" * 100_000  # above them, larger than any hole: keeps the heap's top in use
+    grown = heap.resident_bytes() - before
+    del blocks
+    kept = heap.resident_bytes() - before  # glibc gives nothing back on its own below the fence
+    release_memory()
+    assert grown > 150 << 20 and kept > grown / 2, (grown >> 20, kept >> 20)
+    assert heap.resident_bytes() - before < grown / 4, (grown >> 20, (heap.resident_bytes() - before) >> 20)
+    del fence
 
 
 def test_concurrent_classifications_equal_serial_ones():
