@@ -43,6 +43,9 @@ ALPHAS = ("0.5", "0.75", "1.0", "1.25")
 PHONE_ROW = "Classify, a 12-megapixel photo shown (α not moved)"
 # and the SE lesson on a learner's own phone photo (the lessons' drop zone), α moving
 LESSON_PHONE_ROW = "SE lesson, the learner's 12-megapixel photo"
+# and Classify (V2, untrained) given a photo no one uploaded before on each rerun: the upload, the
+# decode, the classification, its pictures and chart (load_protocol --distinct-photos' upload)
+NEW_PHOTO_ROW = "Classify, a new photo dropped (uploaded and classified)"
 
 
 class Counting(lp.Student):
@@ -79,8 +82,8 @@ def phone_photo(folder: Path) -> Path:
     return path
 
 
-def with_phone_photo(server: TreeServer, photo: Path) -> Counting:
-    """A student on Classify (V2 1.0) with the untrained network and the phone's photo classified."""
+def classified_photo(server: TreeServer, photo: Path) -> Counting:
+    """A student on Classify (V2 1.0) with the untrained network and `photo` classified."""
     student = Counting(server.url)
     student.connect()
     student.rerun("model=v2&lang=en")
@@ -89,11 +92,11 @@ def with_phone_photo(server: TreeServer, photo: Path) -> Counting:
     student.rerun()
     student.upload(lp.WORDS["upload_images"], photo)
     if len(student.top5_shown()) != 5:
-        raise SystemExit(f"{server.url}: no top-5 for the phone's photo: {student.said()}")
+        raise SystemExit(f"{server.url}: no top-5 for {photo.name}: {student.said()}")
     return student
 
 
-def lesson_with_phone_photo(server: TreeServer, photo: Path) -> Counting:
+def lesson_classified_photo(server: TreeServer, photo: Path) -> Counting:
     """A student on the SE lesson (V3-Large) with the phone's photo dropped into the lesson."""
     student = Counting(server.url)
     student.connect()
@@ -103,6 +106,17 @@ def lesson_with_phone_photo(server: TreeServer, photo: Path) -> Counting:
     if "exception" in student.said() or photo.name in student.said():  # a photo refused says its name
         raise SystemExit(f"{server.url}: the SE lesson with the phone's photo: {student.said()}")
     return student
+
+
+def new_photos(server: TreeServer, student: Counting, n: int) -> tuple[float, float]:
+    """`n` uploads of photos no one uploaded before, each replacing the last in Classify's drop
+    zone: (server core-ms, messages) per upload."""
+    cpu, received = lp.cpu_seconds(server.proc.pid), student.received
+    for _ in range(n):
+        student.upload(lp.WORDS["upload_images"], lp.photo(distinct=True))
+    if len(student.top5_shown()) != 5:
+        raise SystemExit(f"{server.url}: no top-5 for a new photo: {student.said()}")
+    return 1000 * (lp.cpu_seconds(server.proc.pid) - cpu) / n, (student.received - received) / n
 
 
 def unmoved(server: TreeServer, student: Counting, n: int) -> tuple[float, float]:
@@ -123,9 +137,9 @@ def main() -> None:
     servers = {"baseline": TreeServer(args.baseline, env), "now": TreeServer(ROOT, env)}
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
-    rows = [p for p, _, _ in PAGES] + [PHONE_ROW, LESSON_PHONE_ROW]
+    rows = [p for p, _, _ in PAGES] + [PHONE_ROW, LESSON_PHONE_ROW, NEW_PHOTO_ROW]
     got = {(name, page): [] for name in servers for page in rows}
-    students, phones, lessons = {}, {}, {}
+    students, phones, lessons, droppers = {}, {}, {}, {}
     folder = Path(tempfile.mkdtemp(prefix="bench_rerun_"))
     photo = phone_photo(folder)
     try:
@@ -138,10 +152,12 @@ def main() -> None:
                     if path not in student.pages:  # an unknown name would rerun the Overview instead
                         raise SystemExit(f"{server.url} has no page {path!r}")
                 reruns(server, student, path, model, 4)  # the first builds and draws: not counted
-            phones[name] = with_phone_photo(server, photo)
+            phones[name] = classified_photo(server, photo)
             unmoved(server, phones[name], 2)
-            lessons[name] = lesson_with_phone_photo(server, photo)
+            lessons[name] = lesson_classified_photo(server, photo)
             reruns(server, lessons[name], "lesson-se", "v3_large", 4)
+            droppers[name] = classified_photo(server, lp.photo(distinct=True))
+            new_photos(server, droppers[name], 2)
         for _ in range(args.rounds):
             for page, path, model in PAGES:
                 for name, server in servers.items():
@@ -150,6 +166,7 @@ def main() -> None:
                 got[name, PHONE_ROW].append(unmoved(server, phones[name], args.reruns))
                 lesson = reruns(server, lessons[name], "lesson-se", "v3_large", args.reruns)
                 got[name, LESSON_PHONE_ROW].append(lesson)
+                got[name, NEW_PHOTO_ROW].append(new_photos(server, droppers[name], args.reruns))
     finally:
         for server in servers.values():
             server.stop()

@@ -82,10 +82,11 @@ _photo_lock = threading.Lock()
 _photo_dir: list[Path] = []  # made on the first distinct photo, removed at exit
 
 
-def photo() -> Path:
-    """The photo a student uploads: the cat, or with DISTINCT_PHOTOS a copy no one uploaded before
-    (a tEXt chunk with a number before the PNG's IEND: other bytes, the same pixels and top-5)."""
-    if not DISTINCT_PHOTOS:
+def photo(distinct: bool | None = None) -> Path:
+    """The photo a student uploads: the cat, or with `distinct` (default: DISTINCT_PHOTOS) a copy no
+    one uploaded before (a tEXt chunk with a number before the PNG's IEND: other bytes, the same
+    pixels and top-5)."""
+    if not (DISTINCT_PHOTOS if distinct is None else distinct):
         return PHOTO
     with _photo_lock:
         number = next(_photos)
