@@ -143,7 +143,10 @@ def test_explanations_are_computed_once_per_photo_and_weights(torch_home, monkey
 
     at.radio(key="figure_format").set_value("svg").run()  # unrelated widgets: nothing again
     at.radio(key="lang").set_value("zh").run()
+    # the recipe's interpolation in the page's words too (it said "bicubic" on the Chinese page)
+    assert any("缩放到 256（双三次）" in c.value for c in at.caption), [c.value for c in at.caption]
     at.radio(key="lang").set_value("en").run()
+    assert any("resize 256 (bicubic)" in c.value for c in at.caption)
     assert calls == {"classify": 1, "grad_cam": 1, "feature_maps": 0}
 
     cam = at.selectbox(key="cam_cat.png")

@@ -555,7 +555,7 @@ def load_uploaded(name: str, data: bytes, file_id: str, config: tuple) -> Upload
         return uploaded
     del module, uploaded
     gc.collect()  # the refused network's modules sit in reference cycles
-    release_memory()
+    release_memory(at_least=0)  # a network dropped: given back at once
     return "upload_too_big", {"mib": round(nbytes / 2**20), "limit": round(budget / 2**20)}
 
 
@@ -574,10 +574,10 @@ def int8_ui(weights: Weights) -> Weights:
         uploaded = st.session_state.get("uploaded_checkpoint")
         if uploaded is not None and uploaded.int8 is not None:
             uploaded.int8 = None  # the session's INT8 runner lives only while the switch is on
-            release_memory()
+            release_memory(at_least=0)
     recipe = weights.recipe
     st.caption(t("backend_caption", backend=weights.runner.backend, resize=recipe.resize, crop=recipe.crop,
-                 interpolation=recipe.interpolation))  # fmt: skip
+                 interpolation=t(f"interpolation_{recipe.interpolation}")))  # fmt: skip
     return weights
 
 
@@ -593,7 +593,7 @@ def int8_for(weights: Weights):
         if uploaded.nbytes > budget:
             uploaded.int8_refused, uploaded.int8 = uploaded.nbytes, None
             gc.collect()
-            release_memory()
+            release_memory(at_least=0)
     if uploaded.int8 is None:  # said on every run while the switch is on, quantized once
         st.warning(t("int8_too_big", mib=round(uploaded.int8_refused / 2**20), limit=round(budget / 2**20)))
     return uploaded.int8
