@@ -226,6 +226,32 @@ def test_a_learners_own_photo_is_decoded_and_prepared_once_per_file(monkeypatch)
     assert not at.selectbox(key="lesson_photo_sample").disabled
 
 
+def test_a_photo_taken_with_the_camera_is_the_only_one_kept(monkeypatch):
+    """With a photo in the drop zone and one taken with the camera, the lesson uses the camera's:
+    that one only is decoded and kept (the session kept both, 36 MB each for a phone's photo); the
+    dropped photo comes back, decoded then, when the camera's is gone."""
+    import app.lessons.common as common
+
+    samples = common.sample_photos()
+    rocket = ("rocket.jpg", samples["rocket.jpg"].read_bytes(), "image/jpeg")
+    shot = [None]
+    monkeypatch.setattr(common, "camera_photo", lambda key: shot[0])
+    decoded = counting(monkeypatch, common, "load_image")
+    at = page("lesson-separable", "v3_small")
+    at.file_uploader(key="lesson_photo_file").set_value(rocket).run()
+    assert at.session_state["lesson_photo_image"][0] == "rocket.jpg"
+    decoded.clear()
+    shot[0] = ("camera photo.jpg", samples["chelsea_cat.png"].read_bytes())
+    at.selectbox(key="sep_block").set_value(at.selectbox(key="sep_block").options[0]).run()
+    assert not at.exception and len(decoded) == 1
+    assert at.session_state["lesson_photo_shot"][0] == "camera photo.jpg"
+    assert "lesson_photo_image" not in at.session_state  # the dropped photo is not kept beside it
+    shot[0] = None  # the camera closed: the dropped photo again
+    at.selectbox(key="sep_block").set_value(at.selectbox(key="sep_block").options[1]).run()
+    assert not at.exception and len(decoded) == 2 and "lesson_photo_shot" not in at.session_state
+    assert at.session_state["lesson_photo_image"][0] == "rocket.jpg"
+
+
 @pytest.mark.parametrize(
     ("path", "model", "charts"),
     [

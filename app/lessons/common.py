@@ -135,9 +135,16 @@ def photo_picker(key: str = "lesson_photo", label: str | None = None):
             t("ls_upload"), type=["png", "jpg", "jpeg", "webp", "bmp"], key=f"{key}_file"
         )
         lost_uploads_ui(f"{key}_file")
-        chosen = learner_photo(st.session_state, f"{key}_image", upload and (upload.name, upload.getvalue()))
         shot = camera_photo(key)  # a tablet's camera (issue 26): a photo taken counts as uploaded
-        chosen = learner_photo(st.session_state, f"{key}_shot", shot) or chosen
+        # the camera's photo wins; the dropped one is decoded only while it is the one in use (a
+        # phone's photo is 36 MB decoded, and the session kept both)
+        chosen = learner_photo(st.session_state, f"{key}_shot", shot)
+        if chosen is None:
+            chosen = learner_photo(
+                st.session_state, f"{key}_image", upload and (upload.name, upload.getvalue())
+            )
+        else:
+            st.session_state.pop(f"{key}_image", None)
         # while the learner's own photo is in use the bundled one is not: the picker says so
         sample = st.selectbox(t("ls_sample"), list(samples), key=f"{key}_sample", disabled=chosen is not None,
                               help=t("ls_sample_unused") if chosen is not None else None)  # fmt: skip
