@@ -8,7 +8,7 @@ ForwardMsgs the server sends for one rerun. The first rerun of each round's batc
 the page (the pages take turns), the same for both trees.
 
     git worktree add --detach /tmp/base <rev>
-    .venv/bin/python benchmarks/bench_rerun.py /tmp/base [--rounds 5 --reruns 8]
+    .venv/bin/python benchmarks/bench_rerun.py /tmp/base [--rounds 5 --reruns 8] [--only new-photo ...]
 
 The server's warm-up thread is off on both servers (MOBILENET_EXPLORER_WARM_UP=0); each page is
 visited a few times first (the class's first builds happen once per server)."""
@@ -46,6 +46,9 @@ LESSON_PHONE_ROW = "SE lesson, the learner's 12-megapixel photo"
 # and Classify (V2, untrained) given a photo no one uploaded before on each rerun: the upload, the
 # decode, the classification, its pictures and chart (load_protocol --distinct-photos' upload)
 NEW_PHOTO_ROW = "Classify, a new photo dropped (uploaded and classified)"
+# --only: the rows' groups
+PARTS = {"pages": [p for p, _, _ in PAGES], "phone": [PHONE_ROW], "lesson-phone": [LESSON_PHONE_ROW],
+         "new-photo": [NEW_PHOTO_ROW]}  # fmt: skip
 
 
 class Counting(lp.Student):
@@ -132,12 +135,14 @@ def main() -> None:
     parser.add_argument("baseline", type=Path, help="another checkout of the app (a git worktree)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--reruns", type=int, default=8, help="per round and page")
+    parser.add_argument("--only", nargs="+", choices=list(PARTS), help="these rows only (default: all)")
     args = parser.parse_args()
+    only = set(args.only or PARTS)
     env = {"MOBILENET_EXPLORER_OFFLINE": "1", "MOBILENET_EXPLORER_WARM_UP": "0"}
     servers = {"baseline": TreeServer(args.baseline, env), "now": TreeServer(ROOT, env)}
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
-    rows = [p for p, _, _ in PAGES] + [PHONE_ROW, LESSON_PHONE_ROW, NEW_PHOTO_ROW]
+    rows = [row for part, part_rows in PARTS.items() if part in only for row in part_rows]
     got = {(name, page): [] for name in servers for page in rows}
     students, phones, lessons, droppers = {}, {}, {}, {}
     folder = Path(tempfile.mkdtemp(prefix="bench_rerun_"))
@@ -146,27 +151,33 @@ def main() -> None:
         for name, server in servers.items():
             student = students[name] = Counting(server.url)
             student.connect()
-            for _page, path, model in PAGES:
+            for _page, path, model in PAGES if "pages" in only else []:
                 if path and path not in student.pages:
                     student.rerun(f"model={model}&lang=en")
                     if path not in student.pages:  # an unknown name would rerun the Overview instead
                         raise SystemExit(f"{server.url} has no page {path!r}")
                 reruns(server, student, path, model, 4)  # the first builds and draws: not counted
-            phones[name] = classified_photo(server, photo)
-            unmoved(server, phones[name], 2)
-            lessons[name] = lesson_classified_photo(server, photo)
-            reruns(server, lessons[name], "lesson-se", "v3_large", 4)
-            droppers[name] = classified_photo(server, lp.photo(distinct=True))
-            new_photos(server, droppers[name], 2)
+            if "phone" in only:
+                phones[name] = classified_photo(server, photo)
+                unmoved(server, phones[name], 2)
+            if "lesson-phone" in only:
+                lessons[name] = lesson_classified_photo(server, photo)
+                reruns(server, lessons[name], "lesson-se", "v3_large", 4)
+            if "new-photo" in only:
+                droppers[name] = classified_photo(server, lp.photo(distinct=True))
+                new_photos(server, droppers[name], 2)
         for _ in range(args.rounds):
-            for page, path, model in PAGES:
+            for page, path, model in PAGES if "pages" in only else []:
                 for name, server in servers.items():
                     got[name, page].append(reruns(server, students[name], path, model, args.reruns))
             for name, server in servers.items():
-                got[name, PHONE_ROW].append(unmoved(server, phones[name], args.reruns))
-                lesson = reruns(server, lessons[name], "lesson-se", "v3_large", args.reruns)
-                got[name, LESSON_PHONE_ROW].append(lesson)
-                got[name, NEW_PHOTO_ROW].append(new_photos(server, droppers[name], args.reruns))
+                if "phone" in only:
+                    got[name, PHONE_ROW].append(unmoved(server, phones[name], args.reruns))
+                if "lesson-phone" in only:
+                    lesson = reruns(server, lessons[name], "lesson-se", "v3_large", args.reruns)
+                    got[name, LESSON_PHONE_ROW].append(lesson)
+                if "new-photo" in only:
+                    got[name, NEW_PHOTO_ROW].append(new_photos(server, droppers[name], args.reruns))
     finally:
         for server in servers.values():
             server.stop()
