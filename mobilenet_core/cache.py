@@ -71,8 +71,8 @@ def budget_from_env(variable: str, default_mib: int) -> int:
 
 
 # Trimming hands every free page of the heap back to the OS, and the next inference faults them in
-# again: trimming after every new photo (V2, a 451x300 photo) cost about 6 of an upload's 64
-# core-ms, 5 ms of it in the kernel (benchmarks/bench_rerun.py's new-photo row, issue 24). So after
+# again: trimming after every new photo (V2, a 451x300 photo) cost up to a tenth of an upload's
+# 60 core-ms, 6-8 ms of system time (benchmarks/bench_rerun.py --only new-photo, issue 24). So after
 # an inference the heap is trimmed only once the process has grown by more than this since the
 # last trim: the hundreds of MB a large model's pass frees still go back at once, and what a
 # replica keeps unreturned is bounded by it. (glibc's count of free heap bytes cannot tell: it
