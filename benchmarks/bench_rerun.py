@@ -182,8 +182,9 @@ def main() -> None:
         for server in servers.values():
             server.stop()
         shutil.rmtree(folder, ignore_errors=True)
-    print(f"\none rerun of the page a student is on (α moved): server core-ms (median of {args.rounds}")
-    print(f"rounds of {args.reruns}), messages sent; baseline = {args.baseline}, now = this tree\n")
+    print("\none rerun of the page a student is on (α moved, unless the row says otherwise): server core-ms")
+    print(f"(median of {args.rounds} rounds of {args.reruns}), messages sent; baseline = {args.baseline},"
+          " now = this tree\n")  # fmt: skip
     print("| page | core-ms baseline | core-ms now | ratio | messages baseline | messages now |")
     print("|---|---|---|---|---|---|")
     for page in rows:

@@ -9,6 +9,7 @@ import gc
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -71,14 +72,16 @@ def budget_from_env(variable: str, default_mib: int) -> int:
 
 
 # Trimming hands every free page of the heap back to the OS, and the next inference faults them in
-# again: trimming after every new photo (V2, a 451x300 photo) cost up to a tenth of an upload's
-# 60 core-ms, 6-8 ms of system time (benchmarks/bench_rerun.py --only new-photo, issue 24). So after
-# an inference the heap is trimmed only once the process has grown by more than this since the
-# last trim: the hundreds of MB a large model's pass frees still go back at once, and what a
-# replica keeps unreturned is bounded by it. (glibc's count of free heap bytes cannot tell: it
-# keeps counting the pages a trim gave back.)
+# again: trimming after every new photo (V2, a 451x300 photo) cost 6-8 ms of system time of an
+# upload's 60 core-ms (benchmarks/bench_rerun.py --only new-photo, issue 24). So after an
+# inference the heap is trimmed when the process has grown by more than TRIM_ABOVE since the last
+# trim (a large model's pass: hundreds of MB go back at once), and otherwise at most every
+# TRIM_EVERY_S (what was freed without the process growing: a session gone, a photo or a network
+# let go, another session's pass that ended after a trim had measured it). glibc's count of free
+# heap bytes cannot be the test: it keeps counting the pages a trim gave back.
 TRIM_ABOVE = 64 << 20
-_trimmed_at = [0]  # the resident bytes after the last trim
+TRIM_EVERY_S = 10.0
+_last_trim = [0, -TRIM_EVERY_S]  # the resident bytes after the last trim, and when (time.monotonic)
 _trim_lock = threading.Lock()  # sessions' threads trim; one at a time, and the mark stays whole
 
 
@@ -101,20 +104,22 @@ def resident_bytes() -> int:
 
 
 def release_memory(at_least: int = TRIM_ABOVE) -> None:
-    """Give freed heap pages back to the OS (glibc's malloc_trim), once the process has grown by
-    more than `at_least` bytes since the last trim (0: now). Building and dropping models frees
-    hundreds of MB that glibc would otherwise keep: measured here, RSS after 27 configurations
-    falls from 3.3 GB to 1.3 GB. A no-op where glibc is absent."""
+    """Give freed heap pages back to the OS (glibc's malloc_trim): with at_least=0 now; else when
+    the process has grown by more than `at_least` bytes since the last trim, or TRIM_EVERY_S have
+    passed since it (on every call where /proc cannot tell the resident set). Building and
+    dropping models frees hundreds of MB that glibc would otherwise keep: measured here, RSS after
+    27 configurations falls from 3.3 GB to 1.3 GB. A no-op where glibc is absent."""
     malloc_trim = _libc()
     if malloc_trim is None:
         return
     with _trim_lock:
-        resident = resident_bytes()
-        _trimmed_at[0] = min(_trimmed_at[0], resident)  # the process shrank since: measure from here
-        if at_least > 0 and resident and resident - _trimmed_at[0] <= at_least:
+        resident, now = resident_bytes(), time.monotonic()
+        lowest = min(_last_trim[0], resident)  # the process shrank since: growth counts from there
+        if at_least > 0 and resident and resident - lowest <= at_least and now - _last_trim[1] < TRIM_EVERY_S:
+            _last_trim[0] = lowest
             return
         malloc_trim(0)
-        _trimmed_at[0] = resident_bytes()
+        _last_trim[:] = [resident_bytes(), time.monotonic()]
 
 
 class ModelCache:

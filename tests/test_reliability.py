@@ -128,10 +128,11 @@ def test_cache_builds_once_under_concurrency():
     ) + 8 * sum(b.numel() for b in results[0].buffers() if b.dtype == torch.int64)
 
 
-def test_heap_is_trimmed_once_the_process_has_grown(monkeypatch):
+def test_heap_is_trimmed_once_the_process_has_grown_or_a_while_after(monkeypatch):
     """A trim after every photo made the next inference fault its pages in again: the heap goes back
-    to the OS once the process has grown by TRIM_ABOVE since the last trim, and at once on demand."""
-    resident, trims = [500 << 20], []
+    to the OS once the process has grown by TRIM_ABOVE since the last trim, or TRIM_EVERY_S after
+    it (what was freed without the process growing), and at once on demand."""
+    resident, clock, trims = [500 << 20], [100.0], []
 
     def malloc_trim(pad):
         trims.append(resident[0])
@@ -140,23 +141,34 @@ def test_heap_is_trimmed_once_the_process_has_grown(monkeypatch):
 
     monkeypatch.setattr(heap, "_libc", lambda: malloc_trim)
     monkeypatch.setattr(heap, "resident_bytes", lambda: resident[0])
-    monkeypatch.setattr(heap, "_trimmed_at", [0])
-    release_memory()  # nothing trimmed yet: grown from nothing
+    monkeypatch.setattr(heap.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(heap, "_last_trim", [0, -heap.TRIM_EVERY_S])
+    release_memory()  # nothing trimmed yet
     assert trims == [500 << 20]
-    for grown in (10 << 20, TRIM_ABOVE):  # photos through a small model: a few MB each
+    for grown in (10 << 20, TRIM_ABOVE):  # photos through a small model, a second apart
+        clock[0] += 1
         resident[0] = (400 << 20) + grown
         release_memory()
     assert len(trims) == 1
+    clock[0] += 1
     resident[0] = (400 << 20) + TRIM_ABOVE + (1 << 20)  # a large model's pass
     release_memory()
     assert len(trims) == 2
     resident[0] = 300 << 20  # the process shrank (a model dropped): growth counts from there
+    clock[0] += 1
     release_memory()
     resident[0] = (300 << 20) + TRIM_ABOVE + (1 << 20)
     release_memory()
     assert len(trims) == 3
-    release_memory(at_least=0)  # a model built or dropped: at once
+    clock[0] += heap.TRIM_EVERY_S - 0.5  # memory freed without growing (a session gone): not yet...
+    resident[0] = 420 << 20
+    release_memory()
+    assert len(trims) == 3
+    clock[0] += 1  # ... and once TRIM_EVERY_S have passed
+    release_memory()
     assert len(trims) == 4
+    release_memory(at_least=0)  # a network built or dropped: at once
+    assert len(trims) == 5
 
 
 def test_release_memory_gives_back_what_was_freed():

@@ -513,6 +513,8 @@ def uploaded_weights_ui(sel: Selection) -> Weights | None:
         if kept is not None and (kept.file_id, kept.config) != wanted:
             del st.session_state["uploaded_checkpoint"]  # freed before another one is loaded
             kept = None
+            gc.collect()  # its modules sit in reference cycles
+            release_memory(at_least=0)  # a network dropped: given back at once
         refusal = st.session_state.get("checkpoint_refusal")
         if wanted is not None and kept is None:
             if refusal is None or refusal[0] != wanted:
