@@ -122,6 +122,14 @@ def release_memory(at_least: int = TRIM_ABOVE) -> None:
         _last_trim[:] = [resident_bytes(), time.monotonic()]
 
 
+def release_dropped() -> None:
+    """After a network was let go (evicted, refused, removed): collect the reference cycles its
+    modules sit in (the server runs no full collection after a script run: .streamlit/config.toml),
+    then give the memory back at once."""
+    gc.collect()
+    release_memory(at_least=0)
+
+
 class ModelCache:
     """LRU by count and by memory: holds at most `max_items` entries and `max_bytes` bytes (an
     entry larger than that is still returned, just not kept). Concurrent requests for the same
@@ -159,11 +167,8 @@ class ModelCache:
                 if nbytes <= self.max_bytes:
                     self._entries[key] = (value, nbytes)
                     self._evict()
-            # the build's temporaries (ONNX export, folded copies) and the entries just evicted are
-            # gone now; evicted modules sit in reference cycles, so collect them first (the server
-            # no longer runs a full collection after every script run: .streamlit/config.toml)
-            gc.collect()
-            release_memory(at_least=0)
+            # the build's temporaries (ONNX export, folded copies) and the entries just evicted
+            release_dropped()
             return value
 
     def _evict(self) -> None:

@@ -9,7 +9,6 @@ Grad-CAM and feature maps are computed once per (photo, weights) and kept for th
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import io
 import os
@@ -46,6 +45,7 @@ from mobilenet_core.cache import (
     RecentResults,
     budget_from_env,
     module_bytes,
+    release_dropped,
     release_memory,
 )
 from mobilenet_core.fast import FastModel
@@ -513,8 +513,7 @@ def uploaded_weights_ui(sel: Selection) -> Weights | None:
         if kept is not None and (kept.file_id, kept.config) != wanted:
             del st.session_state["uploaded_checkpoint"]  # freed before another one is loaded
             kept = None
-            gc.collect()  # its modules sit in reference cycles
-            release_memory(at_least=0)  # a network dropped: given back at once
+            release_dropped()
         refusal = st.session_state.get("checkpoint_refusal")
         if wanted is not None and kept is None:
             if refusal is None or refusal[0] != wanted:
@@ -556,8 +555,7 @@ def load_uploaded(name: str, data: bytes, file_id: str, config: tuple) -> Upload
     if nbytes <= budget:
         return uploaded
     del module, uploaded
-    gc.collect()  # the refused network's modules sit in reference cycles
-    release_memory(at_least=0)  # a network dropped: given back at once
+    release_dropped()
     return "upload_too_big", {"mib": round(nbytes / 2**20), "limit": round(budget / 2**20)}
 
 
@@ -576,7 +574,7 @@ def int8_ui(weights: Weights) -> Weights:
         uploaded = st.session_state.get("uploaded_checkpoint")
         if uploaded is not None and uploaded.int8 is not None:
             uploaded.int8 = None  # the session's INT8 runner lives only while the switch is on
-            release_memory(at_least=0)
+            release_dropped()
     recipe = weights.recipe
     st.caption(t("backend_caption", backend=weights.runner.backend, resize=recipe.resize, crop=recipe.crop,
                  interpolation=t(f"interpolation_{recipe.interpolation}")))  # fmt: skip
@@ -594,8 +592,7 @@ def int8_for(weights: Weights):
         uploaded.int8 = Int8Model(uploaded.module)
         if uploaded.nbytes > budget:
             uploaded.int8_refused, uploaded.int8 = uploaded.nbytes, None
-            gc.collect()
-            release_memory(at_least=0)
+            release_dropped()
     if uploaded.int8 is None:  # said on every run while the switch is on, quantized once
         st.warning(t("int8_too_big", mib=round(uploaded.int8_refused / 2**20), limit=round(budget / 2**20)))
     return uploaded.int8
