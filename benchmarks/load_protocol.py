@@ -133,6 +133,7 @@ class Student:
         self.fragments: dict[str, str] = {}  # widget id -> the fragment it is drawn in ("" for none)
         self.fragment = ""  # the fragment of the widget set last: the browser reruns that fragment
         self.page_hash = ""
+        self.query = ""  # the address's query string: the browser sends it with every rerun
         self.elements: list = []
 
     def _http(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
@@ -173,17 +174,21 @@ class Student:
     def _send(self, msg) -> None:
         self.ws.send(msg.SerializeToString())
 
-    def rerun(self, query: str = "", page: str | None = None, timeout: float = 120) -> None:
-        """Run the script with our widget states; returns when the run has finished."""
+    def rerun(self, query: str | None = None, page: str | None = None, timeout: float = 120) -> None:
+        """Run the script with our widget states; returns when the run has finished. Without
+        `query`, the query string the app last put in the address, as a browser sends it (the
+        app's links keep it from page to page: app/navigation.py)."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
 
         if page is not None:
             self.page_hash = self.pages.get(page, "")
+        if query is not None:
+            self.query = query
         msg = BackMsg()
         state = msg.rerun_script
-        state.query_string = query
+        state.query_string = self.query
         state.page_script_hash = self.page_hash
-        if page is None and not query and self.fragment:  # as the browser asks for a widget in a fragment
+        if page is None and query is None and self.fragment:  # as the browser asks for a widget in a fragment
             state.fragment_id = self.fragment
         self.fragment = ""
         for wid, value in self.states.items():
@@ -211,6 +216,8 @@ class Student:
             if kind == "new_session":
                 self.session_id = msg.new_session.initialize.session_id
                 self.pages.update({p.url_pathname: p.page_script_hash for p in msg.new_session.app_pages})
+            elif kind == "page_info_changed":  # the browser puts it in its address
+                self.query = msg.page_info_changed.query_string
             elif kind == "navigation":
                 self.pages.update({p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages})
                 if msg.navigation.page_script_hash:
