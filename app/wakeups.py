@@ -1,12 +1,13 @@
 """One wake-up of the server's event loop for a burst of messages, not one per message.
 
 Every element a script run draws is a message the script thread hands to the server's asyncio
-event loop with `call_soon_threadsafe`, twice (Streamlit 1.67: the message, then the signal that
-one is queued). asyncio writes a byte into the loop's self-pipe on every such call, so a page of
-45 elements costs some 90 `send` system calls, each waking the loop's thread, which takes the GIL
-from the script thread to read one byte and run one callback. py-spy on a served app put 15 % of
-the server's CPU in `_write_to_self` while a student moved α (issue 24). A byte already unread in
-the pipe wakes the loop as well as ninety: the later ones are only cost.
+event loop with `call_soon_threadsafe` (Streamlit 1.67), and the loop, handling it, calls it again
+to signal that a message is queued. asyncio writes a byte into the loop's self-pipe on every such
+call, so a page of 45 elements costs some 90 `send` system calls, each waking the loop's thread
+(the script thread's wake it and take the GIL from the script to read one byte and run one
+callback). py-spy on a served app put 15 % of the server's CPU in `_write_to_self` while a student
+moved α (issue 24). A byte already unread in the pipe wakes the loop as well as ninety do: the
+later ones are only cost.
 
 `coalesce_wakeups(loop)` writes the byte only when none is pending: a flag set by the write and
 cleared by the loop once it has read the pipe. Why no wake-up is lost (the callback is always
@@ -14,15 +15,18 @@ appended to the loop's ready queue before the flag is read):
 - the loop blocks in `select` only when its ready queue is empty, and a callback queued after it
   looked finds the flag either clear (so it writes) or set by a write whose byte the loop has not
   read yet (the flag is cleared after each read), and that byte wakes it;
-- a callback queued while the loop is awake is in the queue when it next looks, whatever the flag.
+- a callback queued while the loop is awake is in the queue when it next looks, whatever the flag;
+- a write that fails for a full pipe leaves unread bytes behind it; one that raises (a signal
+  handler's exception on the main thread) clears the flag again.
 Two threads that both find the flag clear both write: one wake-up too many, never one too few.
-The same coalescing is in Tornado's IOLoop, aioca (cothread's) and zuvloop's `call_soon_threadsafe`.
+aioca's and zuvloop's `call_soon_threadsafe` coalesce the same way.
 
 Measured: `benchmarks/bench_rerun.py <worktree of the tree before> --rounds 3 --reruns 8`, two
-runs: a rerun's server CPU 1.05-1.28x lower on every row (Overview 17.5 -> 15.0 core-ms, Compare
-26-29 -> 22-24, a new photo's upload 55-60 -> 52.5); py-spy: `_write_to_self` 15 % -> 4 % of the
-server's CPU while α moves. Signals (the loop's other use of the pipe: Ctrl+C stops the server)
-still arrive: Python's C signal handler writes their bytes past this, and they are still read.
+runs: a rerun's server CPU 1.05-1.28x lower on every row in each run (Overview 16-17.5 -> 15.0
+core-ms, Compare 26-29 -> 22-24, a new photo's upload 55-60 -> 52.5); py-spy: `_write_to_self`
+15 % -> 4 % of the server's CPU while α moves. Ctrl+C still stops the server: Streamlit's handler
+schedules the stop through `call_soon_threadsafe` like any callback. Signals a loop handles itself
+(`add_signal_handler`) write their bytes from Python's C handler, past this, and are still read.
 
 It replaces two private methods of one loop object (not the class), so it installs only on a
 Python it was tested on (TESTED_PYTHONS) whose selector loop still has them; on any other it
@@ -72,7 +76,11 @@ def coalesce_wakeups(loop: asyncio.AbstractEventLoop) -> bool:
         if loop._wake_pending:
             return  # a byte the loop has not read yet will wake it
         loop._wake_pending = True
-        write()
+        try:
+            write()
+        except BaseException:  # no byte went out: the next call must write one
+            loop._wake_pending = False
+            raise
 
     # the reader first: a flag set by the new writer is always cleared by a read
     loop._process_self_data = process_and_rearm
@@ -81,19 +89,21 @@ def coalesce_wakeups(loop: asyncio.AbstractEventLoop) -> bool:
     return True
 
 
-def install_on_server() -> None:
-    """Coalesce the wake-ups of the Streamlit server's loop, once per process (a no-op under
-    AppTest and in a bare `python`, which have no running server)."""
-    from streamlit.runtime import Runtime
+def install_on_server(runtime=None) -> None:
+    """Coalesce the wake-ups of the Streamlit server's loop (`runtime`'s, by default the running
+    server's), once per process. Nothing under AppTest or in a bare `python`: no server runs."""
+    if runtime is None:
+        from streamlit.runtime import Runtime
 
-    if not Runtime.exists():
-        return
+        if "streamlit.web.bootstrap" not in sys.modules or not Runtime.exists():
+            return
+        runtime = Runtime.instance()
     try:
-        loop = Runtime.instance()._get_async_objs().eventloop
-    except Exception:  # noqa: BLE001 - a runtime not started yet: nothing to install on
-        return
-    if not getattr(loop, "_coalesces_wakeups", False) and not loop.is_closed():
-        loop.call_soon_threadsafe(coalesce_wakeups, loop)
+        loop = runtime._get_async_objs().eventloop
+        if not getattr(loop, "_coalesces_wakeups", False):
+            loop.call_soon_threadsafe(coalesce_wakeups, loop)
+    except Exception:  # noqa: BLE001 - a runtime not started or already stopped: the app runs as before
+        _log.warning("the server's event loop was not reachable: one wake-up per message", exc_info=True)
 
 
 install_on_server()

@@ -176,12 +176,18 @@ class Student:
 
     def rerun(self, query: str | None = None, page: str | None = None, timeout: float = 120) -> None:
         """Run the script with our widget states; returns when the run has finished. Without
-        `query`, the query string the app last put in the address, as a browser sends it (the
-        app's links keep it from page to page: app/navigation.py)."""
+        `query`, the query string the app last put in the address, as a browser sends it; on
+        another `page`, its app-wide parameters only, as the app's links keep them."""
+        from urllib.parse import parse_qsl, urlencode
+
         from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        from app.navigation import APP_PARAMS
 
         if page is not None:
             self.page_hash = self.pages.get(page, "")
+            if query is None:
+                self.query = urlencode([(k, v) for k, v in parse_qsl(self.query) if k in APP_PARAMS])
         if query is not None:
             self.query = query
         msg = BackMsg()

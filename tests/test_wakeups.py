@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import threading
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 import pytest
 
-from app.wakeups import coalesce_wakeups, compatible
+from app.wakeups import TESTED_PYTHONS, coalesce_wakeups, compatible, install_on_server
 
 HANG_S = 300
+pytestmark = pytest.mark.skipif(sys.version_info[:2] not in TESTED_PYTHONS,
+                                reason="installs only on the Pythons it was tested on")  # fmt: skip
 
 
 @contextmanager
@@ -90,8 +94,8 @@ def test_an_idle_loop_is_woken_by_each_callback_handed_to_it():
 
 @pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="POSIX signals")
 def test_signals_still_reach_the_loop():
-    """Ctrl+C stops the server through the same pipe: a signal's byte is still read and handled.
-    (Signal handlers belong to the main thread: this loop runs there.)"""
+    """A loop's own signal handlers write their bytes into the same pipe from C: still read and
+    handled. (Signal handlers belong to the main thread: this loop runs there.)"""
     loop = asyncio.SelectorEventLoop()
     assert coalesce_wakeups(loop)
     got = threading.Event()
@@ -129,4 +133,21 @@ def test_installing_is_idempotent_and_refuses_other_loops_and_pythons(caplog):
     other = NotASelectorLoop()
     assert not coalesce_wakeups(other)
     assert "_write_to_self" not in vars(other)
+    assert "one wake-up per message" in caplog.text
+
+
+def test_the_server_loop_is_coalesced_from_a_script_thread_and_an_unstarted_one_is_left(caplog):
+    """The app's first run installs it on the server's running loop, from the script's thread."""
+    loop = asyncio.SelectorEventLoop()
+    with running(loop):
+        install_on_server(SimpleNamespace(_get_async_objs=lambda: SimpleNamespace(eventloop=loop)))
+        installed = threading.Event()
+        loop.call_soon_threadsafe(installed.set)  # after the install, which was queued first
+        assert installed.wait(HANG_S)
+        assert loop._coalesces_wakeups
+
+    def not_started():
+        raise RuntimeError("Runtime hasn't started yet!")
+
+    install_on_server(SimpleNamespace(_get_async_objs=not_started))  # no exception into the app
     assert "one wake-up per message" in caplog.text
