@@ -50,7 +50,7 @@ def open_classify(page, url: str, model: str, alpha: float) -> None:
 
 def classify_opened(page, model: str, alpha: float) -> list[str]:
     """On an open Classify page: pick the untrained network, drop the photo, read the top-5."""
-    with watching_upload(page) as seen:
+    with watching(page) as seen:
         page.locator(".st-key-use_untrained label").click(timeout=PATIENCE_MS)
         # dropped at once, while the click's run redraws the page, as an impatient user does: the
         # answer to the upload request used to be lost when that run started (app/upload_race.py)
@@ -60,7 +60,7 @@ def classify_opened(page, model: str, alpha: float) -> list[str]:
 
 def drop_photo(page, model: str, alpha: float) -> list[str]:
     """On a Classify page whose network is chosen: drop the photo (again), read the top-5."""
-    with watching_upload(page) as seen:
+    with watching(page) as seen:
         # the file input keeps the file chosen last, and choosing the same one again changes
         # nothing: emptied first (a user's drag and drop does not go through it)
         page.locator('.st-key-images input[type="file"]').set_input_files([], timeout=PATIENCE_MS)
@@ -97,9 +97,9 @@ def top5_or_refused(page, seen: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def watching_upload(page):
-    """What the browser sees of an upload while in the block, kept for a failure's message: the
-    answers to its PUT, failed requests, console errors, the websocket closing (a reconnection
+def watching(page):
+    """What the browser sees while in the block, kept for a failure's message: the answers to an
+    upload's PUT, failed requests, console errors, the websocket closing (a reconnection
     gives the session a new id, and an upload to the old one is refused). The listeners go at the
     end: one page classifies thirty times in the memory tour."""
     seen: list[str] = []
@@ -128,8 +128,8 @@ def watching_upload(page):
 
 
 def failed(page, shot: str, what: str, seen: list[str], exc: Exception):
-    """Raise with what the browser saw of the upload, after a screenshot when one can be taken."""
-    detail = "; ".join(seen) or "nothing seen of the upload"
+    """Raise with what the browser saw, after a screenshot when one can be taken."""
+    detail = "; ".join(seen) or "nothing seen"
     why = (str(exc).splitlines() or [type(exc).__name__])[0]
     print(f"{what}: {detail}; {why}", file=sys.stderr)
     try:
@@ -153,6 +153,38 @@ def expected_top5(model: str, alpha: float) -> list[str]:
     return [c.label for c in prediction.top]
 
 
+def moved(page, url: str, model: str, alpha: float, steps: int) -> float:
+    """Open Overview on a configuration and move α `steps` times, each time until the exact MACs
+    show; the α reached. A page that never shows them fails with what the browser saw (the
+    websocket closing, failed requests, console errors), the metric's last text and a screenshot."""
+    current, shown = alpha, []
+    with watching(page) as seen:
+        try:
+            page.goto(f"{url}/?model={model}&alpha={alpha}", timeout=PATIENCE_MS)
+            for step in range(steps + 1):
+                if step:
+                    thumb = page.locator('[data-testid="stSidebar"] input[type="range"]').first
+                    thumb.focus()
+                    thumb.press("ArrowRight")
+                    current = round(current + 0.05, 2)
+                expected = f"{mc.count(model, current).macs:,}"
+                wait(lambda expected=expected: shows(page, expected, shown), PATIENCE_S)
+        except Exception as exc:
+            seen.append(f"MACs shown last: {shown[-1] if shown else 'none'}, wanted at α {current}")
+            failed(page, f"load_nomacs_{model}_{alpha}", f"no exact MACs ({model} {alpha})", seen, exc)
+    return current
+
+
+def shows(page, expected: str, shown: list[str]) -> bool:
+    """Whether the MACs metric reads `expected`; what it read (or that there was none) is kept
+    in `shown` for a failure's message."""
+    try:
+        shown[:] = [metric(page, "MACs")]
+    except Exception as exc:  # noqa: BLE001 - not drawn yet: Playwright's wait ran out
+        shown[:] = [f"no metric ({type(exc).__name__})"]
+    return shown[0] == expected
+
+
 def session(browser, url: str, model: str, alpha: float, steps: int) -> dict:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     # every call without its own bound (focus, press, ...) waits as long as the others: Playwright's
@@ -161,16 +193,7 @@ def session(browser, url: str, model: str, alpha: float, steps: int) -> dict:
     page = context.new_page()
     errors, start = [], time.time()
     try:
-        page.goto(f"{url}/?model={model}&alpha={alpha}", timeout=PATIENCE_MS)
-        wait(lambda: metric(page, "MACs") == f"{mc.count(model, alpha).macs:,}", PATIENCE_S)
-        thumb = page.locator('[data-testid="stSidebar"] input[type="range"]').first
-        current = alpha
-        for _ in range(steps):
-            thumb.focus()
-            thumb.press("ArrowRight")
-            current = round(current + 0.05, 2)
-            expected = f"{mc.count(model, current).macs:,}"
-            wait(lambda expected=expected: metric(page, "MACs") == expected, PATIENCE_S)
+        current = moved(page, url, model, alpha, steps)
         top5 = classify_in_page(page, url, model, current)
         if page.locator('[data-testid="stException"]').count():
             errors.append("exception shown")

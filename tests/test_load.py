@@ -22,7 +22,7 @@ def test_eight_concurrent_sessions_and_memory_after_every_model():
           f"peak {report['peak_rss_mib']:.0f} MiB")  # fmt: skip
     assert "Traceback" not in report["server_stderr"], report["server_stderr"][-2000:]
     for entry in report["sessions"]:
-        assert entry["errors"] == [], entry
+        assert entry["errors"] == [], (entry, report["server_stderr"][-3000:])
         assert entry["top5"] == entry["serial_top5"], entry  # concurrent results equal serial ones
     import mobilenet_core as mc
 
