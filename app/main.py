@@ -15,7 +15,6 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 import app.upload_race  # noqa: E402, F401 - a photo dropped during a rerun is not lost (see there)
-import app.wakeups  # noqa: E402, F401 - one wake-up of the server's loop per burst of messages (see there)
 from app.figures import warm_up  # noqa: E402
 from app.i18n import t  # noqa: E402
 from app.lessons import lesson_pages  # noqa: E402
