@@ -16,7 +16,7 @@ import streamlit as st  # noqa: E402
 
 import app.upload_race  # noqa: E402, F401 - a photo dropped during a rerun is not lost (see there)
 from app.figures import warm_up  # noqa: E402
-from app.i18n import t  # noqa: E402
+from app.i18n import speaking, t  # noqa: E402
 from app.lessons import lesson_pages  # noqa: E402
 from app.navigation import page_sections, sidebar_navigation  # noqa: E402
 from app.page_script import page_script  # noqa: E402
@@ -47,14 +47,18 @@ def build_sections() -> dict[str, list]:
 
 
 nav_box = st.sidebar.container()  # the links sit above the settings, drawn once the titles are known
-language_picker()
-page_script()  # the page's style and script: its language, Streamlit's words in it, the tablet's fold
-sections = page_sections(build_sections)
-# st.navigation routes; the links are our own (its sidebar markup fails WCAG 1.3.1: see app/navigation.py)
-navigation = st.navigation(sections, position="hidden")
-sidebar_navigation(nav_box, sections, navigation.url_path)
-st.session_state["selection"] = sidebar_selection()
-presentation_switch()
-figure_format_picker()
-apply_presentation()
-navigation.run()
+# The run's language, read from the session once: every t() (a hundred or so a run) read it from
+# st.session_state, whose lookups went through Streamlit's proxy, 4 % of a rerun's server CPU
+# (py-spy --gil, issue 24). Nothing in a run changes it after the picker (the radio's value is set
+# before the run starts); a fragment's own rerun runs outside this and reads the session.
+with speaking(language_picker()):
+    page_script()  # the page's style and script: its language, Streamlit's words in it, the tablet's fold
+    sections = page_sections(build_sections)
+    # st.navigation routes; the links are our own (its sidebar markup fails WCAG 1.3.1: see app/navigation.py)
+    navigation = st.navigation(sections, position="hidden")
+    sidebar_navigation(nav_box, sections, navigation.url_path)
+    st.session_state["selection"] = sidebar_selection()
+    presentation_switch()
+    figure_format_picker()
+    apply_presentation()
+    navigation.run()

@@ -100,14 +100,16 @@ LANGUAGE_IN_LINKS = {
 }
 
 
-def language_picker() -> None:
-    """The language radio. The link carries the code (?lang=zh), not the translated label, so a
-    link reads the same in both languages; ?lang=中文 from older links still works."""
+def language_picker() -> str:
+    """The language radio; returns the language chosen. The link carries the code (?lang=zh), not
+    the translated label, so a link reads the same in both languages; ?lang=中文 from older links
+    still works."""
     if "lang" not in st.session_state:
         st.session_state["lang"] = LANGUAGE_IN_LINKS.get(st.query_params.get("lang", "en"), "en")
     lang = st.sidebar.radio("Language / 语言", list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
                             horizontal=True)  # fmt: skip
     set_link("lang", lang)
+    return lang
 
 
 def url_choice(name: str, options: list, default=None, state_key: str | None = None):
