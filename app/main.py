@@ -14,6 +14,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+import app.nodelay  # noqa: E402, F401 - the server's messages go out when written, not 40 ms later (see there)
 import app.upload_race  # noqa: E402, F401 - a photo dropped during a rerun is not lost (see there)
 from app.figures import warm_up  # noqa: E402
 from app.i18n import speaking, t  # noqa: E402

@@ -4,7 +4,9 @@ every click of every student costs once the page's figures exist: Streamlit's wo
 element the page draws, and the page's own code. Students speak Streamlit's protocol
 (load_protocol.Student: no browser); CPU from each server's /proc/<pid>/stat (core-ms, 10 ms
 ticks: the mean over a round of reruns), the median over the rounds; messages are the
-ForwardMsgs the server sends for one rerun. The first rerun of each round's batch is the switch to
+ForwardMsgs the server sends for one rerun; ms is the wall-clock time from the student's request
+until the run's last message arrived (one user, the browser's drawing aside: Nagle's 40 ms stalls
+showed there, app/nodelay.py). The first rerun of each round's batch is the switch to
 the page (the pages take turns), the same for both trees.
 
     git worktree add --detach /tmp/base <rev>
@@ -21,6 +23,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -68,12 +71,24 @@ class Counting(lp.Student):
         self.ws.recv = counted
 
 
-def reruns(server: TreeServer, student: Counting, path: str, model: str, n: int) -> tuple[float, float]:
-    """`n` reruns of the page, α moving: (server core-ms, messages) per rerun."""
-    cpu, received = lp.cpu_seconds(server.proc.pid), student.received
+def measured(
+    server: TreeServer, cpu: float, received: int, start: float, n: int
+) -> tuple[float, float, float]:
+    """Per action: the server's core-ms, the messages it sent, and the wall-clock ms from the
+    request until the run's last message was received (what one user waits for, the browser's
+    drawing aside)."""
+    wall = time.perf_counter() - start
+    return 1000 * (lp.cpu_seconds(server.proc.pid) - cpu) / n, received / n, 1000 * wall / n
+
+
+def reruns(
+    server: TreeServer, student: Counting, path: str, model: str, n: int
+) -> tuple[float, float, float]:
+    """`n` reruns of the page, α moving: (server core-ms, messages, ms) per rerun."""
+    cpu, received, start = lp.cpu_seconds(server.proc.pid), student.received, time.perf_counter()
     for i in range(n):
         student.rerun(f"model={model}&lang=en&alpha={ALPHAS[i % len(ALPHAS)]}", path)
-    return 1000 * (lp.cpu_seconds(server.proc.pid) - cpu) / n, (student.received - received) / n
+    return measured(server, cpu, student.received - received, start, n)
 
 
 def phone_photo(folder: Path) -> Path:
@@ -111,23 +126,23 @@ def lesson_classified_photo(server: TreeServer, photo: Path) -> Counting:
     return student
 
 
-def new_photos(server: TreeServer, student: Counting, n: int) -> tuple[float, float]:
+def new_photos(server: TreeServer, student: Counting, n: int) -> tuple[float, float, float]:
     """`n` uploads of photos no one uploaded before, each replacing the last in Classify's drop
-    zone: (server core-ms, messages) per upload."""
-    cpu, received = lp.cpu_seconds(server.proc.pid), student.received
+    zone: (server core-ms, messages, ms) per upload."""
+    cpu, received, start = lp.cpu_seconds(server.proc.pid), student.received, time.perf_counter()
     for _ in range(n):
         student.upload(lp.WORDS["upload_images"], lp.photo(distinct=True))
     if len(student.top5_shown()) != 5:
         raise SystemExit(f"{server.url}: no top-5 for a new photo: {student.said()}")
-    return 1000 * (lp.cpu_seconds(server.proc.pid) - cpu) / n, (student.received - received) / n
+    return measured(server, cpu, student.received - received, start, n)
 
 
-def unmoved(server: TreeServer, student: Counting, n: int) -> tuple[float, float]:
-    """`n` whole-page reruns of Classify with nothing changed: (server core-ms, messages) per rerun."""
-    cpu, received = lp.cpu_seconds(server.proc.pid), student.received
+def unmoved(server: TreeServer, student: Counting, n: int) -> tuple[float, float, float]:
+    """`n` whole-page reruns of Classify with nothing changed: (server core-ms, messages, ms) per rerun."""
+    cpu, received, start = lp.cpu_seconds(server.proc.pid), student.received, time.perf_counter()
     for _ in range(n):
         student.rerun("model=v2&lang=en&alpha=1.0", "classify")
-    return 1000 * (lp.cpu_seconds(server.proc.pid) - cpu) / n, (student.received - received) / n
+    return measured(server, cpu, student.received - received, start, n)
 
 
 def main() -> None:
@@ -185,14 +200,17 @@ def main() -> None:
     print("\none rerun of the page a student is on (α moved, unless the row says otherwise): server core-ms")
     print(f"(median of {args.rounds} rounds of {args.reruns}), messages sent; baseline = {args.baseline},"
           " now = this tree\n")  # fmt: skip
-    print("| page | core-ms baseline | core-ms now | ratio | messages baseline | messages now |")
-    print("|---|---|---|---|---|---|")
+    print("| page | core-ms baseline | core-ms now | ratio | messages baseline | messages now"
+          " | ms baseline | ms now | ratio |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
     for page in rows:
-        cpu = {n: statistics.median(c for c, _ in got[n, page]) for n in servers}
-        sent = {n: statistics.median(m for _, m in got[n, page]) for n in servers}
-        ratio = cpu["baseline"] / max(cpu["now"], 1e-9)
+        cpu, sent, wall = (
+            {n: statistics.median(m[i] for m in got[n, page]) for n in servers} for i in range(3)
+        )
+        ratio, faster = (d["baseline"] / max(d["now"], 1e-9) for d in (cpu, wall))
         print(f"| {page} | {cpu['baseline']:.1f} | {cpu['now']:.1f} | {ratio:.2f}x"
-              f" | {sent['baseline']:.0f} | {sent['now']:.0f} |")  # fmt: skip
+              f" | {sent['baseline']:.0f} | {sent['now']:.0f}"
+              f" | {wall['baseline']:.0f} | {wall['now']:.0f} | {faster:.2f}x |")  # fmt: skip
     load = os.getloadavg()
     print(f"\nload average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

@@ -1,0 +1,79 @@
+"""The server's messages go out when they are written, not 40 ms later.
+
+Streamlit 1.67 binds its listening socket itself (`starlette_server._bind_socket`, to find a free
+port) with `socket.socket(family=...)`, whose protocol field is 0. A socket accepted from it
+inherits that 0, and asyncio turns Nagle's algorithm off (TCP_NODELAY) only on a socket whose
+protocol reads IPPROTO_TCP (`base_events._set_nodelay`), so every connection to the app kept
+Nagle on. The run's first messages go out at once; each later small write waits until the
+browser acknowledges the data in flight, and a receiver delays its acknowledgement by up to
+40 ms (Linux's delayed ACK). Same bug, other servers: uvicorn #3149 (`--workers N`).
+
+Measured (`benchmarks/bench_rerun.py`, a protocol student moving α on Overview, one user, 2 cores):
+the first two messages of a rerun arrived within 5 ms and the other 43 together 40 ms later; the
+run itself took 9 ms. From the request to the run's last message: 48 ms before, 14 ms after.
+
+`set_nodelay_on_open_sockets()` sets TCP_NODELAY on every TCP socket the process has open: the
+listening socket, whose later connections inherit it (Linux and the BSDs, macOS included, copy it
+to an accepted socket), and the connections already accepted before the app's first run. It only
+sets a socket option, shared with no Python object, so nothing about the server's threads
+changes; a socket closed meanwhile is skipped, and one whose number was reused by another TCP
+socket gets the same harmless option. The descriptors are found in /dev/fd (Linux and macOS);
+where there is none (Windows) it does nothing and the server works as before, with the delay.
+Run once per process, at this module's import by the app's first run (app/main.py), when a
+Streamlit server runs (not under AppTest or a bare `python`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import stat
+import sys
+
+_log = logging.getLogger(__name__)
+FD_DIRS = ("/dev/fd", "/proc/self/fd")
+
+
+def tcp_nodelay(fd: int) -> bool:
+    """Turn Nagle's algorithm off on descriptor `fd` if it is a TCP socket; whether it was one."""
+    try:
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            return False
+        sock = socket.socket(fileno=fd)  # another view of the same socket, not a new one
+    except OSError:  # closed meanwhile, or not a socket Python can look at
+        return False
+    try:
+        if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM:
+            return False
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.detach()  # the descriptor stays open: it belongs to whoever opened it
+
+
+def set_nodelay_on_open_sockets() -> int:
+    """TCP_NODELAY on every TCP socket of this process; how many there were."""
+    folder = next((d for d in FD_DIRS if os.path.isdir(d)), None)
+    if folder is None:
+        _log.info("no descriptor folder (%s): Nagle's algorithm stays on", ", ".join(FD_DIRS))
+        return 0
+    fds = []
+    for name in os.listdir(folder):
+        if name.isdigit():
+            fds.append(int(name))
+    return sum(tcp_nodelay(fd) for fd in fds)
+
+
+def install_on_server() -> None:
+    """Once per process, when a Streamlit server runs."""
+    from streamlit.runtime import Runtime
+
+    if "streamlit.web.bootstrap" not in sys.modules or not Runtime.exists():
+        return
+    _log.info("TCP_NODELAY on %d sockets (the listener and the connections already open)",
+              set_nodelay_on_open_sockets())  # fmt: skip
+
+
+install_on_server()
