@@ -8,13 +8,18 @@ Nagle on. The run's first messages go out at once; each later small write waits 
 browser acknowledges the data in flight, and a receiver delays its acknowledgement by up to
 40 ms (Linux's delayed ACK). Same bug, other servers: uvicorn #3149 (`--workers N`).
 
-Measured (`benchmarks/bench_rerun.py`, a protocol student moving α on Overview, one user, 2 cores):
-the first two messages of a rerun arrived within 5 ms and the other 43 together 40 ms later; the
-run itself took 9 ms. From the request to the run's last message: 48 ms before, 14 ms after.
+Measured with a protocol student (no browser), one user on a quiet 2-core machine: a rerun of
+Overview sent its first two messages at once and the other 43 together about 40 ms later, when the
+run itself took 9 ms. `benchmarks/bench_rerun.py <worktree of 769dbc1> --rounds 3 --reruns 8`,
+from the request to the run's last message: Overview 45 -> 17 ms, Classify 46 -> 16, the SE
+lesson 46 -> 24, Compare 40 -> 31; the server's CPU unchanged. In Chromium
+(`benchmarks/bench_browser.py`) the gain is smaller and within that benchmark's noise: the
+browser probably acknowledges sooner than Python's client (not checked).
 
 `set_nodelay_on_open_sockets()` sets TCP_NODELAY on every TCP socket the process has open: the
-listening socket, whose later connections inherit it (Linux and the BSDs, macOS included, copy it
-to an accepted socket), and the connections already accepted before the app's first run. It only
+listening socket, whose later connections inherit it (Linux copies it to each accepted socket:
+tests/test_nodelay.py; on a system that does not, only the connections open at the app's first
+run get it), and the connections already accepted before that run. It only
 sets a socket option, shared with no Python object, so nothing about the server's threads
 changes; a socket closed meanwhile is skipped, and one whose number was reused by another TCP
 socket gets the same harmless option. The descriptors are found in /dev/fd (Linux and macOS);
