@@ -48,9 +48,11 @@ GRAPH_WORDS: dict[str, dict[str, str]] = {code: catalog["graph"] for code, catal
 GRAPH_WORDS_ZH = GRAPH_WORDS["zh"]
 
 
-# A language set for one thread (`speaking`), for work done outside any session: the server's
-# warm-up builds the figures every session will draw, in each language. Thread-local, so a page's
-# run (another thread) never sees it.
+# A language set for one thread (`speaking`): for work done outside any session (the server's
+# warm-up builds the figures every session will draw, in each language), for a figure built in
+# another language, and for a page's whole run (app/main.py reads the session's language once and
+# runs the page inside it). Thread-local, so no other thread (another session's run, the warm-up)
+# sees it; a fragment's own rerun runs outside the page's and reads the session.
 _spoken = threading.local()
 
 

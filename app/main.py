@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-import app.nodelay  # noqa: E402, F401 - the server's messages go out when written, not 40 ms later (see there)
+import app.nodelay  # noqa: E402 - the server's messages go out when written, not 40 ms later (see there)
 import app.upload_race  # noqa: E402, F401 - a photo dropped during a rerun is not lost (see there)
 from app.figures import warm_up  # noqa: E402
 from app.i18n import speaking, t  # noqa: E402
@@ -28,6 +28,9 @@ st.set_page_config(page_title="MobileNet Explorer", page_icon="📱", layout="wi
                    initial_sidebar_state="collapsed" if presenting() else "auto")  # fmt: skip
 
 warm_up()  # once per process, in the background: the networks and figures first pages need
+if "_tcp_nodelay" not in st.session_state:  # once per session: its own connection is open by now
+    st.session_state["_tcp_nodelay"] = True
+    app.nodelay.install_on_server()
 PAGES = Path(__file__).parent / "views"
 # the views, in the sidebar's order: app/views/<name>.py, its title t("page_<name>"), its icon
 VIEWS = {"overview": "dashboard", "graph": "account_tree", "charts": "bar_chart", "anatomy": "schema",
@@ -49,9 +52,10 @@ def build_sections() -> dict[str, list]:
 
 nav_box = st.sidebar.container()  # the links sit above the settings, drawn once the titles are known
 # The run's language, read from the session once: every t() (a hundred or so a run) read it from
-# st.session_state, whose lookups went through Streamlit's proxy, 4 % of a rerun's server CPU
-# (py-spy --gil, issue 24). Nothing in a run changes it after the picker (the radio's value is set
-# before the run starts); a fragment's own rerun runs outside this and reads the session.
+# st.session_state, whose lookups went through Streamlit's proxy, 4 % of the server's Python time
+# while α moved (py-spy --gil, issue 24; within bench_rerun's noise in CPU). Nothing in a run
+# changes it after the picker (the radio's value is set before the run starts); a fragment's own
+# rerun runs outside this and reads the session.
 with speaking(language_picker()):
     page_script()  # the page's style and script: its language, Streamlit's words in it, the tablet's fold
     sections = page_sections(build_sections)

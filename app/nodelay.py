@@ -13,19 +13,27 @@ Overview sent its first two messages at once and the other 43 together about 40 
 run itself took 9 ms. `benchmarks/bench_rerun.py <worktree of 769dbc1> --rounds 3 --reruns 8`,
 from the request to the run's last message: Overview 45 -> 17 ms, Classify 46 -> 16, the SE
 lesson 46 -> 24, Compare 40 -> 31; the server's CPU unchanged. In Chromium
-(`benchmarks/bench_browser.py`) the gain is smaller and within that benchmark's noise: the
-browser probably acknowledges sooner than Python's client (not checked).
+(`benchmarks/bench_browser.py`) the gain is within that benchmark's noise, perhaps hidden by the
+browser's drawing; the first SE lesson in a new tab was slower with it in both of the session's
+runs (README, "Nagle's algorithm on every connection"), for a reason not established.
 
 `set_nodelay_on_open_sockets()` sets TCP_NODELAY on every TCP socket the process has open: the
 listening socket, whose later connections inherit it (Linux copies it to each accepted socket:
-tests/test_nodelay.py; on a system that does not, only the connections open at the app's first
-run get it), and the connections already accepted before that run. It only
-sets a socket option, shared with no Python object, so nothing about the server's threads
-changes; a socket closed meanwhile is skipped, and one whose number was reused by another TCP
-socket gets the same harmless option. The descriptors are found in /dev/fd (Linux and macOS);
-where there is none (Windows) it does nothing and the server works as before, with the delay.
-Run once per process, at this module's import by the app's first run (app/main.py), when a
-Streamlit server runs (not under AppTest or a bare `python`)."""
+tests/test_nodelay.py; on a system that does not, each session's first run sets it on its own
+connection), and the connections already accepted. It runs on each session's first run
+(app/main.py): at a class's start, a connection accepted while the first walk was going on, before
+the listener had the option, is set by its own session's first run (a walk of the open
+descriptors took 1.5 ms with 100 sockets open, on a busy machine).
+
+It only sets a socket option: the Python socket made for a descriptor is detached, never closed,
+and made only while no default socket timeout is set (with one, making it would switch the shared
+descriptor to non-blocking; the walk is then skipped). A socket closed meanwhile is skipped, one
+whose number was reused by another TCP socket gets the same harmless option, and an outgoing TCP
+connection of the process (a checkpoint's download) gets it too, which changes nothing for a bulk
+transfer. The descriptors are found in /dev/fd (Linux and macOS); where there is none (Windows)
+it does nothing and the server works as before, with the delay. Any error is logged and the app
+runs on: this is about latency, never a reason for a page to fail. Not under AppTest or a bare
+`python` (no server)."""
 
 from __future__ import annotations
 
@@ -61,8 +69,9 @@ def tcp_nodelay(fd: int) -> bool:
 def set_nodelay_on_open_sockets() -> int:
     """TCP_NODELAY on every TCP socket of this process; how many there were."""
     folder = next((d for d in FD_DIRS if os.path.isdir(d)), None)
-    if folder is None:
-        _log.info("no descriptor folder (%s): Nagle's algorithm stays on", ", ".join(FD_DIRS))
+    if folder is None or socket.getdefaulttimeout() is not None:
+        _log.info("no descriptor folder (%s) or a default socket timeout: Nagle's algorithm stays on",
+                  ", ".join(FD_DIRS))  # fmt: skip
         return 0
     fds = []
     for name in os.listdir(folder):
@@ -72,13 +81,14 @@ def set_nodelay_on_open_sockets() -> int:
 
 
 def install_on_server() -> None:
-    """Once per process, when a Streamlit server runs."""
+    """When a Streamlit server runs: TCP_NODELAY on its sockets (app/main.py: once per session)."""
     from streamlit.runtime import Runtime
 
     if "streamlit.web.bootstrap" not in sys.modules or not Runtime.exists():
         return
-    _log.info("TCP_NODELAY on %d sockets (the listener and the connections already open)",
-              set_nodelay_on_open_sockets())  # fmt: skip
-
-
-install_on_server()
+    try:
+        count = set_nodelay_on_open_sockets()
+    except Exception:  # noqa: BLE001 - a latency fix must never stop a page
+        _log.warning("TCP_NODELAY could not be set: the server's messages may wait for ACKs", exc_info=True)
+        return
+    _log.debug("TCP_NODELAY on %d sockets", count)

@@ -73,7 +73,7 @@ def test_the_listener_s_connections_open_and_later_ones_get_nodelay():
         listener.close()
 
 
-def test_other_descriptors_are_left_open_and_as_they_were(tmp_path):
+def test_other_descriptors_are_left_open_and_working(tmp_path):
     left, right = socket.socketpair()  # AF_UNIX, like asyncio's self-pipe
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", 0))
@@ -95,3 +95,18 @@ def test_other_descriptors_are_left_open_and_as_they_were(tmp_path):
             closing()
         os.close(read_end)
         os.close(write_end)
+
+
+def test_nothing_is_touched_while_a_default_socket_timeout_is_set():
+    """With a default timeout, making a Python socket for a descriptor would switch the shared
+    descriptor to non-blocking: the walk is skipped instead."""
+    listener = _bind_socket("127.0.0.1", 0, 8)
+    listener.setblocking(True)
+    socket.setdefaulttimeout(5)
+    try:
+        assert set_nodelay_on_open_sockets() == 0
+        assert nodelay(listener) == 0
+        assert listener.getblocking()
+    finally:
+        socket.setdefaulttimeout(None)
+        listener.close()
