@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from test_browser import ROOT, SHOTS, browser, idle, metric, server, wait  # noqa: F401 - shared fixtures
 
@@ -520,10 +521,20 @@ def test_chinese_roofline_and_story_have_no_english_left(server, browser):
     names it (屋顶线模型) (issue 23, item 15)."""
     page = browser.new_page(**LAPTOP)
     open_page(page, url(server, "lesson-roofline", lang="zh", present=False), "lesson-roofline")
-    tex = " ".join(page.locator('annotation[encoding="application/x-tex"]').all_text_contents())
-    assert "layers" not in tex and "各层" in tex
+    # KaTeX draws a formula (and its annotation) after the element is there: wait for the Σ's
+    formulas = 'annotation[encoding="application/x-tex"]'
+    try:
+        sigma = f"() => [...document.querySelectorAll('{formulas}')]" + (
+            ".some((a) => a.textContent.includes(String.raw`\\sum`))"
+        )
+        page.wait_for_function(sigma, timeout=60000)
+    except PlaywrightTimeout:
+        pass  # the assertion below says what was there
+    tex = " ".join(page.locator(formulas).all_text_contents())
+    assert "layers" not in tex and "各层" in tex, tex
     text = page.locator(MAIN).inner_text()
-    assert "「屋顶线模型」" in text and "「屋顶线」" not in text
+    assert "「屋顶线模型」" in text and "「屋顶线」" not in text, text[:3000]
     open_page(page, url(server, "lessons", lang="zh", present=False), "lessons")
-    assert not re.search(r"\bNone\b", page.locator(MAIN).inner_text())
+    story = page.locator(MAIN).inner_text()
+    assert not re.search(r"\bNone\b", story), story[:3000]
     page.close()
