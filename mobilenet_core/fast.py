@@ -4,13 +4,19 @@ channels-last layout, no autograd. Logits equal the eager model's within float r
 from __future__ import annotations
 
 import copy
+import logging
+import os
+import tempfile
 
 import torch
 from torch import nn
 
+from . import isolate
 from .blocktypes import REGISTRY
 from .layers import ConvNormAct, MultiQueryAttention2d
 from .modules import MobileNet
+
+_LOG = logging.getLogger(__name__)
 
 # (conv, norm) attribute pairs per module class, in the order the forward pass uses them: the
 # block types' own pairs (their records), plus the network's stem and head and the shared brick.
@@ -97,6 +103,27 @@ class _BlockTaps(nn.Module):
         return (logits, *self._seen)
 
 
+def _export(folded: nn.Module, resolution: int, dynamic_size: bool, block_taps: bool,
+            path: str | None = None) -> tuple[bytes | None, tuple]:  # fmt: skip
+    """(ONNX bytes, the block outputs it also gives) of a folded network: FastModel's export, run
+    here or in the export worker (mobilenet_core.isolate). With `path` the bytes are written there
+    and None stands in their place: the worker's answer stays small (V4 Hybrid-L's 151 MB would
+    otherwise be unpickled here, with the interpreter lock held)."""
+    from .export import export_onnx
+
+    if block_taps and isinstance(folded, MobileNet) and not dynamic_size:
+        with _BlockTaps(folded) as taps:
+            outputs = ("logits", *taps.names)
+            data, names = export_onnx(taps, resolution=resolution, outputs=outputs), taps.names
+    else:
+        data, names = export_onnx(folded, resolution=resolution, dynamic_size=dynamic_size), ()
+    if path is None:
+        return data, names
+    with open(path, "wb") as f:
+        f.write(data)
+    return None, names
+
+
 class FastModel(nn.Module):
     """Fast CPU inference of a built model; call it like the eager module.
 
@@ -107,6 +134,8 @@ class FastModel(nn.Module):
 
     block_taps: the ONNX session also gives every block's output (`block_output`: the app's
     feature maps); off by default, so that latency measurements run the plain export.
+    isolated: the ONNX export runs in a worker process (mobilenet_core.isolate), for a server:
+    in this process it holds the interpreter lock and stops every other thread (up to 3 s).
     """
 
     def __init__(
@@ -117,6 +146,7 @@ class FastModel(nn.Module):
         threads: int = 0,
         dynamic_size: bool = False,
         block_taps: bool = False,
+        isolated: bool = False,
     ):
         super().__init__()
         self.model_name = getattr(module, "model_name", None)
@@ -136,7 +166,7 @@ class FastModel(nn.Module):
         self.backend, self.session, self.net, self.session_bytes = backend, None, folded, 0
         try:
             if backend == "onnxruntime":
-                self._init_onnxruntime(folded, threads, dynamic_size, block_taps)
+                self._init_onnxruntime(folded, threads, dynamic_size, block_taps, isolated)
             elif backend == "torchscript":
                 self._init_torchscript(folded)
             else:
@@ -146,11 +176,10 @@ class FastModel(nn.Module):
             self.net = folded.to(memory_format=torch.channels_last)
 
     def _init_onnxruntime(
-        self, folded: nn.Module, threads: int, dynamic_size: bool = False, block_taps: bool = False
-    ) -> None:
+        self, folded: nn.Module, threads: int, dynamic_size: bool = False, block_taps: bool = False,
+        isolated: bool = False,
+    ) -> None:  # fmt: skip
         import onnxruntime
-
-        from .export import export_onnx
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
@@ -158,17 +187,23 @@ class FastModel(nn.Module):
         # No arena: activation buffers go back after each run instead of staying reserved per
         # cached session (several GB across a classroom's worth of configurations).
         options.enable_cpu_mem_arena = False
-        if block_taps and isinstance(folded, MobileNet) and not dynamic_size:
-            with _BlockTaps(folded) as taps:
-                outputs = ("logits", *taps.names)
-                model = export_onnx(taps, resolution=self.resolution, outputs=outputs)
-            self.block_names = taps.names
-        else:
-            model = export_onnx(folded, resolution=self.resolution, dynamic_size=dynamic_size)
-        self.session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        job, cpu = (self.resolution, dynamic_size, block_taps), ["CPUExecutionProvider"]
+        if isolated:
+            with tempfile.TemporaryDirectory(prefix="mobilenet-export-") as tmp:
+                path = os.path.join(tmp, "model.onnx")
+                try:
+                    _, self.block_names = isolate.run(_export, folded, *job, path)
+                    size = os.path.getsize(path)
+                    self.session = onnxruntime.InferenceSession(path, options, providers=cpu)
+                except isolate.IsolationError:
+                    _LOG.warning("exporting in this process instead", exc_info=True)
+        if self.session is None:
+            model, self.block_names = _export(folded, *job)
+            size = len(model)
+            self.session = onnxruntime.InferenceSession(model, options, providers=cpu)
         # The session keeps the initializers and pre-packed copies of the conv weights: measured
         # here as about 2.5x the exported file (V4 Hybrid-L: 369 MB for a 151 MB model).
-        self.session_bytes = int(2.5 * len(model))
+        self.session_bytes = int(2.5 * size)
         self.net = None
 
     def _init_torchscript(self, folded: nn.Module) -> None:

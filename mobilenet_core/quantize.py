@@ -9,6 +9,7 @@ its CPUs, DSP and EdgeTPU at (INT8, arXiv:2404.10518, Appendix B).
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,9 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import isolate
 from .errors import MobileNetError
 from .export import export_onnx
 from .fast import fold_batchnorm
+
+_LOG = logging.getLogger(__name__)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
 
@@ -98,13 +102,20 @@ class Int8Model(torch.nn.Module):
     sessions may be run from several threads at once, so one runner can be shared."""
 
     def __init__(self, module: torch.nn.Module, calibration: list[torch.Tensor] | None = None,
-                 threads: int = 0):  # fmt: skip
+                 threads: int = 0, isolated: bool = False):  # fmt: skip
         super().__init__()
         import onnxruntime
 
         self.model_name = getattr(module, "model_name", None)
         self.resolution = getattr(module, "resolution", 224)
-        self.onnx = quantize_onnx(module, calibration, self.resolution)
+        self.onnx = None
+        if isolated:  # export and quantize in the worker process, as FastModel(isolated=True)
+            try:
+                self.onnx = isolate.run(quantize_onnx, module, calibration, self.resolution)
+            except isolate.IsolationError:
+                _LOG.warning("quantizing in this process instead", exc_info=True)
+        if self.onnx is None:
+            self.onnx = quantize_onnx(module, calibration, self.resolution)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1

@@ -1,0 +1,156 @@
+"""The ONNX export in a worker process (mobilenet_core.isolate): the same runner as an export here,
+in another process, safe from several threads at once, and an export here when the worker fails."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+import torch
+from torch import nn
+
+import mobilenet_core as mc
+from mobilenet_core import isolate
+from mobilenet_core.fast import FastModel, fold_batchnorm
+
+
+@pytest.fixture(autouse=True)
+def own_worker():
+    """Each test starts and stops its own worker: a test that kills one leaves no trace."""
+    isolate.shutdown()
+    yield
+    isolate.shutdown()
+
+
+def job_pid(module: nn.Module) -> int:
+    return os.getpid()
+
+
+def job_sum(module: nn.Module, scale: float) -> float:
+    return scale * float(sum(t.double().sum() for t in module.state_dict().values()))
+
+
+def job_fails(module: nn.Module) -> None:
+    raise ValueError("no export for this one")
+
+
+def small(model: str = "v3_small") -> nn.Module:
+    return mc.build(model, 0.5, 96).eval()
+
+
+def test_split_and_join_give_the_same_weights_and_leave_the_module_as_it_was():
+    module = fold_batchnorm(small())
+    before = {k: (v.data_ptr(), v.clone()) for k, v in module.state_dict().items()}
+    structure, block, layout = isolate.split(module)
+    try:
+        copy = isolate.join(structure, block.buf, layout)
+        assert len(structure) < 200_000  # the structure alone: no weights in the pickle
+        assert type(copy) is type(module)
+        for key, value in module.state_dict().items():
+            assert torch.equal(copy.state_dict()[key], value), key
+            assert value.data_ptr() == before[key][0] and torch.equal(value, before[key][1]), key
+        x = torch.randn(2, 3, 96, 96)
+        with torch.no_grad():
+            assert torch.equal(copy(x), module(x))
+        del copy
+    finally:
+        import gc
+
+        gc.collect()
+        block.close()
+        block.unlink()
+
+
+def test_the_job_runs_in_another_process_on_the_same_weights():
+    module = small()
+    assert isolate.run(job_pid, module) != os.getpid()
+    expected = job_sum(module, 2.0)
+    assert isolate.run(job_sum, module, 2.0) == pytest.approx(expected, rel=1e-12)
+
+
+def test_an_isolated_runner_equals_one_exported_here():
+    module = small("v2")
+    here = FastModel(module, block_taps=True)
+    there = FastModel(module, block_taps=True, isolated=True)
+    assert there.backend == here.backend == "onnxruntime"
+    assert there.block_names == here.block_names and len(there.block_names) > 10
+    x = torch.randn(3, 3, 96, 96)
+    assert torch.equal(there(x), here(x))
+    logits, block = there.forward_with_block(x, "blocks.3")
+    assert torch.equal(logits, here(x)) and torch.equal(block, here.block_output(x, "blocks.3"))
+
+
+def test_a_failing_job_says_why_and_the_worker_goes_on():
+    with pytest.raises(isolate.IsolationError, match="no export for this one"):
+        isolate.run(job_fails, small())
+    assert isolate.run(job_pid, small()) != os.getpid()
+
+
+def test_a_worker_that_died_is_replaced_and_the_runner_is_built_anyway(monkeypatch):
+    module = small()
+    isolate.run(job_pid, module)
+    isolate._WORKER.proc.kill()  # noqa: SLF001 - the worker dies between two exports
+    isolate._WORKER.proc.wait()  # noqa: SLF001
+    assert isolate.run(job_pid, module) != os.getpid()  # a new worker
+
+    def broken(*args, **kwargs):
+        raise isolate.IsolationError("the export worker stopped")
+
+    monkeypatch.setattr(isolate, "run", broken)
+    runner = FastModel(module, isolated=True)  # exported here instead
+    x = torch.randn(1, 3, 96, 96)
+    assert runner.backend == "onnxruntime"
+    assert torch.equal(runner(x), FastModel(module)(x))
+
+
+def test_threads_exporting_at_once_each_get_their_own_runner():
+    modules = {name: small(name) for name in ("v2", "v3_small", "v3_large", "v1")}
+    runners, errors = {}, []
+
+    def build(name):
+        try:
+            runners[name] = FastModel(modules[name], isolated=True)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build, args=(n,)) for n in modules]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    x = torch.randn(2, 3, 96, 96)
+    for name, module in modules.items():
+        assert torch.equal(runners[name](x), FastModel(module)(x)), name
+
+
+def test_the_worker_leaves_no_shared_memory_behind():
+    if not os.path.isdir("/dev/shm"):
+        pytest.skip("no /dev/shm to look at")
+    before = set(os.listdir("/dev/shm"))
+    for _ in range(3):
+        isolate.run(job_pid, small())
+    with pytest.raises(isolate.IsolationError):
+        isolate.run(job_fails, small())
+    isolate.shutdown()
+    assert set(os.listdir("/dev/shm")) - before == set()
+
+
+def test_an_isolated_int8_runner_equals_one_quantized_here():
+    from mobilenet_core.quantize import Int8Model
+
+    module = small("v2")
+    calibration = [torch.randn(1, 3, 96, 96, generator=torch.Generator().manual_seed(i)) for i in range(4)]
+    here = Int8Model(module, calibration)
+    there = Int8Model(module, calibration, isolated=True)
+    x = torch.randn(2, 3, 96, 96)
+    assert torch.equal(there(x), here(x))
+
+
+def test_an_idle_worker_ends_and_the_next_job_starts_another(monkeypatch):
+    monkeypatch.setenv("MOBILENET_EXPLORER_EXPORT_IDLE_S", "0.2")  # read by the worker at its start
+    first = isolate.run(job_pid, small())
+    isolate._WORKER.proc.wait(timeout=120)  # noqa: SLF001 - it ends by itself, idle
+    second = isolate.run(job_pid, small())
+    assert second not in (first, os.getpid())
