@@ -31,7 +31,9 @@ MODEL_CACHE = ModelCache(max_items=SHARED_MODELS_ITEMS, max_bytes=_BUDGET)
 
 
 def _with_fast(module):
-    return module, FastModel(module, block_taps=True)  # Classify's feature maps from the fast pass
+    # Classify's feature maps from the fast pass; exported in the worker process, so that the other
+    # sessions go on meanwhile (mobilenet_core.isolate: V4 Hybrid-L's export stopped them for 3 s)
+    return module, FastModel(module, block_taps=True, isolated=True)
 
 
 def untrained_model(model: str, alpha: float, resolution: int):
@@ -46,7 +48,7 @@ def int8_runner(source: tuple, module):
     Quantizing takes a second or two; the runner is cached and shared like the float one."""
     from mobilenet_core.quantize import Int8Model
 
-    return MODEL_CACHE.get(("int8", *source), lambda: Int8Model(module))
+    return MODEL_CACHE.get(("int8", *source), lambda: Int8Model(module, isolated=True))
 
 
 def pretrained_model(name: str):

@@ -550,7 +550,8 @@ def load_uploaded(name: str, data: bytes, file_id: str, config: tuple) -> Upload
             return "checkpoint_refused", {"error": error_text(exc)}
     uploaded, nbytes = None, module_bytes(module)
     if nbytes <= budget:
-        uploaded = UploadedModel(file_id, name, config, module, FastModel(module, block_taps=True))
+        runner = FastModel(module, block_taps=True, isolated=True)  # the class goes on meanwhile
+        uploaded = UploadedModel(file_id, name, config, module, runner)
         nbytes = uploaded.nbytes
     if nbytes <= budget:
         return uploaded
@@ -589,7 +590,7 @@ def int8_for(weights: Weights):
     uploaded: UploadedModel = st.session_state["uploaded_checkpoint"]
     budget = session_model_budget()
     if uploaded.int8 is None and uploaded.int8_refused <= budget:
-        uploaded.int8 = Int8Model(uploaded.module)
+        uploaded.int8 = Int8Model(uploaded.module, isolated=True)  # the class goes on meanwhile
         if uploaded.nbytes > budget:
             uploaded.int8_refused, uploaded.int8 = uploaded.nbytes, None
             release_dropped()

@@ -223,7 +223,7 @@ def benchmark_ui(sel, generation, report, bench_key: tuple) -> None:
     if st.button(t("lab_benchmark"), key="lab_benchmark"):
         with st.spinner(t("lab_benchmarking")):
             module = build_generation(generation, alpha, resolution)
-            runner = FastModel(module)
+            runner = FastModel(module, isolated=True)  # the class goes on meanwhile
             latency = median_latency_ms(runner, resolution, runs=10, warmup=1)
             per_block = measure_layer_times(module, report, runs=10, warmup=2).by_block(report)
             # plain values only: the session keeps them, never the module
