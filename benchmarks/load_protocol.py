@@ -451,8 +451,21 @@ def visit_published(base: str, results: Results, published, think: tuple[float, 
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time of a server and of its child processes (the export worker, mobilenet_core.isolate;
+    Graphviz's dot): the live ones through /proc's children lists, the ended ones through the
+    server's cutime and cstime."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # a child that ended meanwhile: counted in its parent's cutime once reaped
+        return 0.0
+    ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children += [int(c) for c in task.read_text().split()]
+        except OSError:
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK") + sum(cpu_seconds(c) for c in children)
 
 
 def wait_quiet(pids: list[int], limit_s: float = 300.0) -> float:

@@ -57,3 +57,29 @@ def test_two_students_classify_with_published_weights_downloaded_once_through_th
     cached = home / "hub" / "checkpoints" / published.path.name
     assert cached.read_bytes() == published.path.read_bytes()
     assert "Traceback" not in log, log[-2000:]
+
+
+def test_a_servers_cpu_counts_its_child_processes(tmp_path):
+    """The export worker (mobilenet_core.isolate) works for the server in a process of its own: the
+    server's CPU per action must count it, while it runs and after it ended."""
+    import subprocess
+    import time
+
+    done = tmp_path / "done"
+    burn = (
+        "import time, pathlib\n"
+        "while time.process_time() < 0.5: pass\n"
+        f"pathlib.Path({str(done)!r}).write_text('1')\n"
+        "time.sleep(600)\n"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burn!r}])"]
+    )
+    try:
+        while not done.exists():  # the child has used its 0.5 s of CPU
+            assert server.poll() is None
+            time.sleep(0.05)
+        assert lp.cpu_seconds(server.pid) >= 0.45
+    finally:
+        subprocess.run(["pkill", "-P", str(server.pid)])
+        server.wait()
