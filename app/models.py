@@ -90,10 +90,20 @@ def weights_label(name: str) -> str:
 def onnx_for(source: tuple, uploaded_module=None) -> bytes:
     """ONNX bytes of the model Classify is using: ("untrained", model, alpha, resolution),
     ("pretrained", name) or ("uploaded",) with the session's own module."""
+    if source[0] == "uploaded":
+        return _export_bytes(uploaded_module)
+    if source[0] == "untrained":
+        return _export_bytes(untrained_model(*source[1:])[0])
+    return _export_bytes(pretrained_model(source[1])[0])
+
+
+def _export_bytes(module) -> bytes:
+    """The module's ONNX export, made in the worker process (the class goes on meanwhile), or here
+    when the worker cannot."""
+    from mobilenet_core import isolate
     from mobilenet_core.export import export_onnx
 
-    if source[0] == "uploaded":
-        return export_onnx(uploaded_module)
-    if source[0] == "untrained":
-        return export_onnx(untrained_model(*source[1:])[0])
-    return export_onnx(pretrained_model(source[1])[0])
+    try:
+        return isolate.run(export_onnx, module)
+    except isolate.IsolationError:
+        return export_onnx(module)

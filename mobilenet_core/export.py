@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import warnings
 
 import torch
 from torch import nn
 
 OPSET = 17
+# PyTorch's exporter keeps process-wide state (torch.onnx's GLOBALS.in_onnx_export): two threads
+# exporting at once failed ("in_onnx_export must be False") and a runner fell back to eager. A
+# server's sessions export one at a time (in the export worker, mobilenet_core.isolate, or here).
+EXPORT_LOCK = threading.RLock()
 
 
 def export_onnx(
@@ -28,7 +33,7 @@ def export_onnx(
     resolution = resolution or getattr(module, "resolution", 224)
     example = torch.randn(1, 3, resolution, resolution)
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
+    with EXPORT_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript-based exporter announces its deprecation
         torch.onnx.export(
             module.eval(), example, buffer, dynamo=False, opset_version=OPSET,

@@ -12,11 +12,18 @@ export.
 Here the export runs in one worker process per server, `python -m mobilenet_core.isolate`,
 started on first use (a process of its own: a fork of a process with threads could inherit a
 lock another thread held, and multiprocessing's spawn would re-run the caller's main script).
-The module goes to it in two parts: its structure, pickled with every weight replaced by an empty
-tensor (kilobytes), and the weights, copied once into one block of shared memory. The worker puts
-the weights back as views of that block and runs the job. The caller waits on the pipe with the
-lock released. A worker that dies or fails leaves the caller to do the work itself
-(`IsolationError`); the next call starts a new worker.
+The module goes to it in two parts: its structure, pickled with each weight as a reference
+(kilobytes), and the weights, copied once into one block of shared memory. The module is only
+read (the INT8 runner hands over the module every session reads). The block's pages are reserved
+before the copy, so a /dev/shm too small for it fails the call instead of killing the server with
+SIGBUS. The worker rebuilds the module on views of that block, runs the job and pickles its answer
+before the block is unmapped. The caller waits on the pipe with the lock released. Anything that
+stops an exchange (a dead worker, an interrupt, a garbled answer) kills that worker, so no answer
+is ever read by another call; the worker's descriptor 1 points at stderr, so a library's chatter
+cannot garble the protocol. A worker that fails leaves the caller to do the job itself
+(`IsolationError`; in-process exports are serialised by mobilenet_core.export.EXPORT_LOCK); the next
+call starts a new worker. Not isolated: the roofline's and the lab's per-layer timings
+(mobilenet_core.measure), which import onnx in the server the first time.
 
 The cost is the asking student's: a build takes longer in the worker (V4 Conv-L 1.8 s -> 3.3 s:
 one thread, a lower priority, the copy), while the rest of the class goes on.
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import io
 import os
 import pickle
 import select
@@ -47,66 +55,91 @@ class IsolationError(RuntimeError):
     """The worker could not export (it died, could not start, or the export failed there)."""
 
 
-def _tensors(module: nn.Module) -> list[tuple[nn.Module, str, torch.Tensor, bool]]:
-    """Every parameter and buffer as (owner, attribute, tensor, is_parameter), each tensor once."""
+def _tensors(module: nn.Module) -> list[torch.Tensor]:
+    """Every parameter and buffer of `module`, each tensor once (tied weights are one tensor)."""
     out, seen = [], set()
     for owner in module.modules():
-        for name, p in owner.named_parameters(recurse=False):
-            if id(p) not in seen:
-                seen.add(id(p))
-                out.append((owner, name, p, True))
-        for name, b in owner.named_buffers(recurse=False):
-            if b is not None and id(b) not in seen:
-                seen.add(id(b))
-                out.append((owner, name, b, False))
+        tensors = [*owner._parameters.values(), *owner._buffers.values()]  # noqa: SLF001 - module's own
+        for tensor in tensors:
+            if tensor is not None and id(tensor) not in seen:
+                seen.add(id(tensor))
+                out.append(tensor)
     return out
 
 
-def split(module: nn.Module) -> tuple[bytes, shared_memory.SharedMemory, list[tuple[str, tuple, int]]]:
+class _Weightless(pickle.Pickler):
+    """Pickles a module with each parameter and buffer as a reference (its index in the layout):
+    the module itself is only read, never changed (a shared module may be read by other sessions
+    meanwhile)."""
+
+    def __init__(self, file, index: dict[int, int]):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.index = index
+
+    def persistent_id(self, obj):
+        if isinstance(obj, torch.Tensor):
+            i = self.index.get(id(obj))
+            if i is not None:
+                return i
+        return None
+
+
+class _Rebuilt(pickle.Unpickler):
+    def __init__(self, file, tensors: list[torch.Tensor]):
+        super().__init__(file)
+        self.tensors = tensors
+
+    def persistent_load(self, pid):
+        return self.tensors[pid]
+
+
+def _reserve(block: shared_memory.SharedMemory, size: int) -> None:
+    """Make the block's pages real now: a tmpfs too small for it (Docker's 64 MB /dev/shm) then
+    fails here with an OSError, instead of killing the process with SIGBUS on the first write."""
+    if hasattr(os, "posix_fallocate") and size:
+        os.posix_fallocate(block._fd, 0, size)  # noqa: SLF001 - the block's own descriptor
+
+
+def split(module: nn.Module) -> tuple[bytes, shared_memory.SharedMemory, list[tuple]]:
     """(structure, shared block, layout): the module pickled without its weights, the weights in one
-    new block of shared memory, and each tensor's (dtype, shape, byte offset) in _tensors' order.
-    The module is left as it was. The caller closes and unlinks the block."""
-    entries = _tensors(module)
+    new block of shared memory, and each tensor's (dtype, shape, byte offset, is a parameter,
+    requires grad). The module is only read. The caller closes and unlinks the block."""
+    tensors = _tensors(module)
     layout, offset = [], 0
-    for _, _, tensor, _ in entries:
+    for tensor in tensors:
         offset = -(-offset // 64) * 64  # aligned for every dtype
-        layout.append((str(tensor.dtype).removeprefix("torch."), tuple(tensor.shape), offset))
+        layout.append((str(tensor.dtype).removeprefix("torch."), tuple(tensor.shape), offset,
+                       isinstance(tensor, nn.Parameter), tensor.requires_grad))  # fmt: skip
         offset += tensor.numel() * tensor.element_size()
     block = shared_memory.SharedMemory(create=True, size=max(offset, 1))
     try:
-        for (_, _, tensor, _), (_, _, start) in zip(entries, layout):
+        _reserve(block, offset)
+        for tensor, (_, _, start, _, _) in zip(tensors, layout):
             if tensor.numel():
                 view = torch.frombuffer(block.buf, dtype=tensor.dtype, count=tensor.numel(), offset=start)
                 view.view(tensor.shape).copy_(tensor.detach())
-                del view  # no export of the block's buffer may outlive this function
-        originals = [t.data for _, _, t, _ in entries]
-        try:
-            for _, _, tensor, _ in entries:
-                tensor.data = torch.empty(0, dtype=tensor.dtype)
-            structure = pickle.dumps(module, protocol=pickle.HIGHEST_PROTOCOL)
-        finally:
-            for (_, _, tensor, _), data in zip(entries, originals):
-                tensor.data = data
+                del view
+        file = io.BytesIO()
+        _Weightless(file, {id(t): i for i, t in enumerate(tensors)}).dump(module)
     except BaseException:
         block.close()
         block.unlink()
         raise
-    return structure, block, layout
+    return file.getvalue(), block, layout
 
 
 def join(structure: bytes, buffer, layout) -> nn.Module:
-    """The module from split's parts; its weights are views of `buffer` (kept alive by them)."""
-    module = pickle.loads(structure)
-    for (_, _, tensor, _), (dtype, shape, start) in zip(_tensors(module), layout):
-        count = 1
+    """The module from split's parts; its weights are views of `buffer`. torch.frombuffer keeps no
+    hold on the buffer: it must stay mapped while the module is used."""
+    tensors = []
+    for dtype, shape, start, is_parameter, requires_grad in layout:
+        dt, count = getattr(torch, dtype), 1
         for size in shape:
             count *= size
-        dt = getattr(torch, dtype)
-        if count:
-            tensor.data = torch.frombuffer(buffer, dtype=dt, count=count, offset=start).view(shape)
-        else:
-            tensor.data = torch.empty(shape, dtype=dt)
-    return module
+        tensor = (torch.frombuffer(buffer, dtype=dt, count=count, offset=start).view(shape) if count
+                  else torch.empty(shape, dtype=dt))  # fmt: skip
+        tensors.append(nn.Parameter(tensor, requires_grad=requires_grad) if is_parameter else tensor)
+    return _Rebuilt(io.BytesIO(structure), tensors).load()
 
 
 class _Worker:
@@ -119,22 +152,32 @@ class _Worker:
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
         }
+        # a session of its own: Ctrl+C on the server does not kill a job midway; the worker ends
+        # when the server closes its pipe
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mobilenet_core.isolate"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            env=env, cwd=root,
+            env=env, cwd=root, start_new_session=True,
         )  # fmt: skip
 
     def call(self, request: tuple):
         try:
             _send(self.proc.stdin, request)
             answer = _receive(self.proc.stdout)  # a blocking read: the lock is released meanwhile
-        except (OSError, EOFError, pickle.UnpicklingError) as exc:
-            self.stop()
-            raise IsolationError("the export worker stopped") from exc
-        ok, value = answer
+            ok, value = answer
+        except BaseException as exc:
+            # whatever stopped the exchange (a dead worker, an interrupt, a garbled answer), the
+            # pipe may be out of step: this worker is done, its answer never read by another call
+            self.kill()
+            if isinstance(exc, Exception):
+                raise IsolationError(f"the export worker stopped ({type(exc).__name__})") from exc
+            raise
         if not ok:
             raise IsolationError(f"the export failed in the worker: {value}")
         return value
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.stop()
 
     def stop(self) -> None:
         for pipe in (self.proc.stdin, self.proc.stdout):
@@ -153,21 +196,29 @@ class _Worker:
 # another, 2-3 s of the asking student's wait and nobody else's
 IDLE_S = float(os.environ.get("MOBILENET_EXPLORER_EXPORT_IDLE_S", "600"))
 _WORKER: _Worker | None = None
-_WORKER_LOCK = threading.Lock()  # one request at a time: one worker for every thread of the process
+# One request at a time: one worker for every thread of the process, and one shared block of
+# weights at a time (a queue of callers each holding a copy would fill /dev/shm)
+_WORKER_LOCK = threading.Lock()
+_MAGIC = b"MNX1"
 
 
 def _send(pipe, obj) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    pipe.write(struct.pack("<Q", len(data)))
+    _send_bytes(pipe, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _send_bytes(pipe, data: bytes) -> None:
+    pipe.write(_MAGIC + struct.pack("<Q", len(data)))
     pipe.write(data)
     pipe.flush()
 
 
 def _receive(pipe):
-    head = pipe.read(8)
-    if len(head) < 8:
+    head = pipe.read(12)
+    if len(head) < 12:
         raise EOFError("the pipe closed")
-    (size,) = struct.unpack("<Q", head)
+    if head[:4] != _MAGIC:
+        raise ValueError("the pipe is out of step")
+    (size,) = struct.unpack("<Q", head[4:])
     data = pipe.read(size)
     if len(data) < size:
         raise EOFError("the pipe closed")
@@ -176,14 +227,17 @@ def _receive(pipe):
 
 def run(job, module: nn.Module, *args):
     """`job(module, *args)` in the worker, on a copy of `module` made there; returns its result.
-    `job` is a module-level function (the worker imports it by name). Raises IsolationError when
-    the worker could not run it; the caller then runs it itself."""
+    `job` is a module-level function (the worker imports it by name). `module` is only read.
+    Raises IsolationError when the worker could not run it; the caller then runs it itself."""
     global _WORKER
-    structure, block, layout = split(module)
-    request = (sys.path, job.__module__, job.__qualname__, structure, block.name, layout, args)
-    try:
-        with _WORKER_LOCK:
-            for attempt in (1, 2):  # a worker that had ended (idle, or killed) is replaced once
+    with _WORKER_LOCK:
+        try:
+            structure, block, layout = split(module)
+        except Exception as exc:  # noqa: BLE001 - e.g. no room in /dev/shm, a module that cannot be pickled
+            raise IsolationError(f"the module could not be handed over: {type(exc).__name__}: {exc}") from exc
+        request = (sys.path, job.__module__, job.__qualname__, structure, block.name, layout, args)
+        try:
+            for attempt in (1, 2):  # a worker that had just ended (idle) is replaced once
                 if _WORKER is None or _WORKER.proc.poll() is not None:
                     try:
                         _WORKER = _Worker()
@@ -194,11 +248,11 @@ def run(job, module: nn.Module, *args):
                     return worker.call(request)
                 except IsolationError:
                     if worker.proc.poll() is None or attempt == 2:
-                        raise  # the job failed there, the worker goes on; or a new one died too
+                        raise  # the job failed there and the worker goes on; or a new one failed too
                     _WORKER = None
-    finally:
-        block.close()
-        block.unlink()
+        finally:
+            block.close()
+            block.unlink()
 
 
 def _attach(name: str) -> shared_memory.SharedMemory:
@@ -212,6 +266,29 @@ def _attach(name: str) -> shared_memory.SharedMemory:
     return block
 
 
+def _answer(request) -> bytes:
+    """The pickled answer to one request: (True, the job's result) or (False, why not). Pickled
+    before the block is unmapped: the module's tensors are views of it."""
+    path, module_name, qualname, structure, name, layout, args = request
+    sys.path[:] = path  # the job is found where the caller found it
+    block = None
+    try:
+        block = _attach(name)
+        job = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            job = getattr(job, part)
+        module = join(structure, block.buf, layout)
+        result = job(module, *args)
+        return pickle.dumps((True, result), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # noqa: BLE001 - told to the caller, which then does the job itself
+        return pickle.dumps((False, f"{type(exc).__name__}: {exc}"))
+    finally:
+        module = result = None
+        gc.collect()
+        if block is not None:
+            block.close()
+
+
 def _serve() -> None:
     """The worker's loop: each request's job on the module rebuilt from shared memory."""
     torch.set_num_threads(1)  # the export is one thread's work; the other core serves the class
@@ -219,8 +296,12 @@ def _serve() -> None:
         os.nice(5)
     except OSError:
         pass
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # a print from a job must not break the protocol
+    stdin = sys.stdin.buffer
+    # the answers go through a copy of descriptor 1; descriptor 1 itself now points at stderr, so
+    # that anything a job or a library writes there cannot garble the protocol
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     while True:
         if os.name == "posix" and not select.select([stdin], [], [], IDLE_S)[0]:
             return  # its memory back to the machine; the next export starts a new worker
@@ -228,25 +309,7 @@ def _serve() -> None:
             request = _receive(stdin)
         except EOFError:
             return
-        path, module_name, qualname, structure, name, layout, args = request
-        sys.path[:] = path  # the job is found where the caller found it
-        block = _attach(name)
-        try:
-            job = importlib.import_module(module_name)
-            for part in qualname.split("."):
-                job = getattr(job, part)
-            module = join(structure, block.buf, layout)
-            answer = (True, job(module, *args))
-        except Exception as exc:  # noqa: BLE001 - told to the caller, which exports itself
-            answer = (False, f"{type(exc).__name__}: {exc}")
-        finally:
-            module = None
-            gc.collect()  # the views of the block go before it closes
-            try:
-                block.close()
-            except BufferError:
-                pass
-        _send(stdout, answer)
+        _send_bytes(answers, _answer(request))
 
 
 def shutdown() -> None:

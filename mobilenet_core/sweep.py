@@ -66,7 +66,9 @@ def measure_latency(model: str, alpha: float, resolution: int, runs: int = 15, w
     """Median latency (ms) of one image through the fast path (batch 1, this process's threads)."""
     from .fast import FastModel
 
-    return median_latency_ms(FastModel(build(model, alpha, resolution)), resolution, runs, warmup)
+    # exported in the worker process: a server's other sessions go on meanwhile (mobilenet_core.isolate)
+    runner = FastModel(build(model, alpha, resolution), isolated=True)
+    return median_latency_ms(runner, resolution, runs, warmup)
 
 
 def median_latency_ms(runner, resolution: int, runs: int = 15, warmup: int = 3) -> float:
@@ -92,7 +94,7 @@ def iter_latency(points: Iterable[SweepPoint], runs: int = 15, warmup: int = 3) 
     for p in points:
         if (p.model, p.alpha) != key:
             key, runner = (p.model, p.alpha), None  # let the previous runner go before building
-            runner = FastModel(build(p.model, p.alpha, p.resolution), dynamic_size=True)
+            runner = FastModel(build(p.model, p.alpha, p.resolution), dynamic_size=True, isolated=True)
         try:
             latency = median_latency_ms(runner, p.resolution, runs, warmup)
         except Exception:  # noqa: BLE001 - a model that does not export with dynamic sizes

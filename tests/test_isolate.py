@@ -3,6 +3,7 @@ in another process, safe from several threads at once, and an export here when t
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 
@@ -33,6 +34,20 @@ def job_sum(module: nn.Module, scale: float) -> float:
 
 def job_fails(module: nn.Module) -> None:
     raise ValueError("no export for this one")
+
+
+def job_writes_to_descriptor_1(module: nn.Module) -> int:
+    os.write(1, b"a library's chatter on stdout\n")
+    print("and a print")
+    return os.getpid()
+
+
+@pytest.fixture
+def no_fallback(caplog):
+    """Fails a test whose runner was built in this process after all (the fallback hides it)."""
+    with caplog.at_level(logging.WARNING):
+        yield
+    assert "in this process instead" not in caplog.text
 
 
 def small(model: str = "v3_small") -> nn.Module:
@@ -69,7 +84,7 @@ def test_the_job_runs_in_another_process_on_the_same_weights():
     assert isolate.run(job_sum, module, 2.0) == pytest.approx(expected, rel=1e-12)
 
 
-def test_an_isolated_runner_equals_one_exported_here():
+def test_an_isolated_runner_equals_one_exported_here(no_fallback):
     module = small("v2")
     here = FastModel(module, block_taps=True)
     there = FastModel(module, block_taps=True, isolated=True)
@@ -104,7 +119,7 @@ def test_a_worker_that_died_is_replaced_and_the_runner_is_built_anyway(monkeypat
     assert torch.equal(runner(x), FastModel(module)(x))
 
 
-def test_threads_exporting_at_once_each_get_their_own_runner():
+def test_threads_exporting_at_once_each_get_their_own_runner(no_fallback):
     modules = {name: small(name) for name in ("v2", "v3_small", "v3_large", "v1")}
     runners, errors = {}, []
 
@@ -137,7 +152,7 @@ def test_the_worker_leaves_no_shared_memory_behind():
     assert set(os.listdir("/dev/shm")) - before == set()
 
 
-def test_an_isolated_int8_runner_equals_one_quantized_here():
+def test_an_isolated_int8_runner_equals_one_quantized_here(no_fallback):
     from mobilenet_core.quantize import Int8Model
 
     module = small("v2")
@@ -154,3 +169,55 @@ def test_an_idle_worker_ends_and_the_next_job_starts_another(monkeypatch):
     isolate._WORKER.proc.wait(timeout=120)  # noqa: SLF001 - it ends by itself, idle
     second = isolate.run(job_pid, small())
     assert second not in (first, os.getpid())
+
+
+def test_a_module_read_by_other_threads_is_never_changed_by_its_handing_over():
+    """The INT8 runner hands over the module every session reads (Grad-CAM, feature maps)."""
+    module = small("v2")
+    x = torch.randn(1, 3, 96, 96)
+    with torch.no_grad():
+        expected = module(x)
+    stop, errors, outputs = threading.Event(), [], []
+
+    def read():
+        while not stop.is_set():
+            try:
+                with torch.no_grad():
+                    outputs.append(torch.equal(module(x), expected))
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for _ in range(20):
+            _, block, _ = isolate.split(module)
+            block.close()
+            block.unlink()
+    finally:
+        stop.set()
+        reader.join()
+    assert not errors and outputs and all(outputs)
+
+
+def test_what_a_job_writes_to_stdout_does_not_garble_the_answer():
+    module = small()
+    assert isolate.run(job_writes_to_descriptor_1, module) != os.getpid()
+    assert isolate.run(job_sum, module, 1.0) == pytest.approx(job_sum(module, 1.0), rel=1e-12)
+
+
+def test_a_worker_that_ended_just_before_a_request_is_replaced(monkeypatch):
+    module = small()
+    first = isolate.run(job_pid, module)
+    worker = isolate._WORKER  # noqa: SLF001
+    worker.proc.kill()
+    worker.proc.wait()
+    real_poll, calls = worker.proc.poll, []
+
+    def poll():  # the check before the request still sees it alive: it ended just after
+        calls.append(1)
+        return None if len(calls) == 1 else real_poll()
+
+    monkeypatch.setattr(worker.proc, "poll", poll)
+    second = isolate.run(job_pid, module)
+    assert second not in (first, os.getpid()) and isolate._WORKER is not worker  # noqa: SLF001
