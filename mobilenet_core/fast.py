@@ -135,7 +135,8 @@ class FastModel(nn.Module):
     block_taps: the ONNX session also gives every block's output (`block_output`: the app's
     feature maps); off by default, so that latency measurements run the plain export.
     isolated: the ONNX export runs in a worker process (mobilenet_core.isolate), for a server:
-    in this process it holds the interpreter lock and stops every other thread (up to 3 s).
+    in this process it holds the interpreter lock and stops every other thread (0.9 s for a
+    process's first export, 0.3 s for V4 Hybrid-L: benchmarks/bench_export_stall.py).
     """
 
     def __init__(
