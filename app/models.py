@@ -103,7 +103,4 @@ def _export_bytes(module) -> bytes:
     from mobilenet_core import isolate
     from mobilenet_core.export import export_onnx
 
-    try:
-        return isolate.run(export_onnx, module)
-    except isolate.IsolationError:
-        return export_onnx(module)
+    return isolate.run_or_here(export_onnx, module)

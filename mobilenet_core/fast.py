@@ -4,7 +4,6 @@ channels-last layout, no autograd. Logits equal the eager model's within float r
 from __future__ import annotations
 
 import copy
-import logging
 import os
 import tempfile
 
@@ -15,8 +14,6 @@ from . import isolate
 from .blocktypes import REGISTRY
 from .layers import ConvNormAct, MultiQueryAttention2d
 from .modules import MobileNet
-
-_LOG = logging.getLogger(__name__)
 
 # (conv, norm) attribute pairs per module class, in the order the forward pass uses them: the
 # block types' own pairs (their records), plus the network's stem and head and the shared brick.
@@ -189,16 +186,13 @@ class FastModel(nn.Module):
         # cached session (several GB across a classroom's worth of configurations).
         options.enable_cpu_mem_arena = False
         job, cpu = (self.resolution, dynamic_size, block_taps), ["CPUExecutionProvider"]
-        if isolated:
+        if isolated:  # the file comes back from the worker (or is written here when it cannot)
             with tempfile.TemporaryDirectory(prefix="mobilenet-export-") as tmp:
                 path = os.path.join(tmp, "model.onnx")
-                try:
-                    _, self.block_names = isolate.run(_export, folded, *job, path)
-                    size = os.path.getsize(path)
-                    self.session = onnxruntime.InferenceSession(path, options, providers=cpu)
-                except isolate.IsolationError:
-                    _LOG.warning("exporting in this process instead", exc_info=True)
-        if self.session is None:
+                _, self.block_names = isolate.run_or_here(_export, folded, *job, path)
+                size = os.path.getsize(path)
+                self.session = onnxruntime.InferenceSession(path, options, providers=cpu)
+        else:
             model, self.block_names = _export(folded, *job)
             size = len(model)
             self.session = onnxruntime.InferenceSession(model, options, providers=cpu)

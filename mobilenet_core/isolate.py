@@ -37,6 +37,7 @@ from __future__ import annotations
 import gc
 import importlib
 import io
+import logging
 import os
 import pickle
 import select
@@ -253,6 +254,16 @@ def run(job, module: nn.Module, *args):
         finally:
             block.close()
             block.unlink()
+
+
+def run_or_here(job, module: nn.Module, *args):
+    """`job(module, *args)`, in the worker (run) when it can, else here, the failure logged: the
+    same result either way; only who waits for it differs."""
+    try:
+        return run(job, module, *args)
+    except IsolationError:
+        logging.getLogger(__name__).warning("%s in this process instead", job.__qualname__, exc_info=True)
+        return job(module, *args)
 
 
 def _attach(name: str) -> shared_memory.SharedMemory:

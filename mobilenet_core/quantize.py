@@ -9,7 +9,6 @@ its CPUs, DSP and EdgeTPU at (INT8, arXiv:2404.10518, Appendix B).
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,8 +20,6 @@ from . import isolate
 from .errors import MobileNetError
 from .export import export_onnx
 from .fast import fold_batchnorm
-
-_LOG = logging.getLogger(__name__)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
 
@@ -108,14 +105,9 @@ class Int8Model(torch.nn.Module):
 
         self.model_name = getattr(module, "model_name", None)
         self.resolution = getattr(module, "resolution", 224)
-        self.onnx = None
-        if isolated:  # export and quantize in the worker process, as FastModel(isolated=True)
-            try:
-                self.onnx = isolate.run(quantize_onnx, module, calibration, self.resolution)
-            except isolate.IsolationError:
-                _LOG.warning("quantizing in this process instead", exc_info=True)
-        if self.onnx is None:
-            self.onnx = quantize_onnx(module, calibration, self.resolution)
+        # exported and quantized in the worker process when isolated, as FastModel(isolated=True)
+        quantize = isolate.run_or_here if isolated else lambda job, *args: job(*args)
+        self.onnx = quantize(quantize_onnx, module, calibration, self.resolution)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1

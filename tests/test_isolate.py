@@ -119,6 +119,20 @@ def test_a_worker_that_died_is_replaced_and_the_runner_is_built_anyway(monkeypat
     assert torch.equal(runner(x), FastModel(module)(x))
 
 
+def test_a_job_the_worker_cannot_run_is_run_here_and_said_in_the_log(monkeypatch, caplog):
+    module = small()
+    assert isolate.run_or_here(job_pid, module) != os.getpid()  # the worker, when it can
+
+    def broken(*args, **kwargs):
+        raise isolate.IsolationError("the export worker stopped")
+
+    monkeypatch.setattr(isolate, "run", broken)
+    with caplog.at_level(logging.WARNING):
+        assert isolate.run_or_here(job_pid, module) == os.getpid()
+        assert isolate.run_or_here(job_sum, module, 2.0) == pytest.approx(job_sum(module, 2.0), rel=1e-12)
+    assert "job_pid in this process instead" in caplog.text
+
+
 def test_threads_exporting_at_once_each_get_their_own_runner(no_fallback):
     modules = {name: small(name) for name in ("v2", "v3_small", "v3_large", "v1")}
     runners, errors = {}, []
