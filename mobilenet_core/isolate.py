@@ -22,8 +22,9 @@ stops an exchange (a dead worker, an interrupt, a garbled answer) kills that wor
 is ever read by another call; the worker's descriptor 1 points at stderr, so a library's chatter
 cannot garble the protocol. A worker that fails leaves the caller to do the job itself
 (`IsolationError`; in-process exports are serialised by mobilenet_core.export.EXPORT_LOCK); the next
-call starts a new worker. Not isolated: the roofline's and the lab's per-layer timings
-(mobilenet_core.measure), which import onnx in the server the first time.
+call starts a new worker (run_or_here does both). The roofline's measurement of the machine's
+peaks runs in the worker too (mobilenet_core.measure_peaks, isolated=True: it imports onnx); an
+export asked for meanwhile waits for it (a few seconds, once per server or when asked again).
 
 The cost is the asking student's: a build takes longer in the worker (V4 Conv-L 1.8 s -> 3.3 s:
 one thread, a lower priority, the copy), while the rest of the class goes on.

@@ -11,7 +11,9 @@ import time
 from dataclasses import dataclass, field
 
 import torch
+from torch import nn
 
+from . import isolate
 from .count import CountReport
 
 BYTES = 4  # float32
@@ -95,14 +97,21 @@ def _onnxruntime_kernels(threads: int) -> dict[str, tuple[object, float]]:
     }
 
 
-def measure_peaks(seconds: float = 0.5, threads: int | None = None) -> MachinePeaks:
+def measure_peaks(seconds: float = 0.5, threads: int | None = None, isolated: bool = False) -> MachinePeaks:
     """Short micro-benchmarks of this CPU. Compute: the fastest of torch's 1024x1024 float32
     matmul and ONNX Runtime's MatMul and 1x1 Conv (the kernels our inference runs), so that no
     layer we run sits above the roof. Bandwidth: a large (64 MiB) tensor copy, main memory,
     counted as read + write; the smaller copies (caches) are measured and reported beside it.
     Measured here: no layer of V2, V3-L or V4 Conv-S is above this roof (at most 0.73 of it).
-    About `seconds` per kernel and size."""
+    About `seconds` per kernel and size; `threads` defaults to this process's torch threads.
+
+    `isolated`: measured in the export worker process when it can (mobilenet_core.isolate): the
+    kernels' models are built with `import onnx`, which holds the interpreter lock for most of a
+    second the first time, and the timing loops run Python between kernels; in a server, every
+    other session would wait meanwhile."""
     threads = threads or torch.get_num_threads()
+    if isolated:
+        return isolate.run_or_here(_peaks_job, nn.Module(), seconds, threads)
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -126,6 +135,11 @@ def measure_peaks(seconds: float = 0.5, threads: int | None = None) -> MachinePe
               f"bandwidth: 64 MiB float32 copies counted as read + write (smaller copies, in caches: "
               f"{caches}); {threads} threads")  # fmt: skip
     return MachinePeaks(best_flops, memory_bw, threads, method, rates, tuple(copies))
+
+
+def _peaks_job(_no_module: nn.Module, seconds: float, threads: int) -> MachinePeaks:
+    """measure_peaks as an isolate job (a job is handed a module: this one needs none)."""
+    return measure_peaks(seconds, threads)
 
 
 @dataclass(frozen=True)
@@ -158,7 +172,10 @@ def measure_layer_times(module: torch.nn.Module, report: CountReport, runs: int 
     same configuration): BN folded into the convs as for inference, forward hooks around each
     layer's module (its conv with the activation that follows), median over `runs` passes.
     Attention products that are not modules of their own (Q K^T, A V) share what is left of
-    their attention module's time after its projections, in proportion to their FLOPs."""
+    their attention module's time after its projections, in proportion to their FLOPs. Not
+    handed to the export worker (isolate), unlike measure_peaks: beside V3-Large's timing a thread
+    waking every millisecond waited 20 ms at most, and 120-130 ms when the module and the report
+    were handed over."""
     from .fast import fold_batchnorm
 
     net = fold_batchnorm(module).eval()

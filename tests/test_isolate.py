@@ -235,3 +235,16 @@ def test_a_worker_that_ended_just_before_a_request_is_replaced(monkeypatch):
     monkeypatch.setattr(worker.proc, "poll", poll)
     second = isolate.run(job_pid, module)
     assert second not in (first, os.getpid()) and isolate._WORKER is not worker  # noqa: SLF001
+
+
+def test_the_machines_peaks_are_measured_in_the_worker_with_the_callers_threads(monkeypatch, no_fallback):
+    from mobilenet_core import measure
+
+    def here(*args, **kwargs):
+        raise AssertionError("measured in this process")
+
+    # measured here, this would fail; the worker imports the module afresh, with its own function
+    monkeypatch.setattr(measure, "_onnxruntime_kernels", here)
+    peaks = measure.measure_peaks(0.05, threads=1, isolated=True)
+    assert peaks.threads == 1 and "1 threads" in peaks.method
+    assert peaks.flops_per_s > 1e8 and any("onnxruntime" in name for name, _ in peaks.kernels)

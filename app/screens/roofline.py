@@ -45,7 +45,8 @@ def measurements_ui(sel) -> tuple[MachinePeaks, LayerTimes | None]:
     again = st.button(t("remeasure"), key="roofline_remeasure")
     # the first visit of the server (or "Measure again") measures for a few seconds: said, not blank
     with st.spinner(t("measuring_peaks")):
-        machine = HOST.get("peaks", lambda: measure_peaks(0.5), again=again)
+        # in the export worker (isolated): the measuring stops no other session
+        machine = HOST.get("peaks", lambda: measure_peaks(0.5, isolated=True), again=again)
     key = ("layers", sel.model, sel.alpha, sel.resolution)
     known = HOST.peek(key)
     asked = st.button(t("measure_layers"), key="roofline_measure_layers", disabled=known is not None)
