@@ -14,6 +14,7 @@ import plotly.io as pio
 import streamlit as st
 
 import mobilenet_core as mc
+from app.chart import chart
 from app.i18n import current_language, error_text, speaking, t
 from app.state import Selection
 from mobilenet_core.count import CountReport
@@ -114,7 +115,7 @@ def number_column_config(columns) -> dict:
 # on a projector and in a screenshot.
 FIGURE_TEMPLATE = "mobilenet"
 # The trace types the app draws; the template keeps plotly_white's style for these alone.
-TRACE_TYPES = ("bar", "scatter", "heatmap", "waterfall")
+TRACE_TYPES = ("bar", "scatter", "heatmap", "image", "waterfall")
 
 
 def _template() -> go.layout.Template:
@@ -125,12 +126,20 @@ def _template() -> go.layout.Template:
     white = pio.templates["plotly_white"].to_plotly_json()
     layout = {k: v for k, v in white["layout"].items() if k not in ("scene", "polar", "ternary", "geo")}
     data = {k: v for k, v in white["data"].items() if k in TRACE_TYPES}
+    # where a figure does not say otherwise, as Streamlit's chart theme had it before app.chart
+    # drew the charts: a chart's title as the page writes a heading (at the left, bold), and a
+    # legend's title above its items (beside them, a phone's legend ran off the screen)
+    layout["title"] = {**layout.get("title", {}), "x": 0, "xanchor": "left", "pad": {"l": 4},
+                       "font": {"size": 16, "weight": "bold"}}  # fmt: skip
+    layout["legend"] = {**layout.get("legend", {}), "title": {"side": "top"}}
     return go.layout.Template(layout=layout, data=data)
 
 
 pio.templates[FIGURE_TEMPLATE] = _template()
+PAGE_FONT = '"Source Sans", sans-serif'  # the page's own (Streamlit's web font), Chinese from the system's
 FIGURE_STYLE = dict(paper_bgcolor="white", plot_bgcolor="white",
-                    font=dict(color="#111111", size=13), margin=dict(l=10, r=10, t=50, b=10))  # fmt: skip
+                    font=dict(color="#111111", size=13, family=PAGE_FONT),
+                    margin=dict(l=10, r=10, t=50, b=10))  # fmt: skip
 # The style's template is Plotly's default in this process, so a figure carries it from its
 # construction (about 0.3 ms, unvalidated). Assigning it to a built figure costs a validated deep
 # copy of the whole template, 6-7 ms a chart: half of the server's time on Charts and Compare
@@ -151,7 +160,7 @@ def draw_figure(fig, stem: str, key: str | None = None, where=None) -> None:
     """Draw a figure already in the style (style_figure), with the print-quality download (`stem`
     names the file) and its data as a table one click away (WCAG 1.1.1: a chart's text
     alternative). Only reads the figure: a shared one (app.figures) may be drawn this way."""
-    (where or st).plotly_chart(fig, width="stretch", key=key, config=plot_config(stem))
+    chart(fig, plot_config(stem), key, where)
     table = figure_table(fig)
     if table:
         with (where or st).expander(t("figure_data")):  # a plain HTML table: read by screen readers

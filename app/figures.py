@@ -10,9 +10,10 @@ draws the same object.
 Why sharing the figures between sessions is safe:
 - A figure is built and styled by one thread, before it is in the table; the table (an
   OrderedDict) is read and changed only under `FigureCache._lock`.
-- Sessions only read a shared figure: app.common.draw_figure hands it to st.plotly_chart, which
-  serialises a deep copy (`Figure.to_dict`); nothing writes to it after it is built. A page that
-  wants to change a figure builds its own (app.common.show_figure).
+- Sessions only read a shared figure: its dict and its JSON are written when it is frozen, before
+  it is in the table, and app.common.draw_figure hands the JSON to app.chart; nothing writes to
+  the figure after it is built. A page that wants to change a figure builds its own
+  (app.common.show_figure).
 - The key carries everything the figure shows: `shared_figure` puts the session's language in it,
   and callers name the view, the chart and the selection (model, alpha, resolution) and any
   option the figure depends on. Per-session settings that are not in the figure (the camera
@@ -32,6 +33,7 @@ from collections.abc import Callable, Hashable
 
 import plotly.graph_objects as go
 
+from app.chart import written
 from app.common import style_figure
 from app.i18n import current_language
 
@@ -43,8 +45,8 @@ _LOG = logging.getLogger(__name__)
 # are longer than that, and the legend's white box cut them to "blo" (issue 26).
 LEGEND_BELOW = dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left")
 
-# About 60 KiB a figure of V3-Large's Charts (the pickled figure): 256 entries are some 15 MiB,
-# the five charts of 50 configurations in both languages.
+# A figure of V3-Large's Charts is about 3 KiB pickled and 3-5 KiB of JSON (kept with it, for
+# app.chart): 256 entries, the five charts of 25 configurations in both languages, are a few MiB.
 FIGURE_ENTRIES = 256
 
 
@@ -127,19 +129,19 @@ FIGURES = FigureCache(_entries_from_env())
 
 
 class FrozenFigure(go.Figure):
-    """A figure that no one changes any more, as st.plotly_chart reads it: its dict is made once,
-    when it is frozen, instead of on every draw. st.plotly_chart calls `to_dict` on every run, a
-    deep copy of the whole figure (about 1 ms a chart: 5.8 of a Charts rerun's 6.4 ms of
-    serialising, issue 24); the JSON sent is the same (test_instant)."""
+    """A figure that no one changes any more: its dict is made once, when it is frozen, instead of
+    on every draw (`to_dict` is a deep copy of the whole figure, about 1 ms a chart: 5.8 of a
+    Charts rerun's 6.4 ms of serialising with st.plotly_chart, issue 24), and so is the JSON that
+    app.chart sends; the JSON sent is the figure's (test_instant)."""
 
     def to_dict(self) -> dict:
         spec = self.__dict__.get("_frozen_spec")
         if spec is None:  # a copy (copy.deepcopy, pickle) being made: a figure of its own
             return super().to_dict()
         # new top-level dicts: plotly.io.to_json pops each trace's "uid" from what it is given.
-        # What lies below (layout, markers, arrays) is shared by every session's draw: Streamlit
-        # 1.67 (the pinned range) only reads it (the layout's width and height, then to_json), and
-        # test_instant checks that after three sessions' draws the spec still equals the figure.
+        # What lies below (layout, markers, arrays) is shared by every caller: plotly.io.to_json
+        # only reads it, and test_instant checks that after three sessions' draws the spec still
+        # equals the figure.
         return {**spec, "data": [dict(trace) for trace in spec["data"]]}
 
 
@@ -148,6 +150,7 @@ def frozen(fig: go.Figure) -> FrozenFigure:
     spec = go.Figure.to_dict(fig)
     fig.__class__ = FrozenFigure
     fig._frozen_spec = spec
+    fig._frozen_json = written(fig)
     return fig
 
 
@@ -156,6 +159,7 @@ def frozen_spec(spec: dict) -> FrozenFigure:
     put in: a lesson's step), without building and validating a Plotly figure from it."""
     fig = FrozenFigure()
     fig._frozen_spec = spec
+    fig._frozen_json = written(fig)
     return fig
 
 

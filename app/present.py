@@ -91,12 +91,12 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], hea
     + """
 /* about one figure per screen; a lesson's figure shares the first screen with its title */
 html { scroll-snap-type: y proximity; }
-.stPlotlyChart, [data-testid="stImage"], [class*="st-key-graph_viewer"] { scroll-snap-align: start; }
+.mne-chart, [data-testid="stImage"], [class*="st-key-graph_viewer"] { scroll-snap-align: start; }
 """
-    + f"""{_VIEW} .stPlotlyChart .js-plotly-plot, {_VIEW} .stPlotlyChart .plot-container,
-{_VIEW} .stPlotlyChart .svg-container {{ min-height: 78vh !important; }}
-{_LESSON} .stPlotlyChart .js-plotly-plot, {_LESSON} .stPlotlyChart .plot-container,
-{_LESSON} .stPlotlyChart .svg-container {{ min-height: 56vh !important; }}
+    + f"""{_VIEW} .mne-chart .js-plotly-plot, {_VIEW} .mne-chart .plot-container,
+{_VIEW} .mne-chart .svg-container {{ min-height: 78vh !important; }}
+{_LESSON} .mne-chart .js-plotly-plot, {_LESSON} .mne-chart .plot-container,
+{_LESSON} .mne-chart .svg-container {{ min-height: 56vh !important; }}
 """
     + """
 /* the keys' hint sits in the page's top margin and scrolls away with it: it covers nothing */

@@ -107,10 +107,10 @@ RESPONSIVE_CSS = f"""
 @media (hover: none) {{
   /* the room goes above the chart's box, whose height is the figure's: room taken inside it (a
      padding) pushed the chart's foot, its legend under slanted labels, out of sight */
-  [data-testid="stElementContainer"]:has(.stPlotlyChart) {{ margin-top: 36px;
+  [data-testid="stElementContainer"]:has(.mne-chart) {{ margin-top: 36px;
     overflow: visible !important; }}
-  .stPlotlyChart .js-plotly-plot {{ overflow: visible !important; }}
-  .stPlotlyChart .modebar-container {{ top: -36px !important; }}
+  .mne-chart .js-plotly-plot {{ overflow: visible !important; }}
+  .mne-chart .modebar-container {{ top: -36px !important; }}
   [data-testid="stSidebarCollapseButton"], [data-testid="stSidebarCollapseButton"] * {{
     visibility: visible !important; }}
 }}
@@ -235,7 +235,7 @@ const fittedAs = (chart, text) =>
 function fitChartTexts() {
   markScrollBoxes();
   markFrames();
-  const query = ".stPlotlyChart text.gtitle, .stPlotlyChart text.annotation-text";
+  const query = ".mne-chart text.gtitle, .mne-chart text.annotation-text";
   const texts = [...document.querySelectorAll(query)];
   const charts = new Map();
   for (const text of texts) {

@@ -39,7 +39,7 @@ PARTS = [
     ("classification (ONNX Runtime)", lambda s: "classify (mobilenet_core/predict" in s),
     ("photo decode", lambda s: "load_image" in s),
     ("st.image", lambda s: "ImageMixin.image" in s),
-    ("figures: st.plotly_chart", lambda s: "PlotlyMixin.plotly_chart" in s),
+    ("figures: the chart element", lambda s: "PlotlyMixin.plotly_chart" in s or "app/chart.py" in s),
     ("figures: build and style", lambda s: SCRIPT in s and ("plotly/" in s or "_figure" in s)),
     ("tables: st.table, st.dataframe", lambda s: "TableMixin.table" in s or "ArrowMixin.dataframe" in s),
     ("deltas handed to the event loop", lambda s: SCRIPT in s and "_enqueue_forward_msg" in s),

@@ -290,11 +290,17 @@ class Student:
     def top5_shown(self) -> list[int]:
         """The class indices of the top-5 chart, best first."""
         for etype, element in self.elements:
-            if etype == "plotly_chart":
+            # a chart: app.chart's element (the figure's JSON in its data), or st.plotly_chart's
+            # (a baseline revision before app.chart)
+            if etype == "bidi_component" and element.bidi_component.component_name == "mobilenet_chart":
+                spec = element.bidi_component.json
+            elif etype == "plotly_chart":
                 spec = element.plotly_chart.spec
-                found = [int(i) for i in re.findall(r"\(#(\d+)\)", spec)]
-                if len(found) >= 5:
-                    return found[:5][::-1]  # the chart draws the best class on top (last)
+            else:
+                continue
+            found = [int(i) for i in re.findall(r"\(#(\d+)\)", spec)]
+            if len(found) >= 5:
+                return found[:5][::-1]  # the chart draws the best class on top (last)
         return []
 
     def said(self) -> str:

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import mobilenet_core as mc
+from drawn import drawn_charts
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 PAGES = [
@@ -222,9 +223,9 @@ def test_classify_shows_top5_for_an_upload_with_untrained_weights():
     assert not at.exception
     assert any("UNTRAINED" in e.value for e in at.error)
     assert any("broken.png is not an image we can read" in e.value for e in at.error)
-    charts = at.get("plotly_chart")
+    charts = drawn_charts(at)
     assert len(charts) == 1  # one top-5 chart, for the cat
-    assert "Top-5" in charts[0].proto.spec
+    assert "Top-5" in charts[0].spec
 
 
 def test_classify_takes_a_photo_before_a_network_is_chosen_and_classifies_it_once_one_is():
@@ -235,10 +236,10 @@ def test_classify_takes_a_photo_before_a_network_is_chosen_and_classifies_it_onc
     at.file_uploader(key="images").set_value([photo]).run()
     assert_clean(at, "classify, photo before a network")
     assert any("Photos waiting: 1" in i.value for i in at.info)
-    assert not at.get("plotly_chart")
+    assert not drawn_charts(at)
     at.toggle(key="use_untrained").set_value(True).run()  # the photo is not dropped again
-    charts = at.get("plotly_chart")
-    assert len(charts) == 1 and "Top-5" in charts[0].proto.spec
+    charts = drawn_charts(at)
+    assert len(charts) == 1 and "Top-5" in charts[0].spec
     assert not any("Photos waiting" in i.value for i in at.info)
 
 
@@ -288,7 +289,7 @@ def test_compare_scatter_includes_v4():
 
     at = run_app(model="v4_conv_small")
     at.switch_page("views/compare.py").run()
-    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    charts = [c.spec for c in drawn_charts(at)]
     scatter = next(spec for spec in charts if "MobileNetV4-Conv-S" in spec and "MACs (M)" in spec)
     names = [trace.get("name") for trace in json.loads(scatter)["data"]]
     assert {"MobileNetV4-Conv-S", "MobileNetV4-Hybrid-L"} <= set(names)

@@ -48,7 +48,7 @@ DRAWN = """(lang) => {
   return document.documentElement.lang === lang
   && !document.querySelector('[data-testid="stStatusWidget"], [data-testid="stSkeleton"]')
   && !!document.querySelector('.stMainBlockContainer :is(h1, h2, h3)')
-  && [...document.querySelectorAll('.stPlotlyChart')].every((c) => c.querySelector('.main-svg'))
+  && [...document.querySelectorAll('.mne-chart')].every((c) => c.querySelector('.main-svg'))
   && deep('.gv').every((g) => g.dataset.ready && g.querySelector('g.node[tabindex]'))
   && [...document.images].every((i) => i.complete);
 }"""

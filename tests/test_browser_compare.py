@@ -148,28 +148,56 @@ def test_a_configuration_changed_reruns_the_comparison_only(server, browser):  #
 
 def test_overview_readies_plotly_so_the_first_chart_page_does_not_wait_for_it(server, browser):  # noqa: F811
     """Overview draws no chart. While the student reads it, the browser fetches and runs the
-    frontend's Plotly chunk (app/prefetch.py), the task that used to come with the first chart
-    page; Compare then draws its three charts from it. (`PlotlyGeoAssets` is a global that
-    Plotly's bundle sets when it runs: the chunk ran, it was not only downloaded.)"""
-    from app.prefetch import plotly_chunk
+    charts' Plotly bundle (app/prefetch.py), the task that used to come with the first chart page;
+    Compare then draws its three charts from it. (Plotly puts its style element in the page when
+    its module runs: the bundle ran, it was not only downloaded.)"""
+    from app.chart import BUNDLE
 
-    chunk = plotly_chunk()
-    assert chunk, "Streamlit's frontend has no Plotly chunk this app can name: prefetch is off"
     context = browser.new_context(**SIZES["1440"])
     page = context.new_page()
     page.goto(f"{server}/?model=v2&lang=en")
     page.locator('[data-testid="stMetric"]').first.wait_for(timeout=60000)
     idle(page)
-    fetched = f"() => performance.getEntriesByType('resource').some(e => e.name.endsWith('/{chunk}'))"
-    page.wait_for_function(f"() => ({fetched})() && window.PlotlyGeoAssets !== undefined", timeout=120000)
+    bundle = f"e => e.name.includes('/app/static/{BUNDLE.name}?v=')"
+    fetched = f"() => performance.getEntriesByType('resource').some({bundle})"
+    ran = "document.getElementById('plotly.js-style-global') !== null"
+    page.wait_for_function(f"() => ({fetched})() && {ran}", timeout=120000)
     assert page.locator(".js-plotly-plot").count() == 0  # none on Overview: the prefetch fetched it
     page.locator('[data-testid="stSidebar"] .mn-nav a[href="compare"]').click()
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=stMain] .js-plotly-plot .main-svg').length >= 3",
         timeout=120000,
     )
-    loads = page.evaluate(
-        f"() => performance.getEntriesByType('resource').filter(e => e.name.endsWith('/{chunk}')).length"
+    loads = page.evaluate(f"() => performance.getEntriesByType('resource').filter({bundle}).length")
+    assert loads == 1  # the charts' own import found the module the prefetch ran
+    context.close()
+
+
+def test_the_charts_plotly_draws_every_trace_type_the_app_uses(server, browser):  # noqa: F811
+    """The partial bundle (app/chart.py) has each trace type of app.common.TRACE_TYPES: a figure
+    with one trace of each is drawn with one trace group each, and Plotly warns of none missing."""
+    from app.chart import bundle_path
+    from app.common import TRACE_TYPES
+
+    context = browser.new_context(**SIZES["1440"])
+    page = context.new_page()
+    warnings = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type in ("warning", "error") else None)
+    page.goto(f"{server}/?model=v2&lang=en")
+    page.locator('[data-testid="stMetric"]').first.wait_for(timeout=60000)
+    drawn = page.evaluate(
+        """async ([path, kinds]) => {
+          const entry = document.querySelector('script[type="module"][src*="static/js/index."]');
+          const Plotly = (await import(new URL(path, entry.src).href)).default;
+          const div = document.createElement("div");
+          document.body.appendChild(div);
+          const made = { heatmap: { z: [[1, 2], [3, 4]] }, image: { z: [[[255, 0, 0], [0, 0, 255]]] } };
+          const traces = kinds.map((type) => ({ type, ...(made[type] || { x: [1, 2, 3], y: [3, 1, 2] }) }));
+          await Plotly.newPlot(div, traces, { width: 600, height: 400 });
+          return kinds.map((type) => div._fullData.filter((t) => t.type === type && t.visible).length);
+        }""",
+        [bundle_path(), list(TRACE_TYPES)],
     )
-    assert loads == 1  # the frontend's own import found the module the prefetch ran
+    assert drawn == [1] * len(TRACE_TYPES), dict(zip(TRACE_TYPES, drawn))
+    assert not [w for w in warnings if "trace type" in w.lower()], warnings
     context.close()

@@ -102,7 +102,7 @@ TEXT_CLASHES = """(plot) => {
 }"""
 # the first chart of the main area, against the window (CSS px)
 FIRST_FIGURE = """() => {
-    const plot = document.querySelector('.stMainBlockContainer .stPlotlyChart');
+    const plot = document.querySelector('.stMainBlockContainer .mne-chart');
     if (!plot) return null;
     const r = plot.getBoundingClientRect();
     return {top: r.top, bottom: r.bottom, height: r.height, window: window.innerHeight};

@@ -93,7 +93,7 @@ def sticking_out(page) -> list[str]:
 # A chart's legend (its colour key) that a box around the chart cuts off: on touch screens the
 # chart moved down for Plotly's buttons inside a box as tall as the figure, and the lessons' keys
 # under slanted block names fell out of sight (every lesson with a key, at 820 and 390 px).
-CUT_LEGENDS = """() => [...document.querySelectorAll('.stPlotlyChart g.legend')].flatMap((legend) => {
+CUT_LEGENDS = """() => [...document.querySelectorAll('.mne-chart g.legend')].flatMap((legend) => {
     const r = legend.getBoundingClientRect();
     if (!r.height) return [];
     const page = document.querySelector('[data-testid="stMain"]');  // the page's own scroller
@@ -117,7 +117,7 @@ CUT_LEGENDS = """() => [...document.querySelectorAll('.stPlotlyChart g.legend')]
 HIDDEN_SCROLLERS = """() => [...document.querySelectorAll('[data-testid="stMain"] *')].flatMap((e) => {
     const style = getComputedStyle(e);
     if (!['auto', 'scroll'].includes(style.overflowX) || e.scrollWidth <= e.clientWidth + 1) return [];
-    if (e.closest('.stPlotlyChart') || e.matches('[data-testid="stMain"]')) return [];
+    if (e.closest('.mne-chart') || e.matches('[data-testid="stMain"]')) return [];
     const frame = e.closest('[data-testid="stDataFrame"]');
     if (frame) {
         const hidden = e.scrollLeft + e.clientWidth < e.scrollWidth - 1;
@@ -132,7 +132,7 @@ HIDDEN_SCROLLERS = """() => [...document.querySelectorAll('[data-testid="stMain"
 # notes on the same spot (the roofline's device names), a legend over the axis' slanted labels
 # (its white box cut the block names to "blo"), a title over the legend. Tick labels among
 # themselves are Plotly's business.
-OVERLAPS = """() => [...document.querySelectorAll('.stPlotlyChart .svg-container')].flatMap((chart) => {
+OVERLAPS = """() => [...document.querySelectorAll('.mne-chart .svg-container')].flatMap((chart) => {
     const boxes = (query, kind) => [...chart.querySelectorAll(query)].map((e) => ({kind, e,
         r: e.getBoundingClientRect(), text: (e.closest('g.legend') || e).textContent.trim().slice(0, 30)}))
         .filter((b) => b.r.width > 0 && b.r.height > 0);
@@ -150,7 +150,7 @@ OVERLAPS = """() => [...document.querySelectorAll('.stPlotlyChart .svg-container
 # A chart squeezed out of shape: a heatmap drawn more than twice as tall as wide or the other way
 # (every heatmap of the app is of a square map; the attention heads were thin strips on a phone),
 # or a plot left less than half the chart's width by a legend beside it (Compare's scatter).
-CRAMPED = """() => [...document.querySelectorAll('.stPlotlyChart .svg-container')].flatMap((chart) => {
+CRAMPED = """() => [...document.querySelectorAll('.mne-chart .svg-container')].flatMap((chart) => {
     const out = [];
     const title = (chart.querySelector('text.gtitle')?.textContent || '').slice(0, 30);
     for (const image of chart.querySelectorAll('.heatmaplayer image')) {

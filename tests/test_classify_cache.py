@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 import app.screens.classify as classify_screen
 from app.models import MODEL_CACHE
+from drawn import drawn_charts
 from mobilenet_core.cache import SHARED_MODELS_ITEMS, SHARED_MODELS_MIB, RecentResults, budget_from_env
 from mobilenet_core.registry import get_weights
 from mobilenet_core.weights import cached_file
@@ -98,7 +99,7 @@ def test_the_large_v4_networks_are_built_once_and_kept_side_by_side(torch_home):
     for model in ("v4_conv_large", "v4_hybrid_large"):
         if model != "v4_conv_large":
             at.selectbox(key="model").set_value(model).run()  # both at 384 px, their base
-        assert at.session_state["selection"].model == model and at.get("plotly_chart")
+        assert at.session_state["selection"].model == model and drawn_charts(at)
         blocks = at.selectbox(key="fmap_block").options
         at.selectbox(key="fmap_block").set_value(blocks[1]).run()  # three reruns, three widgets
         at.toggle(key="use_samples").set_value(not at.toggle(key="use_samples").value).run()
@@ -224,7 +225,7 @@ def test_a_photo_the_whole_class_drops_is_classified_once(monkeypatch):
     assert classify_screen.result_bytes(prediction) >= 3 * 224 * 224 * 4  # the input tensor, counted
     first, second = ([i.url for image in at.get("image") for i in image.proto.imgs] for at in sessions)
     assert first == second and len(first) == 3  # the same pictures
-    charts = [[c.proto.spec for c in at.get("plotly_chart")] for at in sessions]
+    charts = [[c.spec for c in drawn_charts(at)] for at in sessions]
     assert charts[0] == charts[1] and len(charts[0]) == 1  # the same top-5
     sessions[1].file_uploader(key="images").set_value([CAT, ROCKET]).run()
     assert_clean(sessions[1])

@@ -9,6 +9,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from app.lessons import PAGE_FILES
+from drawn import drawn_charts
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 VIEWS = ["views/charts.py", "views/compare.py", "views/lab.py", "views/roofline.py", "views/tradeoffs.py"]
@@ -22,8 +23,8 @@ def test_every_chart_of_the_views_and_the_lessons_has_the_one_style():
     for page in VIEWS + list(PAGE_FILES.values()):
         at.switch_page(page).run()
         assert not at.exception, page
-        for chart in at.get("plotly_chart"):
-            layout = json.loads(chart.proto.spec)["layout"]
+        for chart in drawn_charts(at):
+            layout = json.loads(chart.spec)["layout"]
             assert (layout["paper_bgcolor"], layout["plot_bgcolor"]) == ("white", "white"), page
             assert layout["font"]["color"] == "#111111", page
             seen += 1

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from app import figures
 from app.common import FIGURE_STYLE, FIGURE_TEMPLATE, TRACE_TYPES, style_figure
 from app.figures import FigureCache
+from drawn import drawn_charts
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = str(ROOT / "app" / "main.py")
@@ -127,10 +128,10 @@ def test_the_trimmed_template_styles_every_trace_type_the_app_draws_as_plotly_wh
     trace type drawn in app/ and the 2-D axes keep plotly_white's style, so no chart changes look."""
     drawn = set()
     for path in (ROOT / "app").rglob("*.py"):
-        drawn |= {
-            name.lower() for name in re.findall(r"\bgo\.([A-Z][a-z]+)\(", path.read_text(encoding="utf-8"))
-        }
-    drawn -= {"figure"}
+        code = path.read_text(encoding="utf-8")
+        drawn |= {name.lower() for name in re.findall(r"\bgo\.([A-Z][a-z]+)\(", code)}
+        drawn |= set(re.findall(r"\.add_([a-z]+)\(", code))  # fig.add_bar(...), fig.add_image(...)
+    drawn -= {"figure", "annotation", "shape", "trace", "vline", "hline", "vrect", "hrect", "layout_image"}
     assert drawn and drawn <= set(TRACE_TYPES), drawn - set(TRACE_TYPES)
     ours, white = pio.templates[FIGURE_TEMPLATE], pio.templates["plotly_white"]
     for kind in drawn:
@@ -156,7 +157,7 @@ def _charts(lang: str, model: str) -> list[dict]:
     at.run()
     at.switch_page("views/charts.py").run()
     assert not at.exception
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return [json.loads(chart.spec) for chart in drawn_charts(at)]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -256,7 +257,7 @@ def test_the_warm_up_builds_every_spiral_figure_a_class_moves_to_in_both_languag
             at.select_slider(key="spiral_n").set_value(n).run()
             assert not at.exception and not at.error
         assert figures.FIGURES.builds == builds  # every move drawn from the warm-up's figures
-        shown = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+        shown = [json.loads(c.spec) for c in drawn_charts(at)]
         assert any(f["layout"].get("title", {}).get("text") == STRINGS[lang]["ls_error_vs_n"] for f in shown)
 
 
@@ -335,13 +336,13 @@ def test_a_classify_rerun_neither_decodes_the_photo_nor_builds_its_chart_again(m
     at.toggle(key="use_untrained").set_value(True)
     at.file_uploader(key="images").set_value([cat]).run()
     assert not at.exception
-    first = at.get("plotly_chart")[0].proto
+    first = drawn_charts(at)[0]
     at.radio(key="figure_format").set_value("svg").run()
-    again = at.get("plotly_chart")[0].proto
+    again = drawn_charts(at)[0]
     assert calls == {"load_image": 1, "_top5_figure": 1}
-    assert again.spec == first.spec and json.loads(again.config)["toImageButtonOptions"]["format"] == "svg"
+    assert again.spec == first.spec and again.config["toImageButtonOptions"]["format"] == "svg"
     at.radio(key="lang").set_value("zh").run()
-    zh = json.loads(at.get("plotly_chart")[0].proto.spec)
+    zh = json.loads(drawn_charts(at)[0].spec)
     assert calls == {"load_image": 1, "_top5_figure": 2}
     en = json.loads(first.spec)
     assert zh["data"][0]["x"] == en["data"][0]["x"] and zh["layout"]["title"] != en["layout"]["title"]
@@ -404,15 +405,24 @@ def test_the_top5_chart_put_into_the_shared_one_is_the_chart_plotly_builds_for_t
         assert list(shared["data"][0]["x"]) == [] and "title" not in shared["layout"]
 
 
-def test_the_prefetch_names_the_plotly_chunk_the_frontend_imports():
-    """app.prefetch imports the chunk Streamlit's entry script imports by name; a Streamlit that
-    renamed or split it would turn the prefetch off without a word: this test says so."""
-    from app.prefetch import FRONTEND_JS, plotly_chunk, prefetch_data
+def test_the_charts_plotly_is_the_version_python_writes_for_and_the_prefetch_readies_it():
+    """app.chart's bundle is the Plotly.js the `plotly` package writes figures for, with the trace
+    types the app draws, and app.prefetch imports it by the charts' own URL (the same URL is the
+    same module in the browser: prefetched, it runs once)."""
+    import plotly
 
-    chunk = plotly_chunk()
-    assert chunk and (FRONTEND_JS / chunk).stat().st_size > 1_000_000  # Plotly's bundle
-    assert any(f"./{chunk}" in entry.read_text() for entry in FRONTEND_JS.glob("index.*.js"))
-    assert prefetch_data()["chunk"] == chunk
-    # the entry script the page's JavaScript resolves the chunk's URL against (app/prefetch.py)
-    index = (FRONTEND_JS.parent.parent / "index.html").read_text()
+    from app.chart import BUNDLE, bundle_path
+    from app.prefetch import prefetch_data
+
+    python_writes_for = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text()[:200]
+    header = BUNDLE.read_text(encoding="utf-8")[:300]
+    version = re.search(r"plotly\.js v([\d.]+)", header).group(1)
+    assert f"plotly.js v{version}\n" in python_writes_for
+    assert sorted(re.search(r"\(([a-z, ]+)\)", header).group(1).split(", ")) == sorted(TRACE_TYPES)
+    assert prefetch_data()["bundle"] == bundle_path()
+    assert bundle_path().startswith(f"../../app/static/{BUNDLE.name}?v=")
+    # the entry script the page's JavaScript resolves the bundle's URL against (app/chart.py)
+    import streamlit
+
+    index = (Path(streamlit.__file__).parent / "static" / "index.html").read_text()
     assert re.search(r'<script type="module"[^>]* src="\./static/js/index\.[\w-]+\.js"', index)

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import mobilenet_core as mc
+from drawn import drawn_charts
 from mobilenet_core.fast import FastModel
 from mobilenet_core.predict import load_image, preprocess_image
 from mobilenet_core.quantize import Int8Model, bundled_calibration_images, quantize_onnx
@@ -125,13 +126,13 @@ def test_classify_int8_switch_runs_the_quantized_network():
         [("cat.png", (DATA / "chelsea_cat.png").read_bytes(), "image/png")]
     )
     at.run()
-    float_top = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["customdata"]
+    float_top = json.loads(drawn_charts(at)[0].spec)["data"][0]["customdata"]
     assert any("onnxruntime," in c.value or "onnxruntime " in c.value for c in at.caption)
     at.toggle(key="use_int8").set_value(True).run()
     assert not at.exception
     assert any("onnxruntime-int8" in c.value for c in at.caption)
     assert any(c.value.startswith("INT8: static quantization") for c in at.caption)
-    int8_top = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["customdata"]
+    int8_top = json.loads(drawn_charts(at)[0].spec)["data"][0]["customdata"]
     module = mc.build("v2", 0.5, 160)
     x = preprocess_image(load_image(DATA / "chelsea_cat.png"), default_preprocess(160))[0]
     expected = Int8Model(module)(x)[0].softmax(-1).topk(5).indices.tolist()

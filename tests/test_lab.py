@@ -10,6 +10,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import mobilenet_core as mc
+from drawn import drawn_charts
 from mobilenet_core.api import build_generation, count_generation
 from mobilenet_core.lab import (
     from_json,
@@ -131,7 +132,7 @@ def _editor_key(at: AppTest) -> str:
 def _bars(at: AppTest) -> list[int]:
     import json
 
-    return json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"]
+    return json.loads(drawn_charts(at)[0].spec)["data"][0]["y"]
 
 
 def test_app_edit_updates_counts_and_invalid_edit_keeps_the_last_valid_one():
@@ -223,11 +224,11 @@ def test_tradeoffs_view_plots_the_pareto_front_of_the_chosen_cost():
 
     at = _open("tradeoffs", {"model": "v2"})
     assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) == 1
+    assert len(drawn_charts(at)) == 1
     points = sweep(["v2"], [0.35, 0.5, 0.75, 1.0, 1.4], [96, 128, 160, 192, 224])  # the defaults
     for cost in ("macs", "params"):
         at.radio(key="sweep_x").set_value(cost).run()
-        traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+        traces = json.loads(drawn_charts(at)[0].spec)["data"]
         front = next(tr for tr in traces if tr["name"] == "Pareto front")
         expected = pareto_front(points, cost, "top1")
         assert front["x"] == [getattr(p, cost) / 1e6 for p in expected]
@@ -291,7 +292,7 @@ def test_tradeoffs_measures_latency_in_a_background_job_and_shows_it():
     assert len(table) == 2 and latency.notna().all() and (latency > 0).all()
     assert not {"sweep_measure", "sweep_cancel"} & {b.key for b in at.button}  # nothing left to measure
     assert any("2 of 2 configurations" in c.value for c in at.caption) and not at.exception and not at.error
-    assert len(at.get("plotly_chart")) == 2  # accuracy against latency, and latency against MACs
+    assert len(drawn_charts(at)) == 2  # accuracy against latency, and latency against MACs
     per_gmac = sorted(table.iloc[:, 6] / (table["MACs"] / 1e9))  # ms per 10^9 MACs
     assert any(f"between {per_gmac[0]:.1f} and {per_gmac[-1]:.1f} ms" in c.value for c in at.caption)
 
@@ -356,14 +357,14 @@ def test_every_layer_is_timed_in_real_forward_passes():
 def test_roofline_view_renders_and_measures_every_layer():
     at = _open("roofline", {"model": "v4_hybrid_medium"})
     assert not at.exception and not at.error
-    roofline_charts = [c for c in at.get("plotly_chart") if c.key == "roofline_chart"]  # (+ the device chart)
+    roofline_charts = [c for c in drawn_charts(at) if c.key == "roofline_chart"]  # (+ the device chart)
     assert len(roofline_charts) == 1 and "share of measured time" not in at.table[0].value.columns
     at.button(key="roofline_measure_layers").click().run()
     table = at.table[0].value
     shares = table["share of measured time"].str.rstrip("%").astype(float)
     assert set(table["layer kind"]) >= {"dwconv", "pwconv", "attention"} and abs(shares.sum() - 100) < 0.5
     assert at.radio(key="roofline_mode").value == "measured"
-    assert len([c for c in at.get("plotly_chart") if c.key == "roofline_chart"]) == 1
+    assert len([c for c in drawn_charts(at) if c.key == "roofline_chart"]) == 1
     assert any("forward hooks" in c.value for c in at.caption) and not at.exception
 
 
@@ -407,8 +408,8 @@ def test_lab_benchmark_measures_the_edited_network_and_each_block():
     assert not at.exception
     edited = count_generation(generation_from_rows(mc.get_generation("v3_small"), rows))
     assert any(f"Built: {edited.params:,} parameters" in s.value for s in at.success)
-    chart = next(c for c in at.get("plotly_chart") if "share of measured time" in c.proto.spec)
-    macs, time_share = json.loads(chart.proto.spec)["data"]
+    chart = next(c for c in drawn_charts(at) if "share of measured time" in c.spec)
+    macs, time_share = json.loads(chart.spec)["data"]
     assert macs["x"] == time_share["x"] and len(macs["x"]) == len(edited.blocks)
     assert abs(sum(macs["y"]) - 1) < 1e-9 and abs(sum(time_share["y"]) - 1) < 1e-9
     assert all(t > 0 for t in time_share["y"])

@@ -20,6 +20,7 @@ from app import figures
 from app.figures import FigureCache
 from app.lessons import PAGE_FILES
 from app.lessons.common import DEMOS
+from drawn import drawn_charts
 from mobilenet_core import lessons as L
 from mobilenet_core import predict
 from mobilenet_core.lessons import bottleneck
@@ -97,7 +98,7 @@ def test_a_step_draws_the_figure_built_whole_for_that_step_without_building_one(
         at.button(key="sep_next").click().run()
         assert not at.exception
     assert builds == []
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    spec = json.loads(drawn_charts(at)[0].spec)
     assert spec["data"][4]["x"] == [3]  # the marked cell moved three steps
     page("lesson-separable", "v2")
     assert builds == []
@@ -106,7 +107,7 @@ def test_a_step_draws_the_figure_built_whole_for_that_step_without_building_one(
 def test_moving_the_spirals_n_recomputes_its_panel_only_and_once_for_the_class(monkeypatch):
     monkeypatch.setattr(figures, "FIGURES", FigureCache(16))  # no figure from an earlier test
     at = page("lesson-bottleneck", "v2")
-    paper = at.get("plotly_chart")[0].proto.spec
+    paper = drawn_charts(at)[0].spec
     embeddings = counting(monkeypatch, bottleneck, "spiral_relu")
     shown = counting(monkeypatch, L, "spiral_relu")
     at.select_slider(key="spiral_n").set_value(8).run()
@@ -117,7 +118,7 @@ def test_moving_the_spirals_n_recomputes_its_panel_only_and_once_for_the_class(m
     assert [n for n, _ in shown] == [8, 8] and len(embeddings) == 0
     expected = L.spiral_relu(8, 0, readout="linear").error
     assert any(f"{expected:.3f}" in x.value for x in at.latex)
-    charts = [c.proto.spec for c in at.get("plotly_chart")][:3]
+    charts = [c.spec for c in drawn_charts(at)][:3]
     # the paper's figure is the same message as before the move: the browser does not draw it again
     assert charts[0] == paper
     assert "n = 8" in json.loads(charts[1])["layout"]["title"]["text"]
@@ -126,7 +127,7 @@ def test_moving_the_spirals_n_recomputes_its_panel_only_and_once_for_the_class(m
     other = page("lesson-bottleneck", "v2")
     other.select_slider(key="spiral_n").set_value(8).run()
     assert [n for n, _ in shown] == [5, 8]  # the formula's, on opening and after the move: no panel
-    assert [c.proto.spec for c in other.get("plotly_chart")][:3] == charts
+    assert [c.spec for c in drawn_charts(other)][:3] == charts
     # the panels' text alternatives (their "Data" tables): each n and its error, not the points
     tables = [h.proto.body for h in other.get("html") if "figure-data" in h.proto.body]
     assert len(tables) >= 3  # the paper's panels, the chosen n's, the error curve's (then the page's)
@@ -280,8 +281,8 @@ def test_a_lessons_charts_are_built_once_for_the_class(monkeypatch, path, model,
     assert len(styled) == charts
     second = page(path, model)
     assert len(styled) == charts
-    specs = [c.proto.spec for c in first.get("plotly_chart")]
-    assert len(specs) == charts and specs == [c.proto.spec for c in second.get("plotly_chart")]
+    specs = [c.spec for c in drawn_charts(first)]
+    assert len(specs) == charts and specs == [c.spec for c in drawn_charts(second)]
     page(path, model, lang="zh")
     assert len(styled) == 2 * charts
 
@@ -291,11 +292,11 @@ def test_moving_the_query_runs_no_network_and_a_second_student_none_either(monke
     calls = counting(monkeypatch, L, "attention_maps")
     at = page("lesson-attention", "v4_hybrid_medium")
     assert len(calls) == 1
-    before = at.get("plotly_chart")[0].proto.spec
+    before = drawn_charts(at)[0].spec
     row = next(s for s in at.slider if s.key.startswith("attn_row_"))
     row.set_value(0).run()
     assert not at.exception and len(calls) == 1  # the query's map is read from every query's maps
-    assert at.get("plotly_chart")[0].proto.spec != before  # and the map drawn is the new query's
+    assert drawn_charts(at)[0].spec != before  # and the map drawn is the new query's
     page("lesson-attention", "v4_hybrid_medium", lang="zh")
     assert len(calls) == 1
 

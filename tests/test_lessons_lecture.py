@@ -12,6 +12,7 @@ from test_lessons_app import PAGE_FILES, clean, run
 import mobilenet_core as mc
 from app.lessons.common import first_paragraphs, lesson_text
 from app.present import VIEW_PATHS, page_file
+from drawn import drawn_charts
 from mobilenet_core import lessons as L
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -80,7 +81,7 @@ def test_slowdown_depends_on_the_ridge_point_only_and_the_edgetpu_is_fastest():
 
 
 def _charts(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return [json.loads(c.spec) for c in drawn_charts(at)]
 
 
 def test_roofline_lesson_formula_has_no_wrong_unit_and_chinese_names_its_sum():
