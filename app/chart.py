@@ -10,10 +10,13 @@ version the `plotly` package writes figures for) with only the trace types the a
 scatter, heatmap, image, waterfall), 1.2 MB, built by scripts/build_plotly.sh with esbuild. Streamlit
 serves it as a static file (server.enableStaticServing); the browser's module map runs it once per
 tab and every chart shares it. A figure is plotted once, and not again on a rerun that sends the
-same figure (`Plotly.react` draws only what changed when it does change).
+same figure (`Plotly.react` draws only what changed when it does change). A chart that left the
+page before Plotly arrived is not drawn; if the bundle cannot be loaded, each chart says so in the
+reader's language (its data table stays below it) and the next draw tries again.
 
 What Streamlit's chart theme gave the charts and the app keeps is in the figures themselves
-(app.common): the page's font (FIGURE_STYLE) and titles at the left (the template). Lost with
+(app.common): the page's font (FIGURE_STYLE), titles at the left and legend titles above their
+items (the template). Lost with
 st.plotly_chart: its toolbar's full-screen button (Plotly's own buttons stay; presentation mode
 enlarges the charts).
 """
@@ -21,69 +24,105 @@ enlarges the charts).
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 from pathlib import Path
 
 import plotly.io as pio
 import streamlit as st
 
+from app.i18n import t
+
+# Streamlit's static serving sends the type Python's mimetypes guesses, with "nosniff": on a host
+# whose registry maps .js to text/plain (some Windows machines) no chart would be drawn
+mimetypes.add_type("text/javascript", ".js")
+
 BUNDLE = Path(__file__).parent / "static" / "plotly-mobilenet.min.js"
+NAME = "mobilenet_chart"  # the component's
 # the element's class: the page's CSS (app.responsive, app.present) and the tests find charts by it
 CLASS = "mne-chart"
 
 _HTML = f'<div class="{CLASS}"><div class="mne-plot"></div></div>'
 
-_CSS = f""".{CLASS} {{ width: 100%; }}"""
+_CSS = f""".{CLASS} {{ width: 100%; }}
+.mne-chart-failed {{ color: #8a1c1c; margin: 0.5rem 0; }}"""
 
 _JS = r"""
 // The chart's figure, plotted with the app's Plotly bundle (app/chart.py). One bundle per tab: the
 // browser's module map runs a URL once, whichever chart (or app.prefetch) imports it first.
-function bundleUrl(path) {
+function bundleUrl(path, attempt) {
   // Streamlit's entry script is <base>/static/js/index.*.js: the bundle is relative to it, so the
   // same path works at / and behind a proxy's prefix
   const entry = document.querySelector('script[type="module"][src*="static/js/index."]');
-  return new URL(path, entry ? entry.src : document.baseURI).href;
+  const url = new URL(path, entry ? entry.src : document.baseURI);
+  if (attempt) url.searchParams.set("attempt", attempt);  // a failed import is kept per URL
+  return url.href;
+}
+
+function loadPlotly(path) {
+  if (!window.mnePlotly) {
+    const attempt = () => (window.mnePlotlyAttempts = (window.mnePlotlyAttempts || 0) + 1);
+    window.mnePlotly = import(bundleUrl(path, 0))
+      .catch(() => import(bundleUrl(path, attempt())))  // once more at once, then on the next draw
+      .then((module) => module.default)
+      .catch((error) => { window.mnePlotly = null; throw error; });
+  }
+  return window.mnePlotly;
+}
+
+// Draws the newest figure asked for until it is the one drawn; one loop per chart at a time.
+async function drawNewest(root, box) {
+  try {
+    const Plotly = await loadPlotly(root.mneWanted.bundle);
+    box.querySelector(".mne-chart-failed")?.remove();
+    if (!root.mneResize) {  // the width follows the page (sidebar folded, window resized)
+      root.mnePlotly = Plotly;
+      root.mneResize = new ResizeObserver(() => {
+        const width = root.clientWidth;  // 0 while hidden: drawn again when shown
+        if (!width || root.mneGone || !root._fullLayout || width === root._fullLayout.width) return;
+        Promise.resolve(Plotly.Plots.resize(root)).catch(() => {});
+      });
+      root.mneResize.observe(root);
+    }
+    for (;;) {
+      const wanted = root.mneWanted;
+      const key = wanted.figure + "\n" + JSON.stringify(wanted.config);
+      if (root.mneGone || !root.isConnected || root.mneDrawn === key) break;  // gone, or drawn
+      try {
+        const fig = JSON.parse(wanted.figure);
+        await Plotly.react(root, fig.data, fig.layout, wanted.config);
+      } catch (error) {
+        console.error("chart", error);
+      }
+      root.mneDrawn = key;  // drawn or failed: a figure is tried once, the next one again
+    }
+  } catch (error) {  // the bundle did not load: say so where the chart would be
+    console.error("chart", error);
+    if (!box.querySelector(".mne-chart-failed")) {
+      const note = document.createElement("p");
+      note.className = "mne-chart-failed";
+      note.setAttribute("role", "alert");
+      note.textContent = root.mneWanted.failed;
+      box.prepend(note);
+    }
+  }
+  root.mneDrawing = null;  // no await since the loop's last check: a call in between is not lost
 }
 
 export default function ({ data, parentElement }) {
-  const root = parentElement.querySelector(".mne-chart .mne-plot");  // Plotly's graph div
+  const box = parentElement.querySelector(".mne-chart");
+  const root = box && box.querySelector(".mne-plot");  // Plotly's graph div
   if (!root || !data) return undefined;
-  // Streamlit keeps the cleanup of the last call and runs it when the element leaves the page
+  // Streamlit runs this when the element leaves the page, and also for a call it superseded while
+  // the chart stays: only a chart that has left the page is let go
   const cleanup = () => {
+    if (root.isConnected) return;
+    root.mneGone = true;
     if (root.mneResize) root.mneResize.disconnect();
-    if (root.mnePurge) root.mnePurge();
+    if (root.mnePlotly) root.mnePlotly.purge(root);
   };
   root.style.minHeight = data.height + "px";  // the chart's room before Plotly has drawn: nothing jumps
   root.mneWanted = data;
-  if (root.mneDrawing) return cleanup;  // the draw under way takes the newest figure when it ends
-  const draw = (Plotly) => {
-    const wanted = root.mneWanted;
-    if (root.mneDrawn && root.mneDrawn.figure === wanted.figure
-        && root.mneDrawn.config === JSON.stringify(wanted.config)) return null;  // a rerun, same figure
-    const fig = JSON.parse(wanted.figure);
-    return Plotly.react(root, fig.data, fig.layout, wanted.config).then(() => {
-      root.mneDrawn = { figure: wanted.figure, config: JSON.stringify(wanted.config) };
-      if (root.mneWanted !== wanted) return draw(Plotly);  // a newer figure came while drawing
-      return null;
-    });
-  };
-  root.mneDrawing = import(bundleUrl(data.bundle))
-    .then((module) => {
-      const Plotly = module.default;
-      if (!root.mneResize) {  // the width follows the page (sidebar folded, window resized)
-        let width = root.clientWidth;
-        root.mneResize = new ResizeObserver(() => {
-          if (root.clientWidth !== width && root.mneDrawn) {
-            width = root.clientWidth;
-            Plotly.Plots.resize(root);
-          }
-        });
-        root.mneResize.observe(root);
-        root.mnePurge = () => Plotly.purge(root);
-      }
-      return draw(Plotly);
-    })
-    .catch((error) => console.error("chart", error))
-    .finally(() => { root.mneDrawing = null; });
+  if (!root.mneDrawing) root.mneDrawing = drawNewest(root, box);
   return cleanup;
 }
 """
@@ -129,14 +168,13 @@ def chart(fig, config: dict, key: str | None = None, where=None) -> None:
     """Draw `fig` (read only) with Plotly's `config`, the width of the page."""
     global _COMPONENT
     if _COMPONENT is None:  # registered once per process (the registry is Streamlit's, shared)
-        _COMPONENT = st.components.v2.component(
-            "mobilenet_chart", html=_HTML, css=_CSS, js=_JS, isolate_styles=False
-        )
+        _COMPONENT = st.components.v2.component(NAME, html=_HTML, css=_CSS, js=_JS, isolate_styles=False)
     data = {
         "figure": figure_json(fig),
         "config": config,
         "height": figure_height(fig),
         "bundle": bundle_path(),
+        "failed": t("chart_failed"),  # shown if the bundle cannot be loaded
     }
     if where is None:
         _COMPONENT(data=data, key=key)

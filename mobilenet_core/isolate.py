@@ -321,7 +321,10 @@ def _serve() -> None:
             request = _receive(stdin)
         except EOFError:
             return
-        _send_bytes(answers, _answer(request))
+        try:
+            _send_bytes(answers, _answer(request))
+        except BrokenPipeError:  # the server ended while the job ran: no one waits for the answer
+            return
 
 
 def shutdown() -> None:

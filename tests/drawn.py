@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from streamlit.testing.v1 import AppTest
 
-CHART = "mobilenet_chart"  # app.chart's component
+from app.chart import NAME as CHART
 
 
 @dataclass(frozen=True)

@@ -201,3 +201,26 @@ def test_the_charts_plotly_draws_every_trace_type_the_app_uses(server, browser):
     assert drawn == [1] * len(TRACE_TYPES), dict(zip(TRACE_TYPES, drawn))
     assert not [w for w in warnings if "trace type" in w.lower()], warnings
     context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_chart_whose_plotly_cannot_be_loaded_says_so_in_the_readers_words(server, browser, lang):  # noqa: F811
+    """The bundle refused (a proxy, a dropped connection): where each chart would be, the reader
+    reads why and what to do, in the page's language, and the chart's data stays one click away."""
+    from app.chart import BUNDLE
+    from app.i18n import STRINGS
+
+    context = browser.new_context(**SIZES["1440"])
+    page = context.new_page()
+    page.route(f"**/app/static/{BUNDLE.name}*", lambda route: route.abort())
+    page.goto(f"{server}/charts?model=v2&lang={lang}")
+    every_chart_says_so = """() => {
+      const charts = document.querySelectorAll('[data-testid=stMain] .mne-chart');
+      return charts.length >= 2 && [...charts].every((c) => c.querySelector('.mne-chart-failed'));
+    }"""
+    page.wait_for_function(every_chart_says_so, timeout=120000)
+    failed = page.locator("[data-testid=stMain] .mne-chart-failed[role=alert]")
+    expect(failed.first).to_be_visible()
+    assert set(failed.all_text_contents()) == {STRINGS[lang]["chart_failed"]}
+    assert page.locator(".js-plotly-plot").count() == 0
+    context.close()

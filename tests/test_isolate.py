@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -40,6 +44,12 @@ def job_writes_to_descriptor_1(module: nn.Module) -> int:
     os.write(1, b"a library's chatter on stdout\n")
     print("and a print")
     return os.getpid()
+
+
+def job_waits(module: nn.Module, started: str) -> int:
+    Path(started).touch()
+    time.sleep(1.0)
+    return 1
 
 
 @pytest.fixture
@@ -248,3 +258,30 @@ def test_the_machines_peaks_are_measured_in_the_worker_with_the_callers_threads(
     peaks = measure.measure_peaks(0.05, threads=1, isolated=True)
     assert peaks.threads == 1 and "1 threads" in peaks.method
     assert peaks.flops_per_s > 1e8 and any("onnxruntime" in name for name, _ in peaks.kernels)
+
+
+def test_a_worker_whose_server_ended_during_a_job_ends_quietly(tmp_path):
+    """The server stopped (its end of the pipes closed) while the worker ran a job: the answer has
+    no reader. The worker ends, without a traceback in the log it shares with the server."""
+    module = small()
+    structure, block, layout = isolate.split(module)
+    started = tmp_path / "started"
+    root = str(Path(isolate.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    worker = subprocess.Popen([sys.executable, "-m", "mobilenet_core.isolate"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=root)  # fmt: skip
+    try:
+        request = (sys.path, __name__, job_waits.__qualname__, structure, block.name, layout, (str(started),))
+        isolate._send(worker.stdin, request)  # noqa: SLF001
+        while not started.exists():  # the job is running
+            assert worker.poll() is None, worker.stderr.read().decode()
+            time.sleep(0.02)
+        worker.stdout.close()  # the server is gone
+        worker.stdin.close()
+        log = worker.stderr.read().decode()  # until the worker ends
+        assert worker.wait() == 0 and "Traceback" not in log and "BrokenPipe" not in log, log
+    finally:
+        worker.kill()
+        worker.wait()
+        block.close()
+        block.unlink()
