@@ -69,6 +69,42 @@ function loadPlotly(path) {
   return window.mnePlotly;
 }
 
+// Plotly fits a chart's margins to its labels by drawing it twice: once to measure them, then again
+// with the room they need (60-80 ms instead of 27 for a Compare chart on the 2-core machine of issue
+// 24). The room a chart ended with is kept for its place: this page, the chart's rank on it and
+// what decides its labels (trace types, text labels, axis titles, font, height, width to 50 px). The next
+// figure there starts with at least that room and is drawn once, unless it needs more, when
+// Plotly widens it as before. A label is never cut; a margin can stay a few pixels wider than the
+// figure alone would ask (auto ticks "300M" after "50M" in the same place).
+const ROOM_LIMIT = 200;  // places kept per tab, the oldest forgotten first
+function placeOf(root, fig) {
+  const layout = fig.layout || {};
+  const title = (axis) => {
+    const text = axis && axis.title;
+    return typeof text === "string" ? text : (text && text.text) || "";
+  };
+  const words = (values) =>
+    Array.isArray(values) && typeof values[0] === "string" ? values.join("\u0001") : "";
+  return JSON.stringify([
+    location.pathname,
+    [...document.querySelectorAll(".mne-plot")].indexOf(root),
+    Math.round(root.clientWidth / 50),
+    layout.height, layout.font, layout.showlegend, layout.legend && layout.legend.orientation, layout.margin,
+    title(layout.xaxis), title(layout.yaxis),
+    (fig.data || []).map((trace) => [trace.type, trace.orientation, words(trace.x), words(trace.y)]),
+  ]);
+}
+
+function withRoom(fig, room) {
+  if (!room) return fig;
+  const margin = fig.layout.margin || {};
+  const wider = (side, plotlys) => Math.max(margin[side] ?? plotlys, room[side]);  // Plotly's default
+  fig.layout.margin = {
+    ...margin, l: wider("l", 80), r: wider("r", 80), t: wider("t", 100), b: wider("b", 80),
+  };
+  return fig;
+}
+
 // Draws the newest figure asked for until it is the one drawn; one loop per chart at a time.
 async function drawNewest(root, box) {
   try {
@@ -89,7 +125,16 @@ async function drawNewest(root, box) {
       if (root.mneGone || !root.isConnected || root.mneDrawn === key) break;  // gone, or drawn
       try {
         const fig = JSON.parse(wanted.figure);
-        await Plotly.react(root, fig.data, fig.layout, wanted.config);
+        fig.layout = fig.layout || {};
+        const rooms = (window.mneRoom = window.mneRoom || new Map());
+        const place = placeOf(root, fig);
+        await Plotly.react(root, fig.data, withRoom(fig, rooms.get(place)).layout, wanted.config);
+        const size = root._fullLayout && root._fullLayout._size;
+        if (size) {
+          rooms.delete(place);  // set again last: the newest place is the last forgotten
+          rooms.set(place, { l: size.l, r: size.r, t: size.t, b: size.b });
+          if (rooms.size > ROOM_LIMIT) rooms.delete(rooms.keys().next().value);
+        }
       } catch (error) {
         console.error("chart", error);
       }

@@ -224,3 +224,32 @@ def test_a_chart_whose_plotly_cannot_be_loaded_says_so_in_the_readers_words(serv
     assert set(failed.all_text_contents()) == {STRINGS[lang]["chart_failed"]}
     assert page.locator(".js-plotly-plot").count() == 0
     context.close()
+
+
+def test_a_chart_drawn_again_in_its_place_is_plotted_once_and_looks_the_same(server, browser):  # noqa: F811
+    """Plotly fits a chart's margins to its labels by drawing it a second time, the first time a
+    chart is drawn (Plotly marks that redraw on the chart: `_redrawFromAutoMarginCount`). Compare
+    visited again draws each chart once, with the room it had (app/chart.py): the same margins to
+    the pixel, so no label moves or is cut."""
+    context = browser.new_context(**SIZES["1440"])
+    page = context.new_page()
+    # the three charts once the run is over and each one's draw has ended: (redrawn, margins) each
+    charts = """() => {
+      const plots = [...document.querySelectorAll('[data-testid=stMain] .mne-plot')];
+      if (document.querySelector('[data-testid="stStatusWidget"]') || plots.length !== 3) return null;
+      if (!plots.every((r) => r._fullLayout && r.querySelector('.main-svg') && !r.mneDrawing)) return null;
+      return plots.map((r) => [
+        '_redrawFromAutoMarginCount' in r._fullLayout,
+        ['l', 'r', 't', 'b'].map((side) => Math.round(r._fullLayout._size[side]))]);
+    }"""
+    page.goto(f"{server}/compare?model=v3_large&lang=en")
+    first = page.wait_for_function(charts, timeout=120000).json_value()
+    assert all(redrawn for redrawn, _ in first), first  # Plotly's own fitting, the first time
+    for _ in range(2):  # Overview (no chart), then Compare again
+        page.locator('[data-testid="stSidebar"] .mn-nav a').first.click()
+        page.wait_for_function("() => !document.querySelector('.js-plotly-plot')", timeout=120000)
+        page.locator('[data-testid="stSidebar"] .mn-nav a[href="compare"]').click()
+        again = page.wait_for_function(charts, timeout=120000).json_value()
+        assert [redrawn for redrawn, _ in again] == [False] * 3, again
+        assert [size for _, size in again] == [size for _, size in first]
+    context.close()
