@@ -77,7 +77,7 @@ function loadPlotly(path) {
 // Plotly widens it as before. A label is never cut; a margin can stay a few pixels wider than the
 // figure alone would ask (auto ticks "300M" after "50M" in the same place).
 const ROOM_LIMIT = 200;  // places kept per tab, the oldest forgotten first
-function placeOf(root, fig) {
+function placeOf(root, fig, width) {
   const layout = fig.layout || {};
   const title = (axis) => {
     const text = axis && axis.title;
@@ -88,11 +88,26 @@ function placeOf(root, fig) {
   return JSON.stringify([
     location.pathname,
     [...document.querySelectorAll(".mne-plot")].indexOf(root),
-    Math.round(root.clientWidth / 50),
+    Math.round(width / 50),
     layout.height, layout.font, layout.showlegend, layout.legend && layout.legend.orientation, layout.margin,
     title(layout.xaxis), title(layout.yaxis),
     (fig.data || []).map((trace) => [trace.type, trace.orientation, words(trace.x), words(trace.y)]),
   ]);
+}
+
+function rooms() {
+  return (window.mneRoom = window.mneRoom || new Map());
+}
+
+// the room the chart has now, kept for its place at its width (after a draw, and after a resize:
+// a tablet's first page is drawn before the sidebar folds and redrawn at the width it keeps)
+function remember(root) {
+  const size = root._fullLayout && root._fullLayout._size;
+  if (!size || !root.mnePlace) return;
+  const place = root.mnePlace(root.clientWidth);
+  rooms().delete(place);  // set again last: the newest place is the last forgotten
+  rooms().set(place, { l: size.l, r: size.r, t: size.t, b: size.b });
+  if (rooms().size > ROOM_LIMIT) rooms().delete(rooms().keys().next().value);
 }
 
 function withRoom(fig, room) {
@@ -115,7 +130,7 @@ async function drawNewest(root, box) {
       root.mneResize = new ResizeObserver(() => {
         const width = root.clientWidth;  // 0 while hidden: drawn again when shown
         if (!width || root.mneGone || !root._fullLayout || width === root._fullLayout.width) return;
-        Promise.resolve(Plotly.Plots.resize(root)).catch(() => {});
+        Promise.resolve(Plotly.Plots.resize(root)).then(() => remember(root)).catch(() => {});
       });
       root.mneResize.observe(root);
     }
@@ -126,15 +141,11 @@ async function drawNewest(root, box) {
       try {
         const fig = JSON.parse(wanted.figure);
         fig.layout = fig.layout || {};
-        const rooms = (window.mneRoom = window.mneRoom || new Map());
-        const place = placeOf(root, fig);
-        await Plotly.react(root, fig.data, withRoom(fig, rooms.get(place)).layout, wanted.config);
-        const size = root._fullLayout && root._fullLayout._size;
-        if (size) {
-          rooms.delete(place);  // set again last: the newest place is the last forgotten
-          rooms.set(place, { l: size.l, r: size.r, t: size.t, b: size.b });
-          if (rooms.size > ROOM_LIMIT) rooms.delete(rooms.keys().next().value);
-        }
+        const asSent = { data: fig.data, layout: { ...fig.layout } };  // withRoom replaces the margin
+        root.mnePlace = (width) => placeOf(root, asSent, width);
+        const room = rooms().get(root.mnePlace(root.clientWidth));
+        await Plotly.react(root, fig.data, withRoom(fig, room).layout, wanted.config);
+        remember(root);
       } catch (error) {
         console.error("chart", error);
       }
