@@ -10,7 +10,9 @@ version the `plotly` package writes figures for) with only the trace types the a
 scatter, heatmap, image, waterfall), 1.2 MB, built by scripts/build_plotly.sh with esbuild. Streamlit
 serves it as a static file (server.enableStaticServing); the browser's module map runs it once per
 tab and every chart shares it. A figure is plotted once, and not again on a rerun that sends the
-same figure (`Plotly.react` draws only what changed when it does change). A chart that left the
+same figure (`Plotly.react` draws only what changed when it does change), and a chart drawn again
+in its place (a page visited again, α moved) starts with the margins it ended with, so Plotly does
+not draw it twice to fit them (see ROOM in the script). A chart that left the
 page before Plotly arrived is not drawn; if the bundle cannot be loaded, each chart says so in the
 reader's language (its data table stays below it) and the next draw tries again.
 
@@ -69,7 +71,7 @@ function loadPlotly(path) {
   return window.mnePlotly;
 }
 
-// Plotly fits a chart's margins to its labels by drawing it twice: once to measure them, then again
+// ROOM. Plotly fits a chart's margins to its labels by drawing it twice: once to measure them, then again
 // with the room they need (60-80 ms instead of 27 for a Compare chart on the 2-core machine of issue
 // 24). The room a chart ended with is kept for its place: this page, the chart's rank on it and
 // what decides its labels (trace types, text labels, axis titles, font, height, width to 50 px). The next
