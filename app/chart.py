@@ -73,53 +73,62 @@ function loadPlotly(path) {
 
 // ROOM. Plotly fits a chart's margins to its labels by drawing it twice: once to measure them, then again
 // with the room they need (60-80 ms instead of 27 for a Compare chart on the 2-core machine of issue
-// 24). The room a chart ended with is kept for its place: this page, the chart's rank on it and
-// what decides its labels (trace types, text labels, axis titles, font, height, width to 50 px). The next
-// figure there starts with at least that room and is drawn once, unless it needs more, when
-// Plotly widens it as before. A label is never cut; a margin can stay a few pixels wider than the
-// figure alone would ask (auto ticks "300M" after "50M" in the same place).
+// 24). The room a chart ended with is kept for its place: this page, the chart's rank on it, its
+// width to 50 px, and what decides its labels and legend (trace types, names and text labels, each
+// axis's title, ticks and type, font, height, legend, the figure's own margins). The next figure
+// there starts with at least that room and is drawn once, unless it needs more, when Plotly widens
+// it as before. A label is never cut. Within a tab a place's room only grows: a figure needing less
+// than an earlier one there (auto ticks "50M" after "300M") keeps the earlier, wider margin.
 const ROOM_LIMIT = 200;  // places kept per tab, the oldest forgotten first
-function placeOf(root, fig, width) {
+
+// the figure's own part of its place (what decides its labels); the page, rank and width are added
+function labelsOf(fig) {
   const layout = fig.layout || {};
-  const title = (axis) => {
-    const text = axis && axis.title;
-    return typeof text === "string" ? text : (text && text.text) || "";
-  };
+  const text = (title) => (typeof title === "string" ? title : (title && title.text) || "");
   const words = (values) =>
     Array.isArray(values) && typeof values[0] === "string" ? values.join("\u0001") : "";
-  return JSON.stringify([
-    location.pathname,
-    [...document.querySelectorAll(".mne-plot")].indexOf(root),
-    Math.round(width / 50),
-    layout.height, layout.font, layout.showlegend, layout.legend && layout.legend.orientation, layout.margin,
-    title(layout.xaxis), title(layout.yaxis),
-    (fig.data || []).map((trace) => [trace.type, trace.orientation, words(trace.x), words(trace.y)]),
-  ]);
+  const axes = Object.keys(layout).filter((name) => /^[xy]axis\d*$/.test(name)).sort()
+    .map((name) => {
+      const axis = layout[name] || {};
+      return [name, text(axis.title), axis.type, axis.tickvals, axis.ticktext, axis.tickangle,
+              axis.tickformat, axis.showticklabels, axis.domain];
+    });
+  return [
+    layout.height, layout.font, layout.showlegend, layout.legend, layout.margin, axes,
+    (fig.data || []).map((trace) => [trace.type, trace.name, trace.orientation, trace.showlegend,
+                                     trace.xaxis, trace.yaxis, words(trace.x), words(trace.y)]),
+  ];
 }
 
 function rooms() {
   return (window.mneRoom = window.mneRoom || new Map());
 }
 
+function placeAt(place, width) {
+  return JSON.stringify([place.path, place.rank, Math.round(width / 50), place.labels]);
+}
+
 // the room the chart has now, kept for its place at its width (after a draw, and after a resize:
-// a tablet's first page is drawn before the sidebar folds and redrawn at the width it keeps)
+// a tablet's first page is drawn before the sidebar folds and redrawn at the width it keeps).
+// Not once the address is another page's (a link pushes the new address before the old page's
+// charts leave): the place would be the other page's.
 function remember(root) {
   const size = root._fullLayout && root._fullLayout._size;
-  if (!size || !root.mnePlace) return;
-  const place = root.mnePlace(root.clientWidth);
-  rooms().delete(place);  // set again last: the newest place is the last forgotten
-  rooms().set(place, { l: size.l, r: size.r, t: size.t, b: size.b });
+  const place = root.mnePlace;
+  if (!size || !place || place.path !== location.pathname) return;
+  const key = placeAt(place, root.clientWidth);
+  rooms().delete(key);  // set again last: the newest place is the last forgotten
+  rooms().set(key, { l: size.l, r: size.r, t: size.t, b: size.b });
   if (rooms().size > ROOM_LIMIT) rooms().delete(rooms().keys().next().value);
 }
 
-function withRoom(fig, room) {
-  if (!room) return fig;
-  const margin = fig.layout.margin || {};
+// the figure's margin, widened to the room kept for its place at `width` (as sent, without one)
+function marginAt(place, width) {
+  const margin = place.margin || {};
+  const room = rooms().get(placeAt(place, width));
+  if (!room) return place.margin;
   const wider = (side, plotlys) => Math.max(margin[side] ?? plotlys, room[side]);  // Plotly's default
-  fig.layout.margin = {
-    ...margin, l: wider("l", 80), r: wider("r", 80), t: wider("t", 100), b: wider("b", 80),
-  };
-  return fig;
+  return { ...margin, l: wider("l", 80), r: wider("r", 80), t: wider("t", 100), b: wider("b", 80) };
 }
 
 // Draws the newest figure asked for until it is the one drawn; one loop per chart at a time.
@@ -132,6 +141,8 @@ async function drawNewest(root, box) {
       root.mneResize = new ResizeObserver(() => {
         const width = root.clientWidth;  // 0 while hidden: drawn again when shown
         if (!width || root.mneGone || !root._fullLayout || width === root._fullLayout.width) return;
+        // from the figure's own margin and the room known at the new width, not the old width's room
+        if (root.mnePlace && root.layout) root.layout.margin = marginAt(root.mnePlace, width);
         Promise.resolve(Plotly.Plots.resize(root)).then(() => remember(root)).catch(() => {});
       });
       root.mneResize.observe(root);
@@ -143,10 +154,17 @@ async function drawNewest(root, box) {
       try {
         const fig = JSON.parse(wanted.figure);
         fig.layout = fig.layout || {};
-        const asSent = { data: fig.data, layout: { ...fig.layout } };  // withRoom replaces the margin
-        root.mnePlace = (width) => placeOf(root, asSent, width);
-        const room = rooms().get(root.mnePlace(root.clientWidth));
-        await Plotly.react(root, fig.data, withRoom(fig, room).layout, wanted.config);
+        const place = {  // read once, before the draw: where this figure is drawn
+          path: location.pathname,
+          rank: [...document.querySelectorAll("[data-testid=stMain] .mne-plot")].indexOf(root),
+          labels: labelsOf(fig),
+          margin: fig.layout.margin,
+        };
+        if (document.fonts) await document.fonts.ready;  // labels measured in the page's font
+        fig.layout.margin = marginAt(place, root.clientWidth);
+        root.mnePlace = null;  // the place of the figure drawn, once it is drawn
+        await Plotly.react(root, fig.data, fig.layout, wanted.config);
+        root.mnePlace = place;
         remember(root);
       } catch (error) {
         console.error("chart", error);
