@@ -136,10 +136,10 @@ def main() -> None:
                     idle(page)
                     first = time.perf_counter() - start
                     times = []
-                    thumb = page.locator('[data-testid="stSidebar"] input[type="range"]').first
+                    thumb = page.locator('[data-testid="stSidebar"] .st-key-alpha input[type="range"]')
                     for _ in range(args.runs):
                         marker = page.locator(
-                            '[data-testid="stSidebar"] [data-testid="stSliderThumbValue"]'
+                            '[data-testid="stSidebar"] .st-key-alpha [data-testid="stSliderThumbValue"]'
                         ).first
                         old = marker.inner_text()
                         thumb.focus()

@@ -228,8 +228,8 @@ def overview_actions(browser, url: str, runs: int) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {"alpha": [], "model_list": [], "model": [], "language": [], "compare": []}
     sidebar = '[data-testid="stSidebar"]'
     for _ in range(runs):
-        thumb = page.locator(f'{sidebar} input[type="range"]').first
-        old = float(thumb_value(page, sidebar))
+        thumb = page.locator(f'{sidebar} .st-key-alpha input[type="range"]')
+        old = float(thumb_value(page, f"{sidebar} .st-key-alpha"))
         thumb.focus()
         new = f"α = {old + 0.05:g} ·"
         out["alpha"].append(timed(page, probe, lambda t=thumb: t.press("ArrowRight"), MAIN_HAS, new))

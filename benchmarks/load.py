@@ -163,7 +163,7 @@ def moved(page, url: str, model: str, alpha: float, steps: int) -> float:
             page.goto(f"{url}/?model={model}&alpha={alpha}", timeout=PATIENCE_MS)
             for step in range(steps + 1):
                 if step:
-                    thumb = page.locator('[data-testid="stSidebar"] input[type="range"]').first
+                    thumb = page.locator('[data-testid="stSidebar"] .st-key-alpha input[type="range"]')
                     thumb.focus()
                     thumb.press("ArrowRight")
                     current = round(current + 0.05, 2)

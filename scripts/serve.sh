@@ -16,9 +16,13 @@
 # Affinity without nginx Plus's sticky cookies: the answer to a browser's websocket handshake
 # (where Streamlit's session lives) sets a cookie naming the replica that took it, and every
 # request with that cookie goes to that replica (the others are its backups, for when it is
-# down). A browser without the cookie goes to the replica with the fewest websockets opened
-# without one (least_conn). Only the handshake sets the cookie, so it always names the replica
-# that holds the session: a request that failed over for a moment leaves it alone. (Until
+# down). A browser's websocket without the cookie goes to the replica with the fewest websockets
+# opened without one: least_conn over an upstream group that only those handshakes use (nginx
+# counts connections per group; until 2026-12-03 the handshakes shared theirs with the page's
+# cookieless file requests, so a newcomer whose page files were still loading from the quieter
+# replica could have its websocket sent to the busier one). Only the handshake sets the cookie, so it
+# always names the replica that holds the session: a request that failed over for a moment
+# leaves it alone. (Until
 # 2026-12-02 the cookie held a random key hashed onto the replicas: a student who arrived while
 # a replica was down was served by another, and once the dead one was back the key sent that
 # student's uploads to it, which refused them with HTTP 400.)
@@ -67,7 +71,7 @@ trap cleanup EXIT INT TERM
 # one cookie secret for every replica: Streamlit's XSRF token from one replica is then valid on
 # another (after a replica dies, its students' browsers reach a live one)
 secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-servers=""    # the balanced upstream, for a browser without the cookie
+servers=""    # the balanced upstreams, for a browser without the cookie (its files, its websocket)
 replica_upstreams=""  # one upstream per replica, the others its backups
 cookie_to_upstream=""
 addr_to_cookie=""
@@ -108,9 +112,13 @@ http {
   uwsgi_temp_path $rundir/uwsgi;
   scgi_temp_path $rundir/scgi;
   map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
-  # the replica the browser's cookie names, or (no cookie, or an unknown one) the balanced upstream
+  # the replica the browser's cookie names, or (no cookie, or an unknown one) a balanced upstream:
+  # the websocket's own, so that its least_conn counts the sessions' websockets and nothing else
   map \$cookie_mne_replica \$backend {
     default mobilenet_explorer;
+$cookie_to_upstream  }
+  map \$cookie_mne_replica \$session_backend {
+    default mobilenet_sessions;
 $cookie_to_upstream  }
   # who answered: the last address nginx tried (after a failover \$upstream_addr lists them all)
   map \$upstream_addr \$served_by {
@@ -122,6 +130,9 @@ $addr_to_cookie  }
     '' '';
   }
   upstream mobilenet_explorer {
+    least_conn;
+$servers  }
+  upstream mobilenet_sessions {
     least_conn;
 $servers  }
 $replica_upstreams  server {
@@ -142,7 +153,7 @@ $replica_upstreams  server {
       add_header X-Mne-Replica \$served_by always;   # which replica answered (operators, tests)
     }
     location = /_stcore/stream {   # the websocket: the session is where its handshake went
-      proxy_pass http://\$backend;
+      proxy_pass http://\$session_backend;
       add_header X-Mne-Replica \$served_by always;
       add_header Set-Cookie \$replica_cookie always;
     }

@@ -93,8 +93,8 @@ def test_slider_moves_update_totals_and_url_and_reload_keeps_them(server, browse
     wait_for_metric(page, "Parameters", f"{mc.count('v3_small', 0.75, 192).params:,}")
     wait_for_metric(page, "MACs", f"{mc.count('v3_small', 0.75, 192).macs:,}")
 
-    thumb = page.locator('[data-testid="stSidebar"] input[type="range"]').first  # alpha
-    thumb.focus()
+    # the α slider by its key: under load the sidebar's first range input was once the resolution's
+    thumb = page.locator('[data-testid="stSidebar"] .st-key-alpha input[type="range"]')
     thumb.press("ArrowRight")  # one step: 0.75 -> 0.80
     expected = mc.count("v3_small", 0.8, 192)
     wait_for_metric(page, "MACs", f"{expected.macs:,}")
@@ -218,10 +218,8 @@ def test_classify_reruns_its_own_part_and_the_switch_to_a_checkpoint_the_whole_p
     assert "script_finished" in kinds, kinds
     drawn_first = set(kinds[: kinds.index("script_finished")]) & {"delta", "ref_hash"}
     assert not drawn_first, kinds
-    assert (
-        page.locator('[data-testid="stSidebar"] [data-testid="stSliderThumbValue"]').first.inner_text()
-        == "0.50"
-    )
+    shown = page.locator('[data-testid="stSidebar"] .st-key-alpha [data-testid="stSliderThumbValue"]')
+    assert shown.inner_text() == "0.50"
     page.close()
 
 
