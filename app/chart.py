@@ -104,8 +104,9 @@ function rooms() {
   return (window.mneRoom = window.mneRoom || new Map());
 }
 
+// the key of a place at a width; the labels are a string already (written once per draw)
 function placeAt(place, width) {
-  return JSON.stringify([place.path, place.rank, Math.round(width / 50), place.labels]);
+  return JSON.stringify([place.path, place.rank, Math.round(width / 50)]) + place.labels;
 }
 
 // the room the chart has now, kept for its place at its width (after a draw, and after a resize:
@@ -157,7 +158,7 @@ async function drawNewest(root, box) {
         const place = {  // read once, before the draw: where this figure is drawn
           path: location.pathname,
           rank: [...document.querySelectorAll("[data-testid=stMain] .mne-plot")].indexOf(root),
-          labels: labelsOf(fig),
+          labels: JSON.stringify(labelsOf(fig)),
           margin: fig.layout.margin,
         };
         if (document.fonts) await document.fonts.ready;  // labels measured in the page's font
