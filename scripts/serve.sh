@@ -20,12 +20,11 @@
 # opened without one: least_conn over an upstream group that only those handshakes use (nginx
 # counts connections per group; until 2026-12-03 the handshakes shared theirs with the page's
 # cookieless file requests, so a newcomer whose page files were still loading from the quieter
-# replica could have its websocket sent to the busier one). Only the handshake sets the cookie, so it
-# always names the replica that holds the session: a request that failed over for a moment
-# leaves it alone. (Until
-# 2026-12-02 the cookie held a random key hashed onto the replicas: a student who arrived while
-# a replica was down was served by another, and once the dead one was back the key sent that
-# student's uploads to it, which refused them with HTTP 400.)
+# replica could have its websocket sent to the busier one). Only the handshake sets the cookie,
+# so it always names the replica that holds the session: a request that failed over for a
+# moment leaves it alone. (Until 2026-12-02 the cookie held a random key hashed onto the
+# replicas: a student who arrived while a replica was down was served by another, and once the
+# dead one was back the key sent that student's uploads to it, which refused them with HTTP 400.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
