@@ -16,6 +16,9 @@ Why sharing these objects between sessions is safe:
 
 from __future__ import annotations
 
+import logging
+import os
+
 import mobilenet_core as mc
 from mobilenet_core.cache import SHARED_MODELS_ITEMS, SHARED_MODELS_MIB, ModelCache, budget_from_env
 from mobilenet_core.fast import FastModel
@@ -30,10 +33,33 @@ _BUDGET = budget_from_env("MOBILENET_EXPLORER_MODEL_CACHE_MB", SHARED_MODELS_MIB
 MODEL_CACHE = ModelCache(max_items=SHARED_MODELS_ITEMS, max_bytes=_BUDGET)
 
 
+THREADS_VARIABLE = "MOBILENET_EXPLORER_RUN_THREADS"
+
+
+def _run_threads() -> int:
+    """Threads one classification runs on: MOBILENET_EXPLORER_RUN_THREADS, default 1.
+
+    One, because a server's cores are shared by a class: ONNX Runtime's pool threads spin on their
+    cores between runs, waiting for work. `benchmarks/bench_serving_cpu.py` (a pass every 10 ms,
+    2 cores): a pass on one thread costs 1.45-1.86x less CPU than on two (V2: 17 against 27 core-ms;
+    V4 Conv-M at 256 px: 36 against 53) and, alone on the machine, takes 1.3-1.6x longer (V2: 14
+    against 9 ms; V4 Conv-M: 33 against 22 ms). On a laptop used by one person, 2 answers sooner."""
+    raw = os.environ.get(THREADS_VARIABLE, "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    if raw:  # a typo must not take the server down
+        logging.getLogger(__name__).warning("%s=%r is not a whole number >= 1; using 1", THREADS_VARIABLE,
+                                            raw)  # fmt: skip
+    return 1
+
+
+RUN_THREADS = _run_threads()
+
+
 def _with_fast(module):
     # Classify's feature maps from the fast pass; exported in the worker process, so that the other
     # sessions go on meanwhile (mobilenet_core.isolate: a process's first export stopped them for 0.9 s)
-    return module, FastModel(module, block_taps=True, isolated=True)
+    return module, FastModel(module, threads=RUN_THREADS, block_taps=True, isolated=True)
 
 
 def untrained_model(model: str, alpha: float, resolution: int):
@@ -48,7 +74,7 @@ def int8_runner(source: tuple, module):
     Quantizing takes a second or two; the runner is cached and shared like the float one."""
     from mobilenet_core.quantize import Int8Model
 
-    return MODEL_CACHE.get(("int8", *source), lambda: Int8Model(module, isolated=True))
+    return MODEL_CACHE.get(("int8", *source), lambda: Int8Model(module, threads=RUN_THREADS, isolated=True))
 
 
 def pretrained_model(name: str):

@@ -121,6 +121,20 @@ def _export(folded: nn.Module, resolution: int, dynamic_size: bool, block_taps: 
     return None, names
 
 
+def session_options(threads: int = 0):
+    """ONNX Runtime's options for a runner's session (FastModel, Int8Model): `threads` for a run
+    (0: torch's count), one for the graph. No arena: activation buffers go back after each run
+    instead of staying reserved per cached session (several GB across a classroom's worth of
+    configurations)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = False
+    return options
+
+
 class FastModel(nn.Module):
     """Fast CPU inference of a built model; call it like the eager module.
 
@@ -179,12 +193,7 @@ class FastModel(nn.Module):
     ) -> None:  # fmt: skip
         import onnxruntime
 
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        options.inter_op_num_threads = 1
-        # No arena: activation buffers go back after each run instead of staying reserved per
-        # cached session (several GB across a classroom's worth of configurations).
-        options.enable_cpu_mem_arena = False
+        options = session_options(threads)
         job, cpu = (self.resolution, dynamic_size, block_taps), ["CPUExecutionProvider"]
         if isolated:  # the file comes back from the worker (or is written here when it cannot)
             with tempfile.TemporaryDirectory(prefix="mobilenet-export-") as tmp:

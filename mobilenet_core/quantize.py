@@ -19,7 +19,7 @@ import torch
 from . import isolate
 from .errors import MobileNetError
 from .export import export_onnx
-from .fast import fold_batchnorm
+from .fast import fold_batchnorm, session_options
 
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
 
@@ -108,10 +108,7 @@ class Int8Model(torch.nn.Module):
         # exported and quantized in the worker process when isolated, as FastModel(isolated=True)
         quantize = isolate.run_or_here if isolated else lambda job, *args: job(*args)
         self.onnx = quantize(quantize_onnx, module, calibration, self.resolution)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        options.inter_op_num_threads = 1
-        options.enable_cpu_mem_arena = False
+        options = session_options(threads)
         self.session = onnxruntime.InferenceSession(self.onnx, options, providers=["CPUExecutionProvider"])
         self.backend = "onnxruntime-int8"
         self.session_bytes = int(2.5 * len(self.onnx))

@@ -125,6 +125,21 @@ def test_the_budget_is_a_setting(monkeypatch, caplog):
     assert SHARED_MODELS_MIB >= 504 + 434 and SHARED_MODELS_ITEMS >= 4
 
 
+def test_a_classification_runs_on_one_thread_unless_the_server_is_told_otherwise(monkeypatch, caplog):
+    """A class shares the server's cores: ONNX Runtime's second thread would spin on its core
+    between the class's runs (benchmarks/bench_serving_cpu.py)."""
+    from app import models
+
+    _, runner = models.untrained_model("v3_small", 0.5, 128)
+    assert runner.session.get_session_options().intra_op_num_threads == 1
+    monkeypatch.setenv("MOBILENET_EXPLORER_RUN_THREADS", " 2 ")
+    assert models._run_threads() == 2
+    for wrong in ("0", "1.5", "all"):
+        monkeypatch.setenv("MOBILENET_EXPLORER_RUN_THREADS", wrong)
+        assert models._run_threads() == 1
+        assert "MOBILENET_EXPLORER_RUN_THREADS" in caplog.text  # said in the server log
+
+
 # --- item 4: explanations once per (photo, weights) -------------------------------------------------
 
 

@@ -30,6 +30,7 @@ from app.common import draw_figure, file_stem, lost_uploads_ui, page_title, titl
 from app.figures import FigureCache, frozen_spec, shared_figure
 from app.i18n import current_language, error_text, t
 from app.models import (
+    RUN_THREADS,
     int8_runner,
     onnx_for,
     open_checkpoint_upload,
@@ -550,7 +551,8 @@ def load_uploaded(name: str, data: bytes, file_id: str, config: tuple) -> Upload
             return "checkpoint_refused", {"error": error_text(exc)}
     uploaded, nbytes = None, module_bytes(module)
     if nbytes <= budget:
-        runner = FastModel(module, block_taps=True, isolated=True)  # the class goes on meanwhile
+        # exported in the worker process: the class goes on meanwhile
+        runner = FastModel(module, threads=RUN_THREADS, block_taps=True, isolated=True)
         uploaded = UploadedModel(file_id, name, config, module, runner)
         nbytes = uploaded.nbytes
     if nbytes <= budget:
@@ -590,7 +592,8 @@ def int8_for(weights: Weights):
     uploaded: UploadedModel = st.session_state["uploaded_checkpoint"]
     budget = session_model_budget()
     if uploaded.int8 is None and uploaded.int8_refused <= budget:
-        uploaded.int8 = Int8Model(uploaded.module, isolated=True)  # the class goes on meanwhile
+        # quantized in the worker process: the class goes on meanwhile
+        uploaded.int8 = Int8Model(uploaded.module, threads=RUN_THREADS, isolated=True)
         if uploaded.nbytes > budget:
             uploaded.int8_refused, uploaded.int8 = uploaded.nbytes, None
             release_dropped()
