@@ -15,6 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update"]  # fmt: skip
+# The sidebar's α slider, found by its widget key (not as the sidebar's first range input: under
+# load that was once the resolution's), and the value shown on its thumb
+ALPHA = '[data-testid="stSidebar"] .st-key-alpha'
+ALPHA_THUMB = f'{ALPHA} input[type="range"]'
+ALPHA_SHOWN = f'{ALPHA} [data-testid="stSliderThumbValue"]'
 
 
 def wait_healthy(url: str, seconds: float = 120) -> None:

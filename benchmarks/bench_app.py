@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from appdriver import CHROMIUM, FLAGS, ROOT, Server, idle
+from appdriver import ALPHA_SHOWN, ALPHA_THUMB, CHROMIUM, FLAGS, ROOT, Server, idle
 
 # --profile-actions: py-spy (a measuring tool only: `.venv/bin/pip install py-spy`) samples the
 # server around each action of load_protocol's student script, one student alone on a server
@@ -136,11 +136,9 @@ def main() -> None:
                     idle(page)
                     first = time.perf_counter() - start
                     times = []
-                    thumb = page.locator('[data-testid="stSidebar"] .st-key-alpha input[type="range"]')
+                    thumb = page.locator(ALPHA_THUMB)
                     for _ in range(args.runs):
-                        marker = page.locator(
-                            '[data-testid="stSidebar"] .st-key-alpha [data-testid="stSliderThumbValue"]'
-                        ).first
+                        marker = page.locator(ALPHA_SHOWN).first
                         old = marker.inner_text()
                         thumb.focus()
                         start = time.perf_counter()

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from appdriver import CHROMIUM, FLAGS, ROOT, Server, wait_healthy  # noqa: E402
+from appdriver import ALPHA, ALPHA_THUMB, CHROMIUM, FLAGS, ROOT, Server, wait_healthy  # noqa: E402
 
 VIEWPORT = {"width": 1440, "height": 900}
 TITLES = {"v3_large": "MobileNetV3-Large", "v2": "MobileNetV2"}
@@ -228,8 +228,8 @@ def overview_actions(browser, url: str, runs: int) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {"alpha": [], "model_list": [], "model": [], "language": [], "compare": []}
     sidebar = '[data-testid="stSidebar"]'
     for _ in range(runs):
-        thumb = page.locator(f'{sidebar} .st-key-alpha input[type="range"]')
-        old = float(thumb_value(page, f"{sidebar} .st-key-alpha"))
+        thumb = page.locator(ALPHA_THUMB)
+        old = float(thumb_value(page, ALPHA))
         thumb.focus()
         new = f"α = {old + 0.05:g} ·"
         out["alpha"].append(timed(page, probe, lambda t=thumb: t.press("ArrowRight"), MAIN_HAS, new))

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from appdriver import CHROMIUM, FLAGS, Server, idle, metric, wait  # noqa: E402
+from appdriver import ALPHA_THUMB, CHROMIUM, FLAGS, Server, idle, metric, wait  # noqa: E402
 
 import mobilenet_core as mc  # noqa: E402
 
@@ -163,7 +163,7 @@ def moved(page, url: str, model: str, alpha: float, steps: int) -> float:
             page.goto(f"{url}/?model={model}&alpha={alpha}", timeout=PATIENCE_MS)
             for step in range(steps + 1):
                 if step:
-                    thumb = page.locator('[data-testid="stSidebar"] .st-key-alpha input[type="range"]')
+                    thumb = page.locator(ALPHA_THUMB)
                     thumb.focus()
                     thumb.press("ArrowRight")
                     current = round(current + 0.05, 2)

@@ -17,7 +17,7 @@ import pytest
 import mobilenet_core as mc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from appdriver import CHROMIUM, FLAGS, ROOT, Server, idle, metric, wait  # noqa: E402
+from appdriver import ALPHA_SHOWN, ALPHA_THUMB, CHROMIUM, FLAGS, ROOT, Server, idle, metric, wait  # noqa: E402
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "artifacts" / "screenshots"))
 VIEWS = {
@@ -93,8 +93,7 @@ def test_slider_moves_update_totals_and_url_and_reload_keeps_them(server, browse
     wait_for_metric(page, "Parameters", f"{mc.count('v3_small', 0.75, 192).params:,}")
     wait_for_metric(page, "MACs", f"{mc.count('v3_small', 0.75, 192).macs:,}")
 
-    # the α slider by its key: under load the sidebar's first range input was once the resolution's
-    thumb = page.locator('[data-testid="stSidebar"] .st-key-alpha input[type="range"]')
+    thumb = page.locator(ALPHA_THUMB)
     thumb.press("ArrowRight")  # one step: 0.75 -> 0.80
     expected = mc.count("v3_small", 0.8, 192)
     wait_for_metric(page, "MACs", f"{expected.macs:,}")
@@ -218,7 +217,7 @@ def test_classify_reruns_its_own_part_and_the_switch_to_a_checkpoint_the_whole_p
     assert "script_finished" in kinds, kinds
     drawn_first = set(kinds[: kinds.index("script_finished")]) & {"delta", "ref_hash"}
     assert not drawn_first, kinds
-    shown = page.locator('[data-testid="stSidebar"] .st-key-alpha [data-testid="stSliderThumbValue"]')
+    shown = page.locator(ALPHA_SHOWN)
     assert shown.inner_text() == "0.50"
     page.close()
 
