@@ -136,6 +136,16 @@ def remember_choice(name: str, value) -> None:
     set_link(name, value)
 
 
+def held_index(options: list, key: str) -> int:
+    """The index a keyed select box starts from: the session's value, not the list's first entry.
+    The browser keeps a widget's value and sends it with every run; a box it draws afresh without
+    that value starts from this index. Under load a session opened on V3-Large once came back on
+    MobileNetV1 (the first entry) after two α steps (tests/test_load.py, stop 47; not reproduced
+    since): with this default the box shows the session's model whatever lost its value."""
+    value = st.session_state.get(key)
+    return options.index(value) if value in options else 0
+
+
 def _resolution_from_link() -> None:
     """The resolution is kept in the link by hand, not by widget binding, so that a link's value
     off the slider's 32 px grid (?resolution=100) becomes what the slider shows (96) in the link
@@ -171,6 +181,7 @@ def sidebar_selection() -> Selection:
     model = sidebar.selectbox(
         t("model"),
         models,
+        index=held_index(models, "model"),
         key="model",
         on_change=_on_model_change,
         format_func=lambda m: mc.get_generation(m).title,
@@ -205,7 +216,7 @@ def sidebar_selection() -> Selection:
         t("resolution"),
         low,
         high,
-        base,
+        st.session_state.get("resolution", base),  # held, as the model's index above
         RESOLUTION_STEP,
         key="resolution",
         on_change=_clear_notices,

@@ -406,6 +406,23 @@ def test_sidebar_lists_models_by_title_and_keeps_the_id_in_the_link():
     assert_clean(at, "sidebar titles")
 
 
+def test_a_model_box_drawn_afresh_shows_the_sessions_choice_not_the_first_model():
+    """A browser that redraws a select box without its kept value shows the box's default: it must
+    be the session's model (under load a V3-Large session once came back on MobileNetV1)."""
+    at = run_app(model="v3_large", resolution="256")
+    models = mc.list_models()
+    assert at.selectbox(key="model").proto.default == models.index("v3_large")
+    assert at.slider(key="resolution").proto.default[:] == [256]
+    at.selectbox(key="model").set_value("v4_conv_medium").run()
+    assert at.selectbox(key="model").proto.default == models.index("v4_conv_medium")
+    at.switch_page("views/compare.py").run()
+    boxes = [b for b in at.selectbox if (b.key or "").startswith("cmp_model_")]
+    assert len(boxes) >= 2 and boxes[0].value == "v4_conv_medium"
+    for i, box in enumerate(boxes):
+        assert box.proto.default == models.index(box.value), f"Compare's configuration {i + 1}"
+    assert_clean(at, "held defaults")
+
+
 # the library's own English (for its API and CLI), which the pages must say in their language
 LIBRARY_ENGLISH = ["fastest of", "peak set so that", "this machine (measured)", "model card",
                    "model documentation", "forward hooks", "entered by the user"]  # fmt: skip

@@ -16,7 +16,7 @@ import mobilenet_core as mc
 from app.common import device_title, draw_figure, exact, file_stem, kib, page_title, short
 from app.figures import LEGEND_BELOW, shared_figure, shared_table
 from app.i18n import GRAPH_WORDS, current_language, t
-from app.state import current_selection
+from app.state import current_selection, held_index
 from mobilenet_core.count import CountReport
 from mobilenet_core.latency import device_rows
 from mobilenet_core.published import find_published, published_figures
@@ -106,8 +106,10 @@ def configurations_ui(sel, count: int) -> list[CountReport | None]:
             _first_visit(i, sel)
         with column:
             st.markdown(f"**{t('config_n', n=i + 1)}**")
-            model = st.selectbox(t("model"), models, key=f"cmp_model_{i}", on_change=_on_model_change,
-                                 args=(i,), format_func=lambda m: mc.get_generation(m).title)  # fmt: skip
+            key = f"cmp_model_{i}"
+            model = st.selectbox(t("model"), models, index=held_index(models, key), key=key,
+                                 on_change=_on_model_change, args=(i,),
+                                 format_func=lambda m: mc.get_generation(m).title)  # fmt: skip
             left, right = st.columns(2, gap="small")
             alpha = left.number_input(t("alpha"), ALPHA_MIN, ALPHA_MAX, step=0.05, key=f"cmp_alpha_{i}",
                                       format="%.2f")  # fmt: skip

@@ -19,7 +19,7 @@ import mobilenet_core as mc
 from app.common import device_title, exact, has_dot, lab_generation, page_title, render_dot, show_figure
 from app.graph_viewer import graph_viewer
 from app.i18n import graph_words, t, viewer_words
-from app.state import current_selection, set_link
+from app.state import current_selection, held_index, set_link
 from mobilenet_core.api import count_generation
 from mobilenet_core.diff import (
     WATERFALL,
@@ -205,8 +205,10 @@ def configurations_ui(sel, lab) -> tuple[Choice, Choice]:
             _set_side(side, "v2", 1.0, 224)
         with column:
             st.markdown(f"**{t('diff_side', side=side.upper())}**")
-            model = st.selectbox(t("model"), models, key=f"diff_model_{side}", on_change=_on_model_change,
-                                 args=(side,), format_func=lambda m: _model_title(m, lab))  # fmt: skip
+            key = f"diff_model_{side}"
+            model = st.selectbox(t("model"), models, index=held_index(models, key), key=key,
+                                 on_change=_on_model_change, args=(side,),
+                                 format_func=lambda m: _model_title(m, lab))  # fmt: skip
             left, right = st.columns(2, gap="small")
             alpha = left.number_input(t("alpha"), ALPHA_MIN, ALPHA_MAX, step=0.05, key=f"diff_alpha_{side}",
                                       format="%.2f")  # fmt: skip
