@@ -148,9 +148,10 @@ def test_a_configuration_changed_reruns_the_comparison_only(server, browser):  #
 
 def test_overview_readies_plotly_so_the_first_chart_page_does_not_wait_for_it(server, browser):  # noqa: F811
     """Overview draws no chart. While the student reads it, the browser fetches and runs the
-    charts' Plotly bundle (app/prefetch.py), the task that used to come with the first chart page;
-    Compare then draws its three charts from it. (Plotly puts its style element in the page when
-    its module runs: the bundle ran, it was not only downloaded.)"""
+    charts' Plotly bundle (app/prefetch.py), the task that used to come with the first chart page,
+    and draws three figures off the page, which it removes; Compare then draws its three charts from
+    it. (Plotly puts its style element in the page when its module runs: the bundle ran, it was not
+    only downloaded.)"""
     from app.chart import BUNDLE
 
     context = browser.new_context(**SIZES["1440"])
@@ -161,8 +162,10 @@ def test_overview_readies_plotly_so_the_first_chart_page_does_not_wait_for_it(se
     bundle = f"e => e.name.includes('/app/static/{BUNDLE.name}?v=')"
     fetched = f"() => performance.getEntriesByType('resource').some({bundle})"
     ran = "document.getElementById('plotly.js-style-global') !== null"
-    page.wait_for_function(f"() => ({fetched})() && {ran}", timeout=120000)
-    assert page.locator(".js-plotly-plot").count() == 0  # none on Overview: the prefetch fetched it
+    warmed = "window.mnePlotlyWarm === 'done'"  # its first drawings done off the page
+    page.wait_for_function(f"() => ({fetched})() && {ran} && {warmed}", timeout=120000)
+    # none on Overview, and nothing of the warm-up left in the page
+    assert page.locator(".js-plotly-plot, body > div[aria-hidden='true']").count() == 0
     page.locator('[data-testid="stSidebar"] .mn-nav a[href="compare"]').click()
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=stMain] .js-plotly-plot .main-svg').length >= 3",
