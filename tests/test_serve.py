@@ -98,6 +98,33 @@ def served_by(url: str) -> str:
         return response.headers.get("X-Mne-Replica", "")
 
 
+def assert_frontend_files_come_from_nginx(url: str) -> None:
+    """The page's files (Streamlit's frontend, the charts' Plotly bundle) are nginx's, read from
+    disk and compressed, not a replica's (no X-Mne-Replica): the same bytes as the packages'."""
+    import gzip
+    import re
+
+    import streamlit
+
+    from app.chart import BUNDLE, bundle_path
+
+    with urllib.request.urlopen(f"{url}/", timeout=30) as response:
+        entry = re.search(r'src="\.?/?(static/js/index\.[^"]+\.js)"', response.read().decode()).group(1)
+    files = {
+        entry: Path(streamlit.__file__).parent / "static" / entry,
+        bundle_path().replace("../../", ""): BUNDLE,
+    }
+    for path, local in files.items():
+        request = urllib.request.Request(f"{url}/{path}", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            headers, body = response.headers, response.read()
+        assert "X-Mne-Replica" not in headers, f"{path} came from a replica"
+        assert headers["Content-Type"].startswith("text/javascript"), path  # a module script's type
+        assert headers["Content-Encoding"] == "gzip", path
+        assert gzip.decompress(body) == local.read_bytes(), path
+    assert "immutable" in urllib.request.urlopen(f"{url}/{entry}", timeout=30).headers["Cache-Control"]
+
+
 def browser_replica(context) -> str:
     return {c["name"]: c["value"] for c in context.cookies()}.get("mne_replica", "")
 
@@ -115,6 +142,7 @@ def test_two_replicas_keep_sessions_together_and_survive_a_dead_replica(class_se
         for context in students:  # an upload reaches the replica of the session: the top-5 shows
             page = context.new_page()
             assert len(classify_in_page(page, url, "v3_small", 0.6)) == 5
+        assert_frontend_files_come_from_nginx(url)  # and the pages above were drawn from them
         # the second student's websocket went to the replica with fewer, and each cookie names its own
         assert sorted(browser_replica(c) for c in students) == ["r1", "r2"]
         orphan = next(c for c in students if browser_replica(c) == "r1")
