@@ -99,7 +99,7 @@ for ((i = 1; i <= replicas; i++)); do
 done
 
 # The frontend's files (Streamlit's, and the charts' Plotly bundle in app/static) are read by nginx
-# from disk, compressed: a browser's first page asks for 112 of them, 3.7 MB that Streamlit sends
+# from disk, compressed: a browser's first page asks for 110-125 of them, 3.7-4.1 MB that Streamlit sends
 # uncompressed, and serving them cost a replica about 290 ms of CPU per page load (2026-12-04), in
 # the Python process that runs the sessions' scripts. A file nginx cannot read goes to a replica.
 streamlit_static=$(.venv/bin/python -c "import os, streamlit; print(os.path.join(os.path.dirname(streamlit.__file__), 'static'))")
@@ -170,13 +170,13 @@ $replica_upstreams  server {
     }
     # Streamlit's frontend files: content-hashed names, so a browser keeps them for good
     location /static/ {
-      root $streamlit_static;
+      root "$streamlit_static";
       try_files \$uri @replica;
       add_header Cache-Control "public, immutable, max-age=31536000";
     }
     # the app's own (the charts' Plotly bundle: its URL carries its hash; checked again each time)
     location /app/static/ {
-      root $app_root;
+      root "$app_root";
       try_files \$uri @replica;
       add_header Cache-Control "no-cache";
     }
