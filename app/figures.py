@@ -36,6 +36,7 @@ import plotly.graph_objects as go
 from app.chart import written
 from app.common import style_figure
 from app.i18n import current_language
+from mobilenet_core.cache import whole_number_from_env
 
 _LOG = logging.getLogger(__name__)
 
@@ -51,17 +52,7 @@ FIGURE_ENTRIES = 256
 
 
 def _entries_from_env(variable: str = "MOBILENET_EXPLORER_FIGURE_CACHE") -> int:
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return FIGURE_ENTRIES
-    try:
-        value = int(raw)
-        if value < 0:
-            raise ValueError
-        return value
-    except ValueError:
-        _LOG.warning("%s=%r is not a whole number >= 0; using %d", variable, raw, FIGURE_ENTRIES)
-        return FIGURE_ENTRIES
+    return whole_number_from_env(variable, FIGURE_ENTRIES)
 
 
 class FigureCache:
@@ -239,9 +230,8 @@ def server_threads() -> None:
     if _threads_set:
         return
     _threads_set = True
-    raw = os.environ.get("MOBILENET_EXPLORER_TORCH_THREADS", "").strip()
-    threads = int(raw) if raw.isdigit() else TORCH_THREADS
-    if threads > 0:
+    threads = whole_number_from_env("MOBILENET_EXPLORER_TORCH_THREADS", TORCH_THREADS)
+    if threads > 0:  # 0: torch's own default
         import torch
 
         torch.set_num_threads(threads)

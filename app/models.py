@@ -16,11 +16,14 @@ Why sharing these objects between sessions is safe:
 
 from __future__ import annotations
 
-import logging
-import os
-
 import mobilenet_core as mc
-from mobilenet_core.cache import SHARED_MODELS_ITEMS, SHARED_MODELS_MIB, ModelCache, budget_from_env
+from mobilenet_core.cache import (
+    SHARED_MODELS_ITEMS,
+    SHARED_MODELS_MIB,
+    ModelCache,
+    budget_from_env,
+    whole_number_from_env,
+)
 from mobilenet_core.fast import FastModel
 from mobilenet_core.registry import get_weights
 from mobilenet_core.weights import ensure_weights, load_checkpoint
@@ -44,13 +47,7 @@ def _run_threads() -> int:
     2 cores): a pass on one thread costs 1.45-1.86x less CPU than on two (V2: 17 against 27 core-ms;
     V4 Conv-M at 256 px: 36 against 53) and, alone on the machine, takes 1.3-1.6x longer (V2: 14
     against 9 ms; V4 Conv-M: 33 against 22 ms). On a laptop used by one person, 2 answers sooner."""
-    raw = os.environ.get(THREADS_VARIABLE, "").strip()
-    if raw.isdigit() and int(raw) > 0:
-        return int(raw)
-    if raw:  # a typo must not take the server down
-        logging.getLogger(__name__).warning("%s=%r is not a whole number >= 1; using 1", THREADS_VARIABLE,
-                                            raw)  # fmt: skip
-    return 1
+    return whole_number_from_env(THREADS_VARIABLE, 1, minimum=1)
 
 
 RUN_THREADS = _run_threads()

@@ -54,21 +54,26 @@ def module_bytes(value: Any) -> int:
     return total
 
 
-def budget_from_env(variable: str, default_mib: int) -> int:
-    """A memory budget in bytes from an environment variable holding MiB (`default_mib` when it is
-    unset or empty). A value that is not a whole number >= 0 is said in the server log and the
-    default is used: a typo must not take the server down, nor leave it without a bound."""
+def whole_number_from_env(variable: str, default: int, minimum: int = 0) -> int:
+    """A whole number >= `minimum` from an environment variable (`default` when it is unset or
+    empty). Any other value is said in the server log and the default is used: a typo must not
+    take the server down, nor leave it without a bound."""
     raw = os.environ.get(variable, "").strip()
     if not raw:
-        return default_mib * 2**20
+        return default
     try:
-        mib = int(raw)
-        if mib < 0:
-            raise ValueError
+        value = int(raw)
     except ValueError:
-        _LOG.warning("%s=%r is not a whole number of MiB >= 0; using %d", variable, raw, default_mib)
-        return default_mib * 2**20
-    return mib * 2**20
+        value = None
+    if value is None or value < minimum:
+        _LOG.warning("%s=%r is not a whole number >= %d; using %d", variable, raw, minimum, default)
+        return default
+    return value
+
+
+def budget_from_env(variable: str, default_mib: int) -> int:
+    """A memory budget in bytes from an environment variable holding MiB (whole_number_from_env)."""
+    return whole_number_from_env(variable, default_mib) * 2**20
 
 
 # Trimming hands every free page of the heap back to the OS, and the next inference faults them in

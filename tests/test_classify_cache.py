@@ -125,6 +125,19 @@ def test_the_budget_is_a_setting(monkeypatch, caplog):
     assert SHARED_MODELS_MIB >= 504 + 434 and SHARED_MODELS_ITEMS >= 4
 
 
+def test_the_shared_figures_bound_is_a_setting(monkeypatch, caplog):
+    from app.figures import FIGURE_ENTRIES, _entries_from_env
+
+    for raw, expected in (("", FIGURE_ENTRIES), (" 12 ", 12), ("0", 0)):  # 0: nothing shared
+        monkeypatch.setenv("MOBILENET_EXPLORER_FIGURE_CACHE", raw)
+        assert _entries_from_env() == expected
+    assert not caplog.text
+    for wrong in ("-1", "1e3", "lots"):
+        monkeypatch.setenv("MOBILENET_EXPLORER_FIGURE_CACHE", wrong)
+        assert _entries_from_env() == FIGURE_ENTRIES
+        assert "MOBILENET_EXPLORER_FIGURE_CACHE" in caplog.text  # said in the server log
+
+
 def test_a_classification_runs_on_one_thread_unless_the_server_is_told_otherwise(monkeypatch, caplog):
     """A class shares the server's cores: ONNX Runtime's second thread would spin on its core
     between the class's runs (benchmarks/bench_serving_cpu.py)."""

@@ -273,7 +273,7 @@ def test_a_served_app_runs_each_network_pass_on_one_thread(monkeypatch):
 
     before = torch.get_num_threads()
     try:
-        for raw, expected in (("", 1), ("0", before), ("3", 3)):
+        for raw, expected in (("", 1), ("0", before), ("3", 3), ("many", 1)):  # a typo: the default
             torch.set_num_threads(before)
             monkeypatch.setattr(figures, "_threads_set", False)
             monkeypatch.setenv("MOBILENET_EXPLORER_TORCH_THREADS", raw)
