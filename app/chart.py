@@ -48,9 +48,9 @@ _HTML = f'<div class="{CLASS}"><div class="mne-plot"></div></div>'
 _CSS = f""".{CLASS} {{ width: 100%; }}
 .mne-chart-failed {{ color: #8a1c1c; margin: 0.5rem 0; }}"""
 
-_JS = r"""
-// The chart's figure, plotted with the app's Plotly bundle (app/chart.py). One bundle per tab: the
-// browser's module map runs a URL once, whichever chart (or app.prefetch) imports it first.
+# The bundle's URL in the page, for the charts and app.prefetch alike (the same URL is the same
+# module: whichever imports it first runs it, once per tab)
+BUNDLE_URL_JS = r"""
 function bundleUrl(path, attempt) {
   // Streamlit's entry script is <base>/static/js/index.*.js: the bundle is relative to it, so the
   // same path works at / and behind a proxy's prefix
@@ -59,6 +59,15 @@ function bundleUrl(path, attempt) {
   if (attempt) url.searchParams.set("attempt", attempt);  // a failed import is kept per URL
   return url.href;
 }
+"""
+
+_JS = (
+    r"""
+// The chart's figure, plotted with the app's Plotly bundle (app/chart.py). One bundle per tab: the
+// browser's module map runs a URL once, whichever chart (or app.prefetch) imports it first.
+"""
+    + BUNDLE_URL_JS
+    + r"""
 
 function loadPlotly(path) {
   if (!window.mnePlotly) {
@@ -203,6 +212,7 @@ export default function ({ data, parentElement }) {
   return cleanup;
 }
 """
+)
 
 
 def bundle_path() -> str:

@@ -19,10 +19,14 @@ page does not pay Plotly's first drawing either (WARM below).
 
 from __future__ import annotations
 
-from app.chart import bundle_path
+from app.chart import BUNDLE_URL_JS, bundle_path
 
-PREFETCH_JS = r"""
+PREFETCH_JS = (
+    r"""
 // The charts' Plotly bundle, run once per tab when the browser is idle (app/prefetch.py)
+"""
+    + BUNDLE_URL_JS
+    + r"""
 
 // Plotly's first drawing in a tab costs 100-140 ms more than the next ones (the browser compiles
 // the code a drawing runs; 97-139 ms against 21-37 for the same small figure on the 2-core machine
@@ -83,11 +87,8 @@ async function warm(Plotly, idle) {
 
 export default function ({ data }) {
   if (!data || !data.bundle || window.mnePlotlyPrefetched) return;
-  // app/chart.py's URL for it, relative to Streamlit's entry script: the same URL is the same module
-  const entry = document.querySelector('script[type="module"][src*="static/js/index."]');
-  if (!entry) return;
   window.mnePlotlyPrefetched = true;
-  const url = new URL(data.bundle, entry.src).href;
+  const url = bundleUrl(data.bundle, 0);  // the charts' first URL for it (app/chart.py)
   const idle = window.requestIdleCallback
     ? { start: (then) => requestIdleCallback(then, { timeout: 10000 }), stop: (id) => cancelIdleCallback(id) }
     : { start: (then) => setTimeout(then, 0), stop: (id) => clearTimeout(id) };
@@ -107,6 +108,7 @@ export default function ({ data }) {
   wait();
 }
 """
+)
 
 
 def prefetch_data() -> dict:
