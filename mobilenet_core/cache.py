@@ -58,15 +58,26 @@ def whole_number_from_env(variable: str, default: int, minimum: int = 0) -> int:
     """A whole number >= `minimum` from an environment variable (`default` when it is unset or
     empty). Any other value is said in the server log and the default is used: a typo must not
     take the server down, nor leave it without a bound."""
+    return _number_from_env(variable, default, minimum, int, "a whole number")
+
+
+def seconds_from_env(variable: str, default: float, minimum: float = 0.0) -> float:
+    """A duration in seconds (a decimal number >= `minimum`) from an environment variable, read as
+    whole_number_from_env reads its numbers."""
+    return _number_from_env(variable, default, minimum, float, "a number of seconds")
+
+
+def _number_from_env(variable, default, minimum, parse, kind):
     raw = os.environ.get(variable, "").strip()
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = parse(raw)
     except ValueError:
         value = None
-    if value is None or value < minimum:
-        _LOG.warning("%s=%r is not a whole number >= %d; using %d", variable, raw, minimum, default)
+    # NaN compares false with everything: `not value >= minimum` turns it away too
+    if value is None or not value >= minimum or value == float("inf"):
+        _LOG.warning("%s=%r is not %s >= %s; using %s", variable, raw, kind, minimum, default)
         return default
     return value
 

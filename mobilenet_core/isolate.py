@@ -52,6 +52,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from mobilenet_core.cache import seconds_from_env
+
 
 class IsolationError(RuntimeError):
     """The worker could not export (it died, could not start, or the export failed there)."""
@@ -196,7 +198,7 @@ class _Worker:
 
 # A worker with nothing to do for this long ends (its 0.3-0.4 GB go back); the next export starts
 # another, 2-3 s of the asking student's wait and nobody else's
-IDLE_S = float(os.environ.get("MOBILENET_EXPLORER_EXPORT_IDLE_S", "600"))
+IDLE_S = seconds_from_env("MOBILENET_EXPLORER_EXPORT_IDLE_S", 600.0)
 _WORKER: _Worker | None = None
 # One request at a time: one worker for every thread of the process, and one shared block of
 # weights at a time (a queue of callers each holding a copy would fill /dev/shm)

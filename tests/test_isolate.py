@@ -195,6 +195,27 @@ def test_an_idle_worker_ends_and_the_next_job_starts_another(monkeypatch):
     assert second not in (first, os.getpid())
 
 
+def test_a_typo_in_the_idle_setting_is_said_and_the_worker_still_starts(monkeypatch, caplog):
+    from mobilenet_core.cache import seconds_from_env
+
+    for raw, expected in (("", 600.0), (" 0.2 ", 0.2), ("30", 30.0)):
+        monkeypatch.setenv("MOBILENET_EXPLORER_EXPORT_IDLE_S", raw)
+        assert seconds_from_env("MOBILENET_EXPLORER_EXPORT_IDLE_S", 600.0) == expected
+    assert not caplog.text
+    for wrong in ("ten minutes", "-1", "nan", "inf"):
+        monkeypatch.setenv("MOBILENET_EXPLORER_EXPORT_IDLE_S", wrong)
+        assert seconds_from_env("MOBILENET_EXPLORER_EXPORT_IDLE_S", 600.0) == 600.0
+        assert "MOBILENET_EXPLORER_EXPORT_IDLE_S" in caplog.text  # said in the server log
+    # the worker reads it when it starts: a typo there used to end it at import, every export failed
+    started = subprocess.run(
+        [sys.executable, "-c", "import mobilenet_core.isolate as i; print(i.IDLE_S)"],
+        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "MOBILENET_EXPLORER_EXPORT_IDLE_S": "ten minutes"},
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == "600.0"
+
+
 def test_a_module_read_by_other_threads_is_never_changed_by_its_handing_over():
     """The INT8 runner hands over the module every session reads (Grad-CAM, feature maps)."""
     module = small("v2")
