@@ -16,6 +16,10 @@ Each time is split by the websocket frames: until the browser sent its rerun req
 until the server's script-finished message arrived ("server": the run and its messages), and until
 the page is drawn and idle ("render": Streamlit's status widget gone, the page's own sign of the
 new state shown, two animation frames painted).
+
+Under the table, the first lesson's loads seen from the page (from its navigation's start): its first
+content, the last placeholder Streamlit's frontend showed for an element whose code was loading, the
+moment every widget was shown, and the chart drawn (REVEAL_WATCH; README, issue 24).
 """
 
 from __future__ import annotations
@@ -175,19 +179,52 @@ def thumb_value(page, scope: str) -> str:
 # --- the interactions ---------------------------------------------------------------------------------
 
 
+# In the page, from its navigation's start (ms): the first content of the page (its title), each
+# placeholder Streamlit's frontend shows for an element whose code is still loading (a skeleton),
+# the moment none is left (every widget shown) and the chart drawn
+REVEAL_WATCH = r"""
+(() => {
+  const seen = window.mneReveal = { content: null, placeholders: [], revealed: null, drawn: null };
+  const SKELETON = '[data-testid=stSkeleton]', PLOT = '[data-testid=stMain] .js-plotly-plot .main-svg';
+  new MutationObserver((mutations) => {
+    const now = performance.now();
+    if (seen.content === null && document.querySelector('[data-testid=stMain] h1')) seen.content = now;
+    if (seen.content === null) return;
+    for (const m of mutations) for (const n of m.addedNodes) {
+      if (n.nodeType === 1 && (n.matches(SKELETON) || n.querySelector(SKELETON))) {
+        seen.placeholders.push(now);
+      }
+    }
+    if (seen.placeholders.length && seen.revealed === null && !document.querySelector(SKELETON)) {
+      seen.revealed = now;
+    }
+    if (seen.drawn === null && document.querySelector(PLOT)) seen.drawn = now;
+  }).observe(document, { subtree: true, childList: true });
+})();
+"""
+
+
 def first_lesson_load(browser, url: str, runs: int, tab_of=None) -> list[dict]:
     """The SE lesson on V3-Large in a fresh session until its figure is drawn: in a new browser
-    context (nothing cached), or with `tab_of` a context, in a new tab of it (its HTTP cache warm)."""
+    context (nothing cached), or with `tab_of` a context, in a new tab of it (its HTTP cache warm).
+    Each result also has the page's own times (REVEAL_WATCH, in s) under "page"."""
     times = []
     for _ in range(runs):
         context = tab_of or browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
+        page.add_init_script(REVEAL_WATCH)
         probe = Probe(page)
         times.append(
             timed(
                 page, probe, lambda p=page: p.goto(f"{url}/lesson-se?model=v3_large&lang=en"), PLOTS_DRAWN, 1
             )
         )
+        seen = page.evaluate("window.mneReveal")
+        if all(seen[k] is not None for k in ("content", "revealed", "drawn")):
+            last = max(t for t in seen["placeholders"] if t <= seen["revealed"])
+            times[-1]["page"] = {"content": seen["content"] / 1000, "last_placeholder": last / 1000,
+                                 "revealed": seen["revealed"] / 1000,
+                                 "drawn": seen["drawn"] / 1000}  # fmt: skip
         page.close()
         if tab_of is None:
             context.close()
@@ -390,6 +427,27 @@ def fmt(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} s ({max(values):.2f})"
 
 
+def reveal_lines(results: dict) -> None:
+    """The first lesson's loads (this tree), seen from the page: where the wait after the first
+    content goes. Streamlit's frontend loads each widget's code when it first draws one, behind a
+    placeholder per element, and React 18 shows what was waiting no sooner than 500 ms after the
+    last placeholder appeared (its FALLBACK_THROTTLE_MS)."""
+    for key, label in (("first_lesson", "new browser"), ("first_lesson_tab", "new tab")):
+        pages = [r["page"] for r in results.get(key, []) if "page" in r]
+        if not pages:
+            continue
+
+        def med(name: str, pages=pages) -> float:
+            return statistics.median(p[name] for p in pages)
+
+        waits = [p["revealed"] - p["last_placeholder"] for p in pages]
+        print(f"\nfirst lesson, {label}, in the page (median of {len(pages)}, from its navigation's start): "
+              f"first content {med('content'):.2f} s, last placeholder {med('last_placeholder'):.2f} s, "
+              f"every widget shown {med('revealed'):.2f} s ({statistics.median(waits) * 1000:.0f} ms after "
+              f"the last placeholder, {min(waits) * 1000:.0f}-{max(waits) * 1000:.0f}), chart drawn "
+              f"{med('drawn'):.2f} s")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -445,6 +503,7 @@ def main() -> None:
         ratio = statistics.median(before) / statistics.median(totals)
         print(f"| {label} | {wanted} | {fmt(totals)}{mark} | {fmt(before)} | "
               f"{ratio:.1f}x | {parts[0]} | {parts[1]} |")  # fmt: skip
+    reveal_lines(now)
     load = os.getloadavg()
     print(f"\nload average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
