@@ -480,6 +480,7 @@ def main() -> None:
             subprocess.run(
                 ["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, capture_output=True
             )
+            shutil.rmtree(worktree.parent, ignore_errors=True)  # the temporary folder it was in
     print(f"\nmedian of {args.runs} runs (max), from the action until the page is idle and painted;")
     print(f"now = this tree; {baseline_name} measured in the same run\n")
     print(f"| interaction | goal | now | {baseline_name} | ratio | client / server / render (median): now"
