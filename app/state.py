@@ -231,6 +231,42 @@ def sidebar_selection() -> Selection:
     return Selection(model, round(float(alpha), 2), int(resolution))
 
 
+def selection_in_page(where, sel: Selection) -> None:
+    """The model, α and resolution drawn again in a lesson whose demonstration is the selection
+    itself (the multipliers): on a projector (presentation mode hides the sidebar) and on a tablet
+    (its sidebar folded) the knobs the lesson asks to move are beside its curves. They are the
+    sidebar's selection, not a copy: each writes the sidebar's state (before the next run draws
+    it), and each is set from the selection on every run, so the two places always agree."""
+    models = mc.list_models()
+    low, high = resolution_range(sel.generation)
+    # set before the widgets exist in this run (allowed), never passed as a default as well
+    st.session_state["page_model"] = sel.model
+    st.session_state["page_alpha"] = sel.alpha
+    st.session_state["page_resolution"] = sel.resolution
+    cols = where.columns(3)
+    cols[0].selectbox(t("model"), models, key="page_model", on_change=_page_model_changed,
+                      format_func=lambda m: mc.get_generation(m).title)  # fmt: skip
+    cols[1].slider(t("alpha"), ALPHA_MIN, ALPHA_MAX, step=ALPHA_STEP, key="page_alpha", format="%.2f",
+                   on_change=_page_alpha_changed)  # fmt: skip
+    cols[2].slider(t("resolution"), low, high, step=RESOLUTION_STEP, key="page_resolution",
+                   on_change=_page_resolution_changed)  # fmt: skip
+
+
+def _page_model_changed() -> None:
+    st.session_state["model"] = st.session_state["page_model"]
+    _on_model_change()  # the resolution follows as it does from the sidebar
+
+
+def _page_alpha_changed() -> None:
+    st.session_state["alpha"] = round(float(st.session_state["page_alpha"]), 2)
+    _clear_notices()
+
+
+def _page_resolution_changed() -> None:
+    st.session_state["resolution"] = int(st.session_state["page_resolution"])
+    _clear_notices()
+
+
 def current_selection() -> Selection:
     """For pages: the selection the sidebar drew in this run."""
     return st.session_state["selection"]

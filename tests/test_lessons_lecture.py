@@ -142,6 +142,27 @@ def test_multipliers_draws_rho_and_labels_no_points():
     assert len([d for d in accuracy["data"] if d.get("name", "").endswith(" px")]) >= 3
 
 
+def test_multipliers_keeps_its_knobs_on_a_projector():
+    """Presentation mode hides the sidebar; the multipliers lesson asks the class to move α and to
+    pick V2: its own model, α and resolution move the selection (the sidebar's, and the link)."""
+    at = run(PAGE_FILES["lesson-multipliers"], model="v1", present="1")
+    clean(at, "multipliers present")
+    assert at.slider(key="page_alpha").value == 1.0 and at.slider(key="page_resolution").value == 224
+    first_macs = _charts(at)[0]["data"][2]["y"][0]  # the current selection's diamond
+    at.slider(key="page_alpha").set_value(0.5).run()
+    clean(at, "multipliers alpha")
+    assert at.session_state["alpha"] == 0.5 and at.slider(key="alpha").value == 0.5
+    assert _charts(at)[0]["data"][2]["y"][0] == mc.count("v1", 0.5, 224).macs / 1e6 < first_macs
+    at.slider(key="page_resolution").set_value(160).run()
+    assert at.slider(key="resolution").value == 160 and at.query_params["resolution"] == "160"
+    at.selectbox(key="page_model").set_value("v2").run()
+    clean(at, "multipliers v2")
+    assert at.selectbox(key="model").value == "v2" and at.query_params["model"] == "v2"
+    # the knobs follow the sidebar too: they show the selection, whichever place moved it
+    at.slider(key="alpha").set_value(0.75).run()
+    assert at.slider(key="page_alpha").value == 0.75 and at.selectbox(key="page_model").value == "v2"
+
+
 def test_inverted_residual_metrics_lead_with_the_difference():
     at = run(PAGE_FILES["lesson-inverted-residual"], model="v2")
     clean(at, "inverted residual")

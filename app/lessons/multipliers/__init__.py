@@ -19,7 +19,7 @@ from app.lessons.common import (
     show_shared_chart,
     show_table,
 )
-from app.state import current_selection
+from app.state import current_selection, selection_in_page
 from mobilenet_core import lessons as L
 
 
@@ -65,7 +65,7 @@ def show() -> None:
     path, figure, settings = open_lesson("lesson-multipliers")
     sel = current_selection()
     model, alpha, res = sel.model, sel.alpha, sel.resolution
-    settings.caption(t("ls_on_model", model=sel.generation.title, alpha=alpha, res=res))
+    selection_in_page(settings, sel)  # the lesson's knobs are α and ρ: beside its curves
     from mobilenet_core.rules import ALPHA_MIN, RESOLUTION_STEP, resolution_range
 
     alphas = [round(a, 2) for a in np.arange(ALPHA_MIN, max(1.4, alpha) + 1e-9, 0.05)]
