@@ -65,6 +65,7 @@ def show() -> None:
     path, figure, settings = open_lesson("lesson-multipliers")
     sel = current_selection()
     model, alpha, res = sel.model, sel.alpha, sel.resolution
+    settings.caption(t("ls_on_model", model=sel.generation.title, alpha=alpha, res=res))
     selection_in_page(settings, sel)  # the lesson's knobs are α and ρ: beside its curves
     from mobilenet_core.rules import ALPHA_MIN, RESOLUTION_STEP, resolution_range
 
